@@ -1,0 +1,66 @@
+"""The fleet MQTT contract v1 (see DESIGN.md): topics, typed payloads, the codec."""
+
+from protocols.contract.codec import (
+    MAX_PAYLOAD_BYTES,
+    Message,
+    NotJson,
+    PayloadTooLarge,
+    channel_of,
+    decode,
+    encode,
+)
+from protocols.contract.payloads import (
+    Ack,
+    BmsSample,
+    Command,
+    DeviceConfig,
+    Event,
+    EventBatch,
+    LeaseTerm,
+    PositionSample,
+    Sample,
+    Status,
+    TelemetryBatch,
+    VehicleSample,
+)
+from protocols.contract.schema import SchemaViolation, validate
+from protocols.contract.topics import (
+    ROOT,
+    UPLINK_FILTER,
+    Channel,
+    Topic,
+    TopicError,
+    check_device_id,
+    device_downlink_filter,
+)
+
+__all__ = [
+    "MAX_PAYLOAD_BYTES",
+    "ROOT",
+    "UPLINK_FILTER",
+    "Ack",
+    "BmsSample",
+    "Channel",
+    "Command",
+    "DeviceConfig",
+    "Event",
+    "EventBatch",
+    "LeaseTerm",
+    "Message",
+    "NotJson",
+    "PayloadTooLarge",
+    "PositionSample",
+    "Sample",
+    "SchemaViolation",
+    "Status",
+    "TelemetryBatch",
+    "Topic",
+    "TopicError",
+    "VehicleSample",
+    "channel_of",
+    "check_device_id",
+    "decode",
+    "device_downlink_filter",
+    "encode",
+    "validate",
+]
