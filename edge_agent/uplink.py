@@ -1,0 +1,214 @@
+"""The MQTT uplink: drains the outbox in batches, keeps the retained status, takes downlink.
+
+A batch leaves the outbox only after the broker's PUBACK (QoS 1), so a connection lost
+mid-publish costs a redelivery, never a sample; the cloud dedupes on (device_id, seq).
+Events go first and at once; telemetry goes every upload interval, all of the backlog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import ssl
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiomqtt
+
+from edge_agent.config import AgentConfig
+from edge_agent.health import Health, SourceState
+from edge_agent.outbox import Outbox, OutboxRecord, RecordKind
+from edge_agent.sources.base import Backoff
+from protocols.contract import Channel, Status, Topic, device_downlink_filter, encode, validate
+from protocols.contract.codec import encode_document
+from protocols.errors import PayloadError
+
+log = logging.getLogger(__name__)
+
+PUBACK_TIMEOUT_S = 30.0
+DownlinkHandler = Callable[[Topic, bytes], Awaitable[None] | None]
+
+
+class Uplink:
+    """One MQTT connection for one device, reconnecting with backoff and jitter."""
+
+    def __init__(
+        self,
+        config: AgentConfig,
+        outbox: Outbox,
+        status: Callable[[bool], Status],
+        on_downlink: DownlinkHandler | None = None,
+    ) -> None:
+        self.config = config
+        self.outbox = outbox
+        self._status = status
+        self._on_downlink = on_downlink
+        self.health = Health("uplink", log)
+        self.counters = {
+            "messages_published": 0,
+            "samples_published": 0,
+            "events_published": 0,
+            "payload_bytes_published": 0,
+            "connects": 0,
+            "downlink_messages": 0,
+        }
+        self.connected = asyncio.Event()
+        self._urgent = asyncio.Event()
+        self._next_upload = 0.0
+        self._boot_id = outbox.boot_id
+        self._compress = config.reporting.compress
+
+    # -- called by the recorder ------------------------------------------------------
+    def wake(self, urgent: bool) -> None:
+        """New records: events are sent at once, telemetry at the next upload time."""
+        if urgent or self.config.reporting.upload_interval_s <= 0:
+            self._urgent.set()
+
+    # -- connection ------------------------------------------------------------------
+    def _client(self) -> aiomqtt.Client:
+        mqtt = self.config.mqtt
+        password = mqtt.password
+        if mqtt.password_file is not None:
+            password = mqtt.password_file.read_text().strip()
+        tls_context = None
+        if mqtt.use_tls:
+            tls_context = ssl.create_default_context(
+                cafile=str(mqtt.tls.ca_file) if mqtt.tls.ca_file else None
+            )
+            if mqtt.tls.cert_file:
+                tls_context.load_cert_chain(
+                    str(mqtt.tls.cert_file), str(mqtt.tls.key_file) if mqtt.tls.key_file else None
+                )
+            if mqtt.tls.insecure:
+                tls_context.check_hostname = False
+        will_topic = str(Topic(self.config.device_id, Channel.STATUS))
+        return aiomqtt.Client(
+            mqtt.host,
+            mqtt.port,
+            username=mqtt.username,
+            password=password,
+            identifier=mqtt.client_id or self.config.device_id,
+            clean_session=False,  # the broker keeps downlink commands while we are away
+            keepalive=mqtt.keepalive_s,
+            will=aiomqtt.Will(will_topic, encode(Status(online=False)), qos=1, retain=True),
+            tls_context=tls_context,
+            timeout=PUBACK_TIMEOUT_S,
+        )
+
+    async def run(self) -> None:
+        """Stay connected forever; every failure is counted and retried with backoff."""
+        backoff = Backoff(first=1.0, cap=60.0)
+        while True:
+            try:
+                async with self._client() as client:
+                    self.counters["connects"] += 1
+                    self.health.set_state(SourceState.OK)
+                    backoff.reset()
+                    self.connected.set()
+                    await self._session(client)
+            except (aiomqtt.MqttError, OSError, TimeoutError) as err:
+                self.health.error(err, "disconnect")
+            finally:
+                self.connected.clear()
+            self.health.set_state(SourceState.RECONNECTING)
+            await asyncio.sleep(backoff.next())
+
+    async def _session(self, client: aiomqtt.Client) -> None:
+        await self.publish_status(client, online=True)
+        await client.subscribe(device_downlink_filter(self.config.device_id), qos=1)
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._drain_loop(client))
+            group.create_task(self._status_loop(client))
+            group.create_task(self._receive_loop(client))
+
+    async def publish_status(self, client: aiomqtt.Client, online: bool = True) -> None:
+        topic = str(Topic(self.config.device_id, Channel.STATUS))
+        await client.publish(topic, encode(self._status(online)), qos=1, retain=True)
+
+    async def _status_loop(self, client: aiomqtt.Client) -> None:
+        while True:
+            await asyncio.sleep(self.config.reporting.status_interval_s)
+            await self.publish_status(client)
+
+    async def _receive_loop(self, client: aiomqtt.Client) -> None:
+        async for message in client.messages:
+            self.counters["downlink_messages"] += 1
+            try:
+                topic = Topic.parse(str(message.topic))
+            except PayloadError as err:
+                self.health.error(err)
+                continue
+            if self._on_downlink is not None:
+                result = self._on_downlink(topic, bytes(message.payload or b""))
+                if result is not None:
+                    await result
+
+    # -- draining --------------------------------------------------------------------
+    async def _drain_loop(self, client: aiomqtt.Client) -> None:
+        # the backlog goes out as soon as we are connected
+        while True:
+            await self.drain(client)
+            interval = self.config.reporting.upload_interval_s
+            self._next_upload = time.monotonic() + interval
+            try:
+                async with asyncio.timeout(interval if interval > 0 else None):
+                    await self._urgent.wait()
+            except TimeoutError:
+                pass
+            self._urgent.clear()
+
+    async def drain(self, client: aiomqtt.Client) -> int:
+        """Publish everything in the outbox, events first; returns records sent."""
+        sent = 0
+        for kind in (RecordKind.EVENT, RecordKind.TELEMETRY):
+            while records := self.outbox.batch(self.config.reporting.batch_size, kind):
+                await self._publish_batch(client, kind, records)
+                sent += len(records)
+        return sent
+
+    async def _publish_batch(
+        self, client: aiomqtt.Client, kind: RecordKind, records: list[OutboxRecord]
+    ) -> None:
+        channel = Channel.TELEMETRY if kind is RecordKind.TELEMETRY else Channel.EVENT
+        key = "samples" if kind is RecordKind.TELEMETRY else "events"
+        now_ns = time.monotonic_ns()
+        resent_after_ns = int(self.config.reporting.resent_after * 1e9)
+        items = []
+        for record in records:
+            item: dict[str, Any] = json.loads(record.payload)
+            item["seq"] = record.seq
+            if record.boot_id != self._boot_id or (
+                now_ns - record.captured_monotonic_ns > resent_after_ns
+            ):
+                item["resent"] = True
+            items.append(item)
+        try:
+            payload = encode_document(channel, {key: items}, compress=self._compress)
+        except PayloadError as err:
+            # cannot happen for records the recorder checked; never let one block the queue
+            self._quarantine(records, err)
+            return
+        topic = str(Topic(self.config.device_id, channel))
+        await client.publish(topic, payload, qos=1, timeout=PUBACK_TIMEOUT_S)
+        self.outbox.ack([record.seq for record in records])
+        self.counters["messages_published"] += 1
+        self.counters[f"{key}_published"] += len(records)
+        self.counters["payload_bytes_published"] += len(payload)
+
+    def _quarantine(self, records: list[OutboxRecord], error: PayloadError) -> None:
+        for record in records:
+            try:
+                validate(
+                    "telemetry" if record.kind is RecordKind.TELEMETRY else "event",
+                    {
+                        "samples" if record.kind is RecordKind.TELEMETRY else "events": [
+                            {**json.loads(record.payload), "seq": record.seq}
+                        ]
+                    },
+                )
+            except (PayloadError, ValueError) as err:
+                self.health.error(err, "invalid_record")
+                self.outbox.ack([record.seq])
+        log.error("a batch failed validation and its bad records were dropped: %s", error)
