@@ -1,0 +1,137 @@
+"""A throwaway Mosquitto broker for the simulator, the demo and the tests.
+
+The broker's per-client queue is set explicitly: Mosquitto drops QoS 1 messages for a
+client beyond ``max_queued_messages`` (1000 by default), which a fleet replaying its
+backlog reaches easily.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+MAX_QUEUED_MESSAGES = 100_000
+
+
+class BrokerError(RuntimeError):
+    """The broker could not be started."""
+
+
+def find_mosquitto() -> str | None:
+    """The mosquitto executable, also where /usr/sbin is not on PATH."""
+    return shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+class MosquittoBroker:
+    """Mosquitto on 127.0.0.1:<port>, anonymous, its files in ``data_dir``.
+
+    ``stop()`` and ``start()`` keep the port, so clients reconnect to the same URL.
+    """
+
+    def __init__(
+        self,
+        port: int | None = None,
+        data_dir: str | Path | None = None,
+        *,
+        persistence: bool = False,
+        max_queued_messages: int = MAX_QUEUED_MESSAGES,
+    ) -> None:
+        executable = find_mosquitto()
+        if executable is None:
+            raise BrokerError("mosquitto is not installed (apt-get install mosquitto)")
+        self.executable = executable
+        self.port = port or free_port()
+        self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="voltrent-mosquitto-"))
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.config_path = self.data_dir / "mosquitto.conf"
+        self.log_path = self.data_dir / "mosquitto.log"
+        lines = [
+            f"listener {self.port} 127.0.0.1",
+            "allow_anonymous true",
+            f"persistence {'true' if persistence else 'false'}",
+            f"persistence_location {self.data_dir}/",
+            f"max_queued_messages {max_queued_messages}",
+            "max_inflight_messages 100",
+            "log_dest stderr",
+            "log_type error",
+            "log_type warning",
+        ]
+        self.config_path.write_text("\n".join(lines) + "\n")
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self, timeout: float = 10.0) -> MosquittoBroker:
+        if self.running:
+            return self
+        log = self.log_path.open("ab")
+        self._process = subprocess.Popen(
+            [self.executable, "-c", str(self.config_path)],
+            stdout=log,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise BrokerError(
+                    f"mosquitto exited with {self._process.returncode}: "
+                    f"{self.log_path.read_text(errors='replace')[-500:]}"
+                )
+            if port_open("127.0.0.1", self.port, 0.2):
+                return self
+            time.sleep(0.05)
+        self.stop()
+        raise BrokerError(f"mosquitto did not listen on port {self.port} within {timeout} s")
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+    def kill(self) -> None:
+        """Stop without a goodbye (SIGKILL), like a crashed or unplugged broker host."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait(5)
+
+    def __enter__(self) -> MosquittoBroker:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        with contextlib.suppress(OSError):
+            shutil.rmtree(self.data_dir)
