@@ -46,8 +46,8 @@ class JbdSource(Source):
         if delay > 0:
             await asyncio.sleep(delay)
         self._next_poll = time.monotonic() + self.settings.poll_interval_s
-        basic = jbd.BasicInfo.from_bytes((await self.request(jbd.read_request(0x03))).data)
-        cells = jbd.CellVoltages.from_bytes((await self.request(jbd.read_request(0x04))).data)
+        basic = jbd.BasicInfo.from_response(await self.request(jbd.basic_info_request()))
+        cells = jbd.CellVoltages.from_response(await self.request(jbd.cell_voltages_request()))
         return BmsReading(basic, cells)
 
     async def request(self, frame: bytes) -> jbd.Response:
