@@ -160,7 +160,8 @@ def parse_config(
     if not isinstance(sources_table, dict):
         raise ConfigError(f"{source}: sources: expected a table of [sources.<name>] sections")
     sources = tuple(
-        reader.source(name, table, f"sources.{name}") for name, table in sources_table.items()
+        reader.source_section(name, table, f"sources.{name}")
+        for name, table in sources_table.items()
     )
     if config.reporting.report_interval_s <= 0:
         raise ConfigError(f"{source}: reporting.report_interval_s: must be greater than 0")
@@ -179,7 +180,7 @@ class _Reader:
     def fail(self, key: str, message: str) -> typing.NoReturn:
         raise ConfigError(f"{self.source}: {key}: {message}")
 
-    def source(self, name: str, table: Any, key: str) -> SourceConfig:
+    def source_section(self, name: str, table: Any, key: str) -> SourceConfig:
         if not isinstance(table, dict):
             self.fail(key, "expected a table")
         table = dict(table)

@@ -15,6 +15,11 @@ import os
 import serial
 
 
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 class SerialDisconnected(ConnectionError):
     """The port went away (adapter unplugged, device closed) or cannot be opened."""
 
@@ -58,7 +63,7 @@ class SerialLink:
             return data
         loop = asyncio.get_running_loop()
         ready = loop.create_future()
-        loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+        loop.add_reader(fd, _wake, ready)
         try:
             async with asyncio.timeout(timeout):
                 await ready

@@ -19,6 +19,11 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 class PortUnplugged(ConnectionError):
     """The simulated adapter is not plugged in."""
 
@@ -123,7 +128,7 @@ class VirtualSerialPort:
             except OSError as err:
                 raise PortUnplugged(str(err)) from err
             ready = self._waiter = loop.create_future()
-            loop.add_reader(master, lambda: ready.done() or ready.set_result(None))
+            loop.add_reader(master, _wake, ready)
             try:
                 await ready
             finally:

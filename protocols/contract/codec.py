@@ -55,8 +55,11 @@ def channel_of(message: Message) -> Channel:
 
 def encode(message: Message, *, compress: bool = False) -> bytes:
     """Validate and serialise a payload; ``compress`` deflates telemetry and events."""
-    channel = channel_of(message)
-    document = message.to_wire()
+    return encode_document(channel_of(message), message.to_wire(), compress=compress)
+
+
+def encode_document(channel: Channel, document: Any, *, compress: bool = False) -> bytes:
+    """Validate and serialise an already wire-shaped dict for ``channel``."""
     validate(channel.schema_name, document)
     data = json.dumps(document, separators=(",", ":"), allow_nan=False).encode()
     if compress:
