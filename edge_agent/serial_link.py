@@ -82,9 +82,9 @@ class SerialLink:
             return None
         except OSError as err:
             raise SerialDisconnected(f"{self.port}: {err.strerror or err}") from err
-        if not data:
-            raise SerialDisconnected(f"{self.port}: device disconnected")
-        return data
+        # pyserial's timeout=0 sets VMIN=VTIME=0: an empty read means "nothing yet" here,
+        # and only "readable but empty" (checked by read()) means the device hung up
+        return data or None
 
     def discard_input(self) -> int:
         """Drop bytes already waiting (stale answers before a new request)."""

@@ -1,0 +1,179 @@
+"""``voltrent sim``: a simulated fleet, each pack with its own edge agent, over real wires.
+
+Every device gets a simulated BMS on a pty, a GNSS module on a pty and CAN devices on a
+python-can virtual bus; its edge agent opens those exactly as it would open the hardware
+of a gateway box, and publishes to the broker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from edge_agent.agent import EdgeAgent
+from edge_agent.config import AgentConfig, parse_config
+from firmware_sim.device import DeviceSpec, SimulatedDevice
+
+log = logging.getLogger("voltrent.sim")
+
+
+@dataclass(frozen=True)
+class FleetOptions:
+    devices: int = 5
+    mqtt_url: str | None = None
+    work_dir: Path = Path(".voltrent/sim")
+    prefix: str = "sim"
+    report_interval_s: float = 10.0
+    upload_interval_s: float = 60.0
+    status_interval_s: float = 300.0
+    poll_interval_s: float = 1.0
+    can: bool = True
+    chemistry: str = "LFP"
+    seed: int = 1
+
+
+def agent_config(
+    device: SimulatedDevice, mqtt_url: str, work_dir: Path, options: FleetOptions
+) -> AgentConfig:
+    """The TOML document an installer would write for this device, checked the same way."""
+    sources: dict[str, Any] = {
+        "bms": {
+            "type": "jbd",
+            "port": device.bms_port_path,
+            "poll_interval_s": options.poll_interval_s,
+        },
+        "gnss": {"type": "nmea", "port": device.gnss_port_path},
+    }
+    if device.can_channel is not None:
+        sources["vehicle"] = {"type": "can", "interface": "virtual", "channel": device.can_channel}
+    document = {
+        "device_id": device.device_id,
+        "mqtt": {"url": mqtt_url},
+        "outbox": {"path": str(work_dir / device.device_id / "outbox.db")},
+        "reporting": {
+            "report_interval_s": options.report_interval_s,
+            "upload_interval_s": options.upload_interval_s,
+            "status_interval_s": options.status_interval_s,
+        },
+        "sources": sources,
+    }
+    return parse_config(document, source=f"{device.device_id} (simulated)")
+
+
+class SimulatedFleet:
+    """N simulated devices and their edge agents in one event loop."""
+
+    def __init__(self, options: FleetOptions, mqtt_url: str) -> None:
+        self.options = options
+        self.mqtt_url = mqtt_url
+        self.devices: list[SimulatedDevice] = []
+        self.agents: list[EdgeAgent] = []
+        for index in range(options.devices):
+            device_id = f"{options.prefix}-{index + 1:04d}"
+            spec = DeviceSpec(
+                device_id=device_id,
+                seed=options.seed * 100_003 + index,
+                chemistry=options.chemistry,
+                can=options.can,
+            )
+            device = SimulatedDevice(spec, options.work_dir / device_id)
+            self.devices.append(device)
+            self.agents.append(EdgeAgent(agent_config(device, mqtt_url, options.work_dir, options)))
+
+    async def run(self) -> None:
+        try:
+            async with asyncio.TaskGroup() as group:
+                for device, agent in zip(self.devices, self.agents, strict=True):
+                    group.create_task(device.run(), name=f"device-{device.device_id}")
+                    group.create_task(agent.run(), name=f"agent-{device.device_id}")
+                group.create_task(self._report())
+        finally:
+            for agent in self.agents:
+                agent.close()
+            for device in self.devices:
+                device.close()
+
+    async def _report(self) -> None:
+        started = time.monotonic()
+        while True:
+            await asyncio.sleep(10)
+            published = sum(a.uplink.counters["samples_published"] for a in self.agents)
+            backlog = sum(len(a.outbox) for a in self.agents)
+            online = sum(a.uplink.connected.is_set() for a in self.agents)
+            log.info(
+                "%.0f s: %d/%d agents connected, %d samples published, %d in outboxes",
+                time.monotonic() - started,
+                online,
+                len(self.agents),
+                published,
+                backlog,
+            )
+
+
+def add_parser(commands: Any) -> None:
+    sim = commands.add_parser(
+        "sim", help="run a simulated fleet: packs, vehicles, GNSS, each with an edge agent"
+    )
+    defaults = FleetOptions()
+    sim.add_argument("--devices", "-n", type=int, default=defaults.devices)
+    sim.add_argument("--mqtt", default=None, help="broker URL (default: start a local Mosquitto)")
+    sim.add_argument("--dir", type=Path, default=defaults.work_dir, help="outboxes and links")
+    sim.add_argument("--prefix", default=defaults.prefix, help="device id prefix")
+    sim.add_argument("--report-interval", type=float, default=defaults.report_interval_s)
+    sim.add_argument("--upload-interval", type=float, default=defaults.upload_interval_s)
+    sim.add_argument("--chemistry", choices=("LFP", "NMC"), default=defaults.chemistry)
+    sim.add_argument("--no-can", action="store_true", help="no CAN bus (battery packs only)")
+    sim.add_argument("--seed", type=int, default=defaults.seed)
+    sim.add_argument("--duration", type=float, default=None, help="stop after this many s")
+    sim.set_defaults(handler=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    options = FleetOptions(
+        devices=args.devices,
+        mqtt_url=args.mqtt,
+        work_dir=args.dir,
+        prefix=args.prefix,
+        report_interval_s=args.report_interval,
+        upload_interval_s=args.upload_interval,
+        can=not args.no_can,
+        chemistry=args.chemistry,
+        seed=args.seed,
+    )
+    with contextlib.ExitStack() as stack:
+        mqtt_url = options.mqtt_url
+        if mqtt_url is None:
+            from launcher.broker import MosquittoBroker
+
+            broker = stack.enter_context(MosquittoBroker(data_dir=options.work_dir / "broker"))
+            mqtt_url = broker.url
+            log.info("started Mosquitto at %s", mqtt_url)
+        fleet = SimulatedFleet(options, mqtt_url)
+        log.info(
+            "%d simulated devices publishing to %s (subscribe to vr/v1/+/up/# to watch)",
+            options.devices,
+            mqtt_url,
+        )
+        asyncio.run(_run_until_stopped(fleet, args.duration))
+    return 0
+
+
+async def _run_until_stopped(fleet: SimulatedFleet, duration: float | None) -> None:
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    assert task is not None
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, task.cancel)
+    if duration is not None:
+        loop.call_later(duration, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await fleet.run()
+    log.info("stopped")
