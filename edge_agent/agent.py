@@ -7,9 +7,11 @@ published, so a lost connection, a broker restart or a reboot costs no data.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from importlib import metadata
 
 from edge_agent.clock import Clock
@@ -17,7 +19,7 @@ from edge_agent.config import AgentConfig
 from edge_agent.outbox import Outbox
 from edge_agent.recorder import Recorder
 from edge_agent.sources import source_class
-from edge_agent.sources.base import Source
+from edge_agent.sources.base import Backoff, Source
 from edge_agent.uplink import Uplink
 from protocols.contract import Channel, DeviceConfig, Status, Topic, decode
 from protocols.errors import PayloadError
@@ -50,7 +52,7 @@ class EdgeAgent:
             if s.enabled
         ]
         self.started_monotonic = time.monotonic()
-        self.counters = {"downlink_rejected": 0, "downlink_unsupported": 0}
+        self.counters = {"downlink_rejected": 0, "downlink_unsupported": 0, "task_crashes": 0}
         self._config_version = -1
 
     # -- status ----------------------------------------------------------------------
@@ -86,11 +88,32 @@ class EdgeAgent:
         try:
             async with asyncio.TaskGroup() as group:
                 for source in self.sources:
-                    group.create_task(source.run(), name=f"source-{source.name}")
-                group.create_task(self.uplink.run(), name="uplink")
-                group.create_task(self._record_loop(), name="recorder")
+                    group.create_task(self._supervise(f"source {source.name}", source.run))
+                group.create_task(self._supervise("uplink", self.uplink.run))
+                group.create_task(self._supervise("recorder", self._record_loop))
         finally:
             self.recorder.record_samples()  # what was read since the last interval
+
+    async def _supervise(self, name: str, run: Callable[[], Awaitable[None]]) -> None:
+        """Keep one part running: a bug in one source must not take the gateway down.
+
+        Expected trouble (bad bytes, lost ports, broker outages) is handled inside each
+        part; what reaches here is a defect, so it is logged with its traceback, counted,
+        reported as an event, and the part restarts after a pause.
+        """
+        backoff = Backoff(first=1.0, cap=60.0)
+        while True:
+            try:
+                await run()
+                return
+            except Exception as err:
+                self.counters["task_crashes"] += 1
+                log.exception("%s crashed; restarting it", name)
+                with contextlib.suppress(Exception):  # the outbox itself may be the problem
+                    self.recorder.record_event(
+                        "agent_fault", {"part": name, "error": repr(err)[:200]}, "critical"
+                    )
+                await asyncio.sleep(backoff.next())
 
     async def _record_loop(self) -> None:
         while True:

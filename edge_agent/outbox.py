@@ -129,6 +129,7 @@ class Outbox:
         self._notices: list[OutboxNotice] = []
         self._db: sqlite3.Connection | None = None
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._ceiling = SeqCeiling(self.path.with_name(self.path.name + ".seq"))
             self._db, set_aside_files = open_database(
                 self.path, first_seq=max(FIRST_SEQ, self._ceiling.value)

@@ -108,8 +108,9 @@ class Uplink:
                     backoff.reset()
                     self.connected.set()
                     await self._session(client)
-            except (aiomqtt.MqttError, OSError, TimeoutError) as err:
-                self.health.error(err, "disconnect")
+            except* (aiomqtt.MqttError, OSError, TimeoutError) as group:
+                # the session's task group wraps the error that ended the connection
+                self.health.error(group.exceptions[0], "disconnect")
             finally:
                 self.connected.clear()
             self.health.set_state(SourceState.RECONNECTING)
