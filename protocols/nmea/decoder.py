@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections import deque
-
-# NMEA allows 82 characters with '$' and CRLF; u-blox PUBX sentences run to ~110.
 from dataclasses import dataclass
 from typing import Any
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import math
 
-# NMEA allows 82 characters with '$' and CRLF; u-blox PUBX sentences run to ~110.
 from protocols.nmea.sentences import (
     KNOTS_TO_KMH,
     POSITION_TALKERS,
