@@ -14,10 +14,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from firmware_sim.bms_port import FAULT_KINDS as BMS_FAULT_KINDS
 from firmware_sim.bms_port import SimulatedBms
-from firmware_sim.can_port import SimulatedCanDevices
+from firmware_sim.can_port import CanFaults, SimulatedCanDevices
 from firmware_sim.gnss_model import GnssModel
-from firmware_sim.gnss_port import SimulatedGnss
+from firmware_sim.gnss_port import GnssFaults, SimulatedGnss
 from firmware_sim.pack import BatteryPack, PackSpec
 from firmware_sim.route import Route
 from firmware_sim.serial_pty import VirtualSerialPort
@@ -41,6 +42,9 @@ class DeviceSpec:
     duty: DutyCycle = field(default_factory=lambda: DutyCycle(charge_probability=0.15))
     tick_s: float = 0.2  # physics step
     gnss_rate_hz: float = 1.0
+    # probability of a fault per frame or sentence on every wire: garbage, truncation,
+    # bad checksums, silent BMS, corrupt and unknown CAN frames (a noisy harness)
+    line_noise: float = 0.0
 
 
 class SimulatedDevice:
@@ -79,12 +83,24 @@ class SimulatedDevice:
             self.pack.parameters,
             seed=spec.seed,
         )
+        noise = spec.line_noise
+        for kind in BMS_FAULT_KINDS:
+            self.bms.set_fault_probability(kind, noise / len(BMS_FAULT_KINDS))
         self.gnss = SimulatedGnss(
-            self.gnss_port, self.position_fix, rate_hz=spec.gnss_rate_hz, seed=spec.seed
+            self.gnss_port,
+            self.position_fix,
+            rate_hz=spec.gnss_rate_hz,
+            seed=spec.seed,
+            faults=GnssFaults(noise / 3, noise / 3, noise / 3, noise / 10),
         )
         self.can_channel = f"voltrent-{spec.device_id}" if spec.can else None
         self.can_devices = (
-            SimulatedCanDevices(self.can_signals, channel=self.can_channel, seed=spec.seed)
+            SimulatedCanDevices(
+                self.can_signals,
+                channel=self.can_channel,
+                seed=spec.seed,
+                faults=CanFaults(corrupt_probability=noise / 2, unknown_id_probability=noise / 2),
+            )
             if self.can_channel is not None
             else None
         )

@@ -37,6 +37,7 @@ class FleetOptions:
     can: bool = True
     chemistry: str = "LFP"
     seed: int = 1
+    line_noise: float = 0.0
 
 
 def agent_config(
@@ -82,6 +83,7 @@ class SimulatedFleet:
                 seed=options.seed * 100_003 + index,
                 chemistry=options.chemistry,
                 can=options.can,
+                line_noise=options.line_noise,
             )
             device = SimulatedDevice(spec, options.work_dir / device_id)
             self.devices.append(device)
@@ -131,6 +133,13 @@ def add_parser(commands: Any) -> None:
     sim.add_argument("--chemistry", choices=("LFP", "NMC"), default=defaults.chemistry)
     sim.add_argument("--no-can", action="store_true", help="no CAN bus (battery packs only)")
     sim.add_argument("--seed", type=int, default=defaults.seed)
+    sim.add_argument(
+        "--line-noise",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="fault probability per frame on every wire (garbage, truncation, bad checksums)",
+    )
     sim.add_argument("--duration", type=float, default=None, help="stop after this many s")
     sim.set_defaults(handler=run_command)
 
@@ -147,6 +156,7 @@ def run_command(args: argparse.Namespace) -> int:
         can=not args.no_can,
         chemistry=args.chemistry,
         seed=args.seed,
+        line_noise=args.line_noise,
     )
     with contextlib.ExitStack() as stack:
         mqtt_url = options.mqtt_url

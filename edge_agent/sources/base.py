@@ -101,7 +101,7 @@ class Source(ABC):
                 continue
             except TimeoutError as err:
                 timeouts += 1
-                self.health.error(err or TimeoutError("no answer"), "timeout")
+                self.health.error(str(err) or "no answer in time", "timeout")
                 if timeouts >= self.timeouts_before_reopen:
                     raise ConnectionError(f"{timeouts} timeouts in a row") from err
                 continue
