@@ -28,6 +28,10 @@ from protocols.errors import PayloadError
 log = logging.getLogger(__name__)
 
 PUBACK_TIMEOUT_S = 30.0
+_CHANNELS = {
+    RecordKind.TELEMETRY: (Channel.TELEMETRY, "samples"),
+    RecordKind.EVENT: (Channel.EVENT, "events"),
+}
 DownlinkHandler = Callable[[Topic, bytes], Awaitable[None] | None]
 
 
@@ -172,44 +176,45 @@ class Uplink:
     async def _publish_batch(
         self, client: aiomqtt.Client, kind: RecordKind, records: list[OutboxRecord]
     ) -> None:
-        channel = Channel.TELEMETRY if kind is RecordKind.TELEMETRY else Channel.EVENT
-        key = "samples" if kind is RecordKind.TELEMETRY else "events"
+        channel, key = _CHANNELS[kind]
         now_ns = time.monotonic_ns()
-        resent_after_ns = int(self.config.reporting.resent_after * 1e9)
-        items = []
-        for record in records:
-            item: dict[str, Any] = json.loads(record.payload)
-            item["seq"] = record.seq
-            if record.boot_id != self._boot_id or (
-                now_ns - record.captured_monotonic_ns > resent_after_ns
-            ):
-                item["resent"] = True
-            items.append(item)
-        try:
-            payload = encode_document(channel, {key: items}, compress=self._compress)
-        except PayloadError as err:
-            # cannot happen for records the recorder checked; never let one block the queue
-            self._quarantine(records, err)
-            return
-        topic = str(Topic(self.config.device_id, channel))
-        await client.publish(topic, payload, qos=1, timeout=PUBACK_TIMEOUT_S)
-        self.outbox.ack([record.seq for record in records])
-        self.counters["messages_published"] += 1
-        self.counters[f"{key}_published"] += len(records)
-        self.counters["payload_bytes_published"] += len(payload)
-
-    def _quarantine(self, records: list[OutboxRecord], error: PayloadError) -> None:
+        items: dict[int, dict[str, Any]] = {}
         for record in records:
             try:
-                validate(
-                    "telemetry" if record.kind is RecordKind.TELEMETRY else "event",
-                    {
-                        "samples" if record.kind is RecordKind.TELEMETRY else "events": [
-                            {**json.loads(record.payload), "seq": record.seq}
-                        ]
-                    },
-                )
-            except (PayloadError, ValueError) as err:
-                self.health.error(err, "invalid_record")
-                self.outbox.ack([record.seq])
-        log.error("a batch failed validation and its bad records were dropped: %s", error)
+                items[record.seq] = self._wire_item(record, now_ns)
+            except ValueError as err:  # a payload that is not JSON any more
+                self._drop(record.seq, err)
+        try:
+            payload = encode_document(channel, {key: [*items.values()]}, compress=self._compress)
+        except PayloadError:
+            # the recorder checks every record, so this is a defect; find the bad records
+            # and drop them, never let one block the queue
+            for seq, item in list(items.items()):
+                try:
+                    validate(channel.schema_name, {key: [item]})
+                except PayloadError as err:
+                    self._drop(seq, err)
+                    del items[seq]
+            if not items:
+                return
+            payload = encode_document(channel, {key: [*items.values()]}, compress=self._compress)
+        topic = str(Topic(self.config.device_id, channel))
+        await client.publish(topic, payload, qos=1, timeout=PUBACK_TIMEOUT_S)
+        self.outbox.ack(items)
+        self.counters["messages_published"] += 1
+        self.counters[f"{key}_published"] += len(items)
+        self.counters["payload_bytes_published"] += len(payload)
+
+    def _wire_item(self, record: OutboxRecord, now_ns: int) -> dict[str, Any]:
+        """The stored body with its seq, marked resent when it is backlog: captured in an
+        earlier boot, or longer ago than resent_after (monotonic, immune to clock steps)."""
+        item: dict[str, Any] = json.loads(record.payload)
+        item["seq"] = record.seq
+        age_ns = now_ns - record.captured_monotonic_ns
+        if record.boot_id != self._boot_id or age_ns > self.config.reporting.resent_after * 1e9:
+            item["resent"] = True
+        return item
+
+    def _drop(self, seq: int, error: Exception) -> None:
+        self.health.error(error, "invalid_record")
+        self.outbox.ack([seq])

@@ -1,0 +1,68 @@
+"""The uplink never lets a bad record block the outbox, and acks only what the broker took."""
+
+import asyncio
+import json
+
+import aiomqtt
+import pytest
+
+from edge_agent.agent import EdgeAgent
+from edge_agent.config import parse_config
+from edge_agent.outbox import Outbox, RecordKind
+from protocols import contract
+from protocols.contract import Channel, Topic
+
+pytestmark = pytest.mark.broker
+
+GOOD = {"ts": 1_795_000_000_000, "type": "position", "lat": 22.5, "lon": 113.9, "valid": True}
+
+
+def test_bad_records_are_dropped_and_counted_good_ones_delivered(broker, tmp_path):
+    path = tmp_path / "outbox.db"
+    with Outbox(path) as outbox:
+        good_before = outbox.put(RecordKind.TELEMETRY, json.dumps(GOOD).encode(), captured_ms=1)
+        not_json = outbox.put(RecordKind.TELEMETRY, b"{not json", captured_ms=1)
+        bad_lat = outbox.put(
+            RecordKind.TELEMETRY, json.dumps({**GOOD, "lat": 99}).encode(), captured_ms=1
+        )
+        good_after = outbox.put(RecordKind.TELEMETRY, json.dumps(GOOD).encode(), captured_ms=1)
+    config = parse_config(
+        {
+            "device_id": "uplink-test",
+            "mqtt": {"url": broker.url},
+            "outbox": {"path": str(path)},
+            "reporting": {"upload_interval_s": 0, "compress": False},
+        }
+    )
+
+    async def scenario() -> list[contract.Sample]:
+        agent = EdgeAgent(config)
+        received: list[contract.Sample] = []
+        host, port = broker.url.removeprefix("mqtt://").split(":")
+        async with aiomqtt.Client(host, int(port)) as client:
+            await client.subscribe(str(Topic("uplink-test", Channel.TELEMETRY)), qos=1)
+            task = asyncio.create_task(agent.run())
+            try:
+                async with asyncio.timeout(20):
+                    async for message in client.messages:
+                        batch = contract.decode(Channel.TELEMETRY, bytes(message.payload))
+                        received.extend(batch.samples)
+                        if {s.seq for s in received} >= {good_before, good_after}:
+                            break
+                async with asyncio.timeout(10):
+                    while agent.outbox.count(RecordKind.TELEMETRY):
+                        await asyncio.sleep(0.05)
+                errors = agent.uplink.health.errors
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                agent.close()
+        assert errors["invalid_record"] == 2
+        return received
+
+    received = asyncio.run(scenario())
+    seqs = {s.seq for s in received}
+    assert {good_before, good_after} <= seqs
+    assert not seqs & {not_json, bad_lat}
+    # the records were written by another boot of the agent: backlog, marked resent
+    assert all(s.resent for s in received)
