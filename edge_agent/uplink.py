@@ -8,6 +8,7 @@ Events go first and at once; telemetry goes every upload interval, all of the ba
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import ssl
@@ -123,10 +124,17 @@ class Uplink:
     async def _session(self, client: aiomqtt.Client) -> None:
         await self.publish_status(client, online=True)
         await client.subscribe(device_downlink_filter(self.config.device_id), qos=1)
-        async with asyncio.TaskGroup() as group:
-            group.create_task(self._drain_loop(client))
-            group.create_task(self._status_loop(client))
-            group.create_task(self._receive_loop(client))
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._drain_loop(client))
+                group.create_task(self._status_loop(client))
+                group.create_task(self._receive_loop(client))
+        except asyncio.CancelledError:
+            # a clean DISCONNECT does not fire the will: say goodbye ourselves
+            with contextlib.suppress(aiomqtt.MqttError, OSError, TimeoutError):
+                async with asyncio.timeout(2.0):
+                    await self.publish_status(client, online=False)
+            raise
 
     async def publish_status(self, client: aiomqtt.Client, online: bool = True) -> None:
         topic = str(Topic(self.config.device_id, Channel.STATUS))

@@ -66,3 +66,39 @@ def test_bad_records_are_dropped_and_counted_good_ones_delivered(broker, tmp_pat
     assert not seqs & {not_json, bad_lat}
     # the records were written by another boot of the agent: backlog, marked resent
     assert all(s.resent for s in received)
+
+
+def test_status_is_retained_online_and_offline_after_a_clean_stop(broker, tmp_path):
+    config = parse_config(
+        {
+            "device_id": "status-test",
+            "mqtt": {"url": broker.url},
+            "outbox": {"path": str(tmp_path / "outbox.db")},
+        }
+    )
+    host, port = broker.url.removeprefix("mqtt://").split(":")
+    topic = str(Topic("status-test", Channel.STATUS))
+
+    async def retained() -> contract.Status:
+        async with aiomqtt.Client(host, int(port)) as client:
+            await client.subscribe(topic, qos=1)
+            async with asyncio.timeout(10):
+                async for message in client.messages:
+                    return contract.decode(Channel.STATUS, bytes(message.payload))
+        raise AssertionError("no retained status")
+
+    async def scenario() -> tuple[contract.Status, contract.Status]:
+        agent = EdgeAgent(config)
+        task = asyncio.create_task(agent.run())
+        async with asyncio.timeout(10):
+            await agent.uplink.connected.wait()
+        await asyncio.sleep(0.3)
+        online = await retained()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        agent.close()
+        return online, await retained()
+
+    online, offline = asyncio.run(scenario())
+    assert online.online and online.agent_version and online.outbox["records"] >= 0
+    assert offline.online is False
