@@ -13,9 +13,9 @@ import contextlib
 from typing import Any
 
 import can
-from protocols.canbus import CanCodec, CanMessage
 
 from edge_agent.sources.base import Source
+from protocols.canbus import CanCodec, CanMessage
 from protocols.errors import FrameError
 
 INBOX_FRAMES = 2000  # about 0.5 s of a full 500 kbit/s bus
