@@ -122,6 +122,7 @@ def test_values_at_the_broker_match_the_simulator(broker, tmp_path: Path):
                 return all(sub.of_type(t) for t in (BmsSample, PositionSample, VehicleSample))
 
             await _run_rig(device, agent, lambda: sub.wait_until(complete, what="all sources"))
+            await sub.wait_until(lambda: not sub.status[-1].online, what="offline status")
 
         assert not sub.invalid
         pack = device.pack
@@ -144,9 +145,10 @@ def test_values_at_the_broker_match_the_simulator(broker, tmp_path: Path):
         assert vehicle.signals["vehicle_speed"] == 0.0
         assert vehicle.signals["soc"] == pytest.approx(pack.soc_percent, abs=1.0)
 
-        status = sub.status[-1]
-        assert status.online
-        assert status.sources["bms"]["state"] == "ok"
+        online = [s for s in sub.status if s.online]
+        assert online and online[-1].sources["bms"]["state"] == "ok"
+        # the agent was stopped cleanly: it said goodbye before disconnecting
+        assert sub.status[-1].online is False
         assert [e.type for e in sub.events][:1] == ["boot"]
 
     asyncio.run(body())
