@@ -31,7 +31,7 @@ class FleetOptions:
     work_dir: Path = Path(".voltrent/sim")
     prefix: str = "sim"
     report_interval_s: float = 10.0
-    upload_interval_s: float = 60.0
+    upload_interval_s: float = 10.0  # a gateway's default is 60 s; the sim shows data sooner
     status_interval_s: float = 300.0
     poll_interval_s: float = 1.0
     can: bool = True
@@ -128,8 +128,18 @@ def add_parser(commands: Any) -> None:
     sim.add_argument("--mqtt", default=None, help="broker URL (default: start a local Mosquitto)")
     sim.add_argument("--dir", type=Path, default=defaults.work_dir, help="outboxes and links")
     sim.add_argument("--prefix", default=defaults.prefix, help="device id prefix")
-    sim.add_argument("--report-interval", type=float, default=defaults.report_interval_s)
-    sim.add_argument("--upload-interval", type=float, default=defaults.upload_interval_s)
+    sim.add_argument(
+        "--report-interval",
+        type=float,
+        default=defaults.report_interval_s,
+        help="seconds between samples of each source (default: %(default)s)",
+    )
+    sim.add_argument(
+        "--upload-interval",
+        type=float,
+        default=defaults.upload_interval_s,
+        help="seconds between published batches (default: %(default)s; a gateway's: 60)",
+    )
     sim.add_argument("--chemistry", choices=("LFP", "NMC"), default=defaults.chemistry)
     sim.add_argument("--no-can", action="store_true", help="no CAN bus (battery packs only)")
     sim.add_argument("--seed", type=int, default=defaults.seed)

@@ -27,8 +27,13 @@ digest="$(sha1sum "$root/pyproject.toml" | cut -c1-12)"
 stamp="$venv/.installed-$digest-${extras//,/_}"
 if [ ! -f "$stamp" ]; then
     echo "bootstrap: installing voltrent[$extras] into $venv" >&2
-    "$venv/bin/python" -m pip install --quiet --upgrade pip >&2
-    "$venv/bin/python" -m pip install --quiet -e "$root[$extras]" >&2
+    log="$venv/install.log"
+    if ! { "$venv/bin/python" -m pip install --upgrade pip &&
+        "$venv/bin/python" -m pip install -e "$root[$extras]"; } >"$log" 2>&1; then
+        tail -n 40 "$log" >&2
+        echo "bootstrap: installing failed; the whole log is in $log" >&2
+        exit 1
+    fi
     find "$venv" -maxdepth 1 -name '.installed-*' ! -name ".installed-$digest-*" -delete
     touch "$stamp"
 fi
