@@ -8,6 +8,7 @@ backlog reaches easily.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -54,6 +55,8 @@ class MosquittoBroker:
         *,
         persistence: bool = False,
         max_queued_messages: int = MAX_QUEUED_MESSAGES,
+        listener_options: tuple[str, ...] = (),
+        allow_anonymous: bool = True,
     ) -> None:
         executable = find_mosquitto()
         if executable is None:
@@ -66,21 +69,26 @@ class MosquittoBroker:
         self.log_path = self.data_dir / "mosquitto.log"
         lines = [
             f"listener {self.port} 127.0.0.1",
-            "allow_anonymous true",
+            *listener_options,  # e.g. cafile/certfile/keyfile, password_file
+            f"allow_anonymous {'true' if allow_anonymous else 'false'}",
             f"persistence {'true' if persistence else 'false'}",
             f"persistence_location {self.data_dir}/",
             f"max_queued_messages {max_queued_messages}",
             "max_inflight_messages 100",
+            # started as root, mosquitto drops to user "mosquitto" and cannot read our files
+            *(["user root"] if os.geteuid() == 0 else []),
             "log_dest stderr",
             "log_type error",
             "log_type warning",
         ]
+        self._options = listener_options
         self.config_path.write_text("\n".join(lines) + "\n")
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        scheme = "mqtts" if any(o.startswith("certfile") for o in self._options) else "mqtt"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     @property
     def running(self) -> bool:
