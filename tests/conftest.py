@@ -55,5 +55,6 @@ def own_broker(tmp_path):
     """A broker of this test's own, for tests that stop it."""
     if not find_mosquitto():
         pytest.skip("needs a broker it can restart: install mosquitto")
-    with MosquittoBroker(data_dir=tmp_path / "mosquitto") as broker:
+    # persistent, so subscribers' sessions and queued messages survive a restart
+    with MosquittoBroker(data_dir=tmp_path / "mosquitto", persistence=True) as broker:
         yield broker

@@ -60,6 +60,7 @@ class Source(ABC):
         self.log = logger or logging.getLogger(f"edge_agent.sources.{name}")
         self.health = Health(name, self.log)
         self._backoff = Backoff()
+        self._faulted = False  # a source_fault was reported and no reading came since
 
     @abstractmethod
     async def _open(self) -> None:
@@ -108,17 +109,18 @@ class Source(ABC):
             timeouts = 0
             if reading is not None:
                 self._backoff.reset()
-                if self.health.state is not SourceState.OK:
-                    self.health.set_state(SourceState.OK)
+                if self._faulted:
+                    # data again, not just an open port: the fault is over
+                    self._faulted = False
                     self._on_event("source_restored", {"source": self.name}, "info")
                 self.health.readings += 1
                 self._on_reading(self.name, reading)
 
     def _lost(self, error: BaseException) -> None:
-        was_ok = self.health.state is SourceState.OK
         self.health.error(error, "disconnect")
         self.health.set_state(SourceState.RECONNECTING)
-        if was_ok:
+        if not self._faulted:
+            self._faulted = True
             self._on_event(
                 "source_fault", {"source": self.name, "error": str(error)[:200]}, "warning"
             )

@@ -1,9 +1,11 @@
 """The vehicle CAN bus through any python-can interface, decoded with a DBC.
 
 This module is imported only when a CAN source is configured (see ``sources.SOURCES``),
-so a box without a CAN adapter never loads python-can. python-can's Notifier is the seam
-between its receive thread (or the bus's file descriptor) and the event loop: given the
-loop, it calls listeners in the loop's thread.
+so a box without a CAN adapter never loads python-can. python-can's Notifier reads the
+bus in its own thread; ``_Inbox`` is the one seam that hands frames and bus errors to the
+event loop with ``call_soon_threadsafe``. (Given the loop, Notifier would read in the
+loop for buses with a file descriptor, and a read error there never reaches a listener:
+an unplugged slcan adapter would be retried forever in the loop's exception handler.)
 """
 
 from __future__ import annotations
@@ -45,20 +47,22 @@ class CanSource(Source):
         if self.settings.interface != "virtual":
             kwargs["bitrate"] = self.settings.bitrate
         try:
-            self._bus = can.Bus(
-                interface=self.settings.interface, channel=self.settings.channel, **kwargs
+            # opening may block (slcan waits 2 s for the adapter): not on the loop
+            self._bus = await asyncio.to_thread(
+                can.Bus, interface=self.settings.interface, channel=self.settings.channel, **kwargs
             )
-        except (can.CanError, ValueError) as err:
+        except (can.CanError, ValueError, OSError) as err:
             raise ConnectionError(f"CAN {self.settings.channel}: cannot open: {err}") from err
-        self._notifier = can.Notifier(self._bus, [_Inbox(self._inbox, self)], loop=loop)
+        self._notifier = can.Notifier(self._bus, [_Inbox(self._inbox, loop, self)])
 
     async def _close(self) -> None:
+        # both join or close driver threads: off the loop
         if self._notifier is not None:
-            self._notifier.stop(timeout=1.0)
+            await asyncio.to_thread(self._notifier.stop, 1.0)
             self._notifier = None
         if self._bus is not None:
             with contextlib.suppress(Exception):  # a bus already gone must not stop the reopen
-                self._bus.shutdown()
+                await asyncio.to_thread(self._bus.shutdown)
             self._bus = None
 
     async def _read_once(self) -> CanMessage:
@@ -71,10 +75,13 @@ class CanSource(Source):
 
 
 class _Inbox(can.Listener):
-    """Receives frames and bus errors in the event loop's thread (Notifier with a loop)."""
+    """Called in python-can's receive thread; hands everything to the event loop."""
 
-    def __init__(self, queue: asyncio.Queue[Any], source: CanSource) -> None:
-        self._queue, self._source = queue, source
+    def __init__(
+        self, queue: asyncio.Queue[Any], loop: asyncio.AbstractEventLoop, source: CanSource
+    ) -> None:
+        self._queue, self._loop, self._source = queue, loop, source
+        self._failed = False
 
     def _put(self, item: Any) -> None:
         try:
@@ -83,7 +90,11 @@ class _Inbox(can.Listener):
             self._source.health.count("overrun")
 
     def on_message_received(self, msg: can.Message) -> None:
-        self._put(msg)
+        self._loop.call_soon_threadsafe(self._put, msg)
 
     def on_error(self, exc: Exception) -> None:
-        self._put(exc)
+        # the Notifier thread keeps trying a dead bus until the source closes it;
+        # the first error is the one that matters
+        if not self._failed:
+            self._failed = True
+            self._loop.call_soon_threadsafe(self._put, exc)

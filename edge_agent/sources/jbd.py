@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from edge_agent.serial_link import SerialLink
 from edge_agent.sources.base import Source
 from protocols import jbd
+from protocols.errors import ProtocolError
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,20 +62,29 @@ class JbdSource(Source):
             link = self._link
             if link is None:
                 raise ConnectionError(f"{self.name}: port is not open")
-            link.discard_input()
+            # bytes left from an earlier, timed-out answer are garbage now
+            self._count_garbage()
+            self.health.count("garbage_bytes", link.discard_input() + self._decoder.clear())
             self._decoder = jbd.FrameDecoder(direction="response")
             self._discarded_seen = 0
             await link.write(frame)
             async with asyncio.timeout(self.settings.timeout_s):
                 while True:
                     self._decoder.feed(await link.read(self.settings.timeout_s))
-                    try:
-                        while (response := self._decoder.next_frame()) is not None:
-                            if response.register == register:
-                                return response
-                            self.health.count("stale_answer")
-                    finally:
-                        self._count_garbage()
+                    while True:
+                        try:
+                            response = self._decoder.next_frame()
+                        except ProtocolError as err:
+                            # noise before the answer: count it, the answer may follow
+                            self.health.error(err)
+                            continue
+                        finally:
+                            self._count_garbage()
+                        if response is None:
+                            break
+                        if response.register == register:
+                            return response
+                        self.health.count("stale_answer")
 
     def _count_garbage(self) -> None:
         discarded = self._decoder.discarded_bytes
