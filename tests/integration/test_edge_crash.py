@@ -24,6 +24,7 @@ from tests.integration.edge_helpers import (
     Timing,
     UplinkCollector,
     agent_document,
+    fetch_retained_status,
     first_delivery_order,
     read_outbox,
     running_device,
@@ -209,5 +210,31 @@ def test_kill_9_while_the_broker_is_down_then_both_come_back(
                 finally:
                     run.agent.stop()
         run.assert_nothing_lost_or_reused(pending, killed_at, second_boot)
+
+    asyncio.run(scenario())
+
+
+def test_the_will_says_offline_when_the_daemon_dies(broker, tmp_path: Path):
+    """No goodbye after kill -9: the broker publishes the will (keepalive 5 s here) and the
+    retained status turns to online: false."""
+    run = CrashRun(broker.url, tmp_path)
+
+    async def scenario() -> None:
+        async with running_device(run.device):
+            with run.collector:
+                run.agent.start()
+                try:
+                    await wait_until(
+                        lambda: (s := run.collector.latest_status()) is not None and s.online,
+                        f"an online status\n{run.agent.log_tail()}",
+                    )
+                    run.agent.kill()
+                    await wait_until(
+                        lambda: not run.collector.latest_status().online, "the will", timeout=20.0
+                    )
+                finally:
+                    run.agent.kill()
+        retained = await fetch_retained_status(broker.url, run.device_id)
+        assert retained.online is False
 
     asyncio.run(scenario())
