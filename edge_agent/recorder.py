@@ -18,7 +18,7 @@ from edge_agent.clock import Clock
 from edge_agent.outbox import Outbox, RecordKind
 from edge_agent.sources.jbd import BmsReading
 from protocols import nmea
-from protocols.canbus import CanMessage
+from protocols.canbus_message import CanMessage
 from protocols.contract import BmsSample, PositionSample, VehicleSample, validate
 from protocols.errors import PayloadError
 

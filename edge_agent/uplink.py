@@ -23,7 +23,7 @@ from edge_agent.health import Health, SourceState
 from edge_agent.outbox import Outbox, OutboxRecord, RecordKind
 from edge_agent.sources.base import Backoff
 from protocols.contract import Channel, Status, Topic, device_downlink_filter, encode, validate
-from protocols.contract.codec import encode_document
+from protocols.contract.codec import PayloadTooLarge, encode_document
 from protocols.errors import PayloadError
 
 log = logging.getLogger(__name__)
@@ -194,6 +194,16 @@ class Uplink:
                 self._drop(record.seq, err)
         try:
             payload = encode_document(channel, {key: [*items.values()]}, compress=self._compress)
+        except PayloadTooLarge as err:
+            # valid records, too many bytes together: send them in halves
+            sendable = [r for r in records if r.seq in items]
+            if len(sendable) == 1:
+                self._drop(sendable[0].seq, err)
+                return
+            half = len(sendable) // 2
+            await self._publish_batch(client, kind, sendable[:half])
+            await self._publish_batch(client, kind, sendable[half:])
+            return
         except PayloadError:
             # the recorder checks every record, so this is a defect; find the bad records
             # and drop them, never let one block the queue

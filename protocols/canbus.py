@@ -19,6 +19,7 @@ from typing import Any
 import cantools
 import cantools.database
 
+from protocols.canbus_message import CanMessage
 from protocols.errors import FrameError, PayloadError, ProtocolError, UnknownMessageError
 
 # schemas/ ships as package data; on disk in both a checkout and an installed wheel
@@ -50,15 +51,6 @@ class UnknownCanMessageError(CanError, UnknownMessageError):
 
 class UnknownCanIdError(UnknownCanMessageError):
     """An arbitration id the DBC does not define."""
-
-
-@dataclass(frozen=True, slots=True)
-class CanMessage:
-    """One decoded frame: the DBC message name and its signals in physical units."""
-
-    name: str
-    arbitration_id: int
-    signals: dict[str, float | int]
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,3 +102,45 @@ def test_status_is_retained_online_and_offline_after_a_clean_stop(broker, tmp_pa
     online, offline = asyncio.run(scenario())
     assert online.online and online.agent_version and online.outbox["records"] >= 0
     assert offline.online is False
+
+
+def test_a_batch_over_the_size_limit_is_sent_in_parts(broker, tmp_path):
+    """4,000 valid samples in one batch are more bytes than one payload may carry."""
+    path = tmp_path / "outbox.db"
+    body = json.dumps(GOOD).encode()
+    with Outbox(path) as outbox:
+        seqs = outbox.put_many([(RecordKind.TELEMETRY, body, 1)] * 4000)
+    config = parse_config(
+        {
+            "device_id": "split-test",
+            "mqtt": {"url": broker.url},
+            "outbox": {"path": str(path)},
+            "reporting": {"upload_interval_s": 0, "compress": False, "batch_size": 4000},
+        }
+    )
+
+    async def scenario() -> tuple[set[int], int]:
+        agent = EdgeAgent(config)
+        received: set[int] = set()
+        host, port = broker.url.removeprefix("mqtt://").split(":")
+        async with aiomqtt.Client(host, int(port)) as client:
+            await client.subscribe(str(Topic("split-test", Channel.TELEMETRY)), qos=1)
+            task = asyncio.create_task(agent.run())
+            try:
+                async with asyncio.timeout(30):
+                    async for message in client.messages:
+                        assert len(message.payload) <= contract.MAX_PAYLOAD_BYTES
+                        batch = contract.decode(Channel.TELEMETRY, bytes(message.payload))
+                        received.update(s.seq for s in batch.samples)
+                        if received >= set(seqs):
+                            break
+                messages = agent.uplink.counters["messages_published"]
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                agent.close()
+        return received, messages
+
+    received, messages = asyncio.run(scenario())
+    assert received >= set(seqs)
+    assert messages > 1
