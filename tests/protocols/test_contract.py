@@ -2,7 +2,11 @@
 
 import json
 import math
+import runpy
+import subprocess
+import sys
 import zlib
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -227,3 +231,25 @@ def test_property_telemetry_round_trip(samples, compress):
         else:
             assert math.isclose(got.lat, sent.lat, abs_tol=5e-7)
             assert got.valid == sent.valid
+
+
+def test_committed_validators_match_the_schemas():
+    """The precompiled validators are regenerated from the current schemas, byte for byte."""
+    root = Path(__file__).resolve().parents[2]
+    generator = runpy.run_path(str(root / "scripts" / "generate_validators.py"))
+    committed = (root / "protocols" / "contract" / "_validators.py").read_text("utf-8")
+    assert committed == generator["render_module"](), (
+        f"protocols/contract/_validators.py is out of date: run {generator['COMMAND']}"
+    )
+
+
+def test_validation_never_compiles_a_schema_at_run_time():
+    """A fresh interpreter validates a payload without fastjsonschema's code generator."""
+    code = (
+        "import sys, fastjsonschema.generator as g\n"
+        "g.CodeGenerator.func_code = property(lambda self: sys.exit('compiled at run time'))\n"
+        "from protocols.contract import decode\n"
+        'decode(\'up/telemetry\', b\'{"samples": [{"type": "position", "seq": 1, "ts": 1,'
+        ' "lat": 1, "lon": 2, "valid": true}]}\')\n'
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
