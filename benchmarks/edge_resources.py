@@ -3,7 +3,9 @@
 The real daemon (``voltrent-edge --config FILE``) runs as its own process, so psutil sees
 it alone. The simulated hardware runs here: a 16S JBD BMS polled at 1 Hz and a GNSS module
 at 1 Hz on ptys, and the light-EV DBC's CAN messages at their cycle times (~102 frames/s)
-behind an slcan adapter on a third pty. A throwaway Mosquitto takes the uplink and a
+behind an slcan adapter on a third pty, read by the agent's own ``slcan`` source
+(``--can-source python-can`` measures ``type = "can"``, ``interface = "slcan"`` instead).
+A throwaway Mosquitto takes the uplink and a
 subscriber here counts what reaches it, to prove the agent was really working.
 
 Target: <= 40 MB RSS and <= 3 % of one core.
@@ -52,6 +54,7 @@ DEVICE_ID = "bench-0001"
 TARGET_RSS_MB = 40
 TARGET_CPU_PERCENT = 3.0
 NO_CAN = "BMS + GNSS only (no CAN)"
+CAN_LABELS = {"slcan": "slcan source", "python-can": "python-can slcan"}
 STATUS_INTERVAL_S = 15.0  # more often than the default 300 s: its counters prove CAN decoding
 
 
@@ -104,6 +107,7 @@ async def measure(
     window_s: float,
     reporting: dict[str, Any],
     command_for: Callable[[Path], list[str]] | None = None,
+    can_source: str = "slcan",
 ) -> Run:
     """Run the agent once and sample its RSS and CPU; ``command_for(config_path)`` starts
     it another way (see ``_diagnostics``)."""
@@ -116,7 +120,7 @@ async def measure(
         broker.url,
         work / "outbox.db",
         reporting={**reporting, "status_interval_s": STATUS_INTERVAL_S},
-        sources=hardware.sources(),
+        sources=agent_sources(hardware, can_source),
     )
     agent = AgentProcess(work, document)
     run.agent_log = agent.log_path
@@ -163,6 +167,20 @@ async def measure(
                 await task
         hardware.close()
     return run
+
+
+def agent_sources(hardware: SimulatedHardware, can_source: str) -> dict[str, Any]:
+    """The agent's [sources]: the CAN adapter through the agent's own ``slcan`` source, or
+    through python-can (``type = "can"``, ``interface = "slcan"``) as the hardware says."""
+    sources = hardware.sources()
+    vehicle = sources.get("vehicle")
+    if vehicle is not None and can_source == "slcan":
+        sources["vehicle"] = {
+            "type": "slcan",
+            "port": vehicle["channel"],
+            "bitrate": vehicle["bitrate"],
+        }
+    return sources
 
 
 def _thread_times(process: psutil.Process) -> dict[int, float]:
@@ -279,7 +297,7 @@ async def main_async(args: Any, work: Path) -> list[Run]:
         }
     # (label, with CAN, window s, how to start the agent, kept in the results table)
     plan: list[tuple[str, bool, float, Callable[[Path], list[str]] | None, bool]] = [
-        ("BMS + GNSS + CAN (slcan)", True, window, None, True)
+        (f"BMS + GNSS + CAN ({CAN_LABELS[args.can_source]})", True, window, None, True)
     ]
     if args.profile:  # where the time goes; its own CPU % is inflated by the profiler
         plan.append(("profiled", True, window, profiled(work / "agent.prof"), False))
@@ -302,6 +320,7 @@ async def main_async(args: Any, work: Path) -> list[Run]:
                 window_s=run_window,
                 reporting=reporting,
                 command_for=command_for,
+                can_source=args.can_source,
             )
             if keep:
                 runs.append(run)
@@ -317,6 +336,13 @@ def main() -> None:
         type=float,
         default=45.0,
         help="s of a second run without CAN, to attribute the CPU (0: skip)",
+    )
+    parser.add_argument(
+        "--can-source",
+        choices=sorted(CAN_LABELS),
+        default="slcan",
+        help="how the agent reads the slcan adapter: its own slcan source (the product's"
+        " path) or python-can's slcan interface (type = can)",
     )
     parser.add_argument("--report-interval", type=float, default=10.0, help="product default")
     parser.add_argument("--upload-interval", type=float, default=60.0, help="product default")
@@ -344,7 +370,7 @@ def main() -> None:
         print(
             f"   agent config: report_interval_s={report_interval:g},"
             f" upload_interval_s={upload_interval:g}, status_interval_s={STATUS_INTERVAL_S:g},"
-            " CAN slcan 500 kbit/s on a pty (python-can's default 2 s sleep_after_open)"
+            f" CAN slcan 500 kbit/s on a pty via {CAN_LABELS[args.can_source]}"
         )
         print()
         report(runs)

@@ -5,11 +5,11 @@ A real agent (``voltrent-edge``, its own process) reads a simulated 16S pack, GN
 loopback) to a throwaway Mosquitto. The proxy parses the MQTT stream in both directions,
 so every byte is put down to a packet type and, for PUBLISH, to payload or overhead.
 
-The defaults are report 10 s, upload 60 s, status 300 s, keepalive 60 s: a day is 1,440
-telemetry batches of 6 samples per source. The run is the same configuration ten times
-faster (report 1 s, upload 6 s, status 30 s, keepalive 6 s), so every batch has the
-default's shape; the day is then modelled from measured packet sizes:
-bytes per batch x 1,440 + status x 288 + PINGREQ/PINGRESP per keepalive + PUBACKs.
+The defaults (edge_agent.config; at this writing report 10 s, upload 60 s, status 900 s,
+keepalive 60 s) give a day of 1,440 telemetry batches of 6 samples per source. The run is
+the same configuration ten times faster, so every batch has the default's shape; the day
+is then modelled from measured packet sizes:
+bytes per batch x batches/day + status x statuses/day + PINGREQ/PINGRESP + PUBACKs.
 It runs twice: reporting.compress = true (the default) and false.
 
 Target: <= 1 MB per device-day uplink.
@@ -164,7 +164,11 @@ def report(runs: list[dict[str, Any]]) -> None:
         + ", ".join(f"{k} {json_by_type[k] / counts[k]:.0f}" for k in sorted(counts))
     )
     print()
-    print("A device-day at the defaults (report 10 s, upload 60 s, status 300 s, keepalive 60 s)")
+    defaults = (
+        "report {report_interval_s:g} s, upload {upload_interval_s:g} s, "
+        "status {status_interval_s:g} s, keepalive {keepalive:g} s"
+    ).format(**DEFAULTS, keepalive=DEFAULT_KEEPALIVE_S)
+    print(f"A device-day at the defaults ({defaults})")
     rows = []
     for label, model, run in zip(labels, models, runs, strict=True):
         up_measured, down_measured, segs_up, segs_down = measured_day(run)
@@ -246,9 +250,12 @@ def main() -> None:
     )
     args = parser.parse_args()
     print_header("uplink bytes per device-day, 16S pack + GNSS + CAN", args)
+    pace = ", ".join(
+        f"{k.removesuffix('_interval_s')} {v / SPEEDUP:g} s" for k, v in DEFAULTS.items()
+    )
     print(
-        f"   runs at {SPEEDUP}x the default pace: report 1 s, upload 6 s, status 30 s,"
-        " keepalive 6 s (same batch shape: 6 samples per source per batch)"
+        f"   runs at {SPEEDUP}x the default pace: {pace}, keepalive "
+        f"{DEFAULT_KEEPALIVE_S // SPEEDUP} s (same batch shape as the defaults)"
     )
     with work_directory(args.keep) as work:
         runs = asyncio.run(main_async(args, work))

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from protocols.contract import check_device_id
 from protocols.errors import PayloadError
+from protocols.slcan import BITRATE_COMMANDS
 
 
 class ConfigError(ValueError):
@@ -67,7 +68,9 @@ class OutboxConfig:
 class ReportingConfig:
     report_interval_s: float = 10.0  # a sample of each source is recorded this often
     upload_interval_s: float = 60.0  # recorded samples are published as one batch this often
-    status_interval_s: float = 300.0
+    # status is uncompressed and ~600 B: every 5 min it would cost 180 kB of a 1 MB/day
+    # cellular budget; online/offline itself is immediate through the will
+    status_interval_s: float = 900.0
     batch_size: int = 200
     compress: bool = True
     # a sample published later than this after capture is marked resent (backlog)
@@ -106,10 +109,24 @@ class CanSourceConfig:
     receive_own_messages: bool = False
 
 
+@dataclass(frozen=True)
+class SlcanSourceConfig(SerialSourceConfig):
+    """A LAWICEL (slcan) USB-CAN adapter read by the agent itself, not through python-can.
+
+    ``timeout_s`` bounds the adapter's answer to each command when the port is opened; a
+    quiet bus is normal and never times out.
+    """
+
+    baudrate: int = 115_200  # the serial speed; a USB CDC adapter ignores it
+    bitrate: int = 500_000  # the CAN bus speed
+    dbc: Path | None = None  # None: the bundled light-EV DBC
+
+
 SOURCE_TYPES: dict[str, type] = {
     "jbd": JbdSourceConfig,
     "nmea": NmeaSourceConfig,
     "can": CanSourceConfig,
+    "slcan": SlcanSourceConfig,
 }
 
 
@@ -117,7 +134,7 @@ SOURCE_TYPES: dict[str, type] = {
 class SourceConfig:
     name: str
     type: str
-    settings: JbdSourceConfig | NmeaSourceConfig | CanSourceConfig
+    settings: JbdSourceConfig | NmeaSourceConfig | CanSourceConfig | SlcanSourceConfig
     enabled: bool = True
 
 
@@ -191,6 +208,9 @@ class _Reader:
         if not isinstance(enabled, bool):
             self.fail(f"{key}.enabled", f"expected true or false, got {enabled!r}")
         settings = self.build(SOURCE_TYPES[kind], table, key, extra={"type", "enabled"})
+        if kind == "slcan" and settings.bitrate not in BITRATE_COMMANDS:
+            known = ", ".join(str(rate) for rate in sorted(BITRATE_COMMANDS))
+            self.fail(f"{key}.bitrate", f"expected one of {known}, got {settings.bitrate}")
         return SourceConfig(name=name, type=kind, settings=settings, enabled=enabled)
 
     def build(

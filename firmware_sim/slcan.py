@@ -1,8 +1,10 @@
 """The device side of an slcan (LAWICEL) USB-CAN adapter, on a virtual serial port.
 
-The agent opens the pty with ``can.Bus(interface="slcan", channel=port.path,
-bitrate=500000)``: python-can sends ``C``, ``S6``, an empty command and ``O`` (each with
-``\\r``) and later ``C`` on shutdown. The adapter answers as the LAWICEL manual says
+The agent opens the pty with its own ``slcan`` source (an empty command, ``C``, ``S6``,
+``O``, each answered before the next) or with ``can.Bus(interface="slcan",
+channel=port.path, bitrate=500000)``: python-can sends ``C``, ``S6``, an empty command and
+``O`` (each with ``\\r``) without waiting, and later ``C`` on shutdown. Records are
+formatted and parsed by ``protocols.slcan``. The adapter answers as the LAWICEL manual says
 (``\\r`` for OK, ``\\a`` (BEL) for an error) and forwards bus frames as ``t``/``T``
 records only while the channel is open.
 """
@@ -17,35 +19,16 @@ import time
 from collections.abc import Callable
 
 from firmware_sim.serial_pty import PortUnplugged, VirtualSerialPort
+from protocols import slcan
+from protocols.slcan import format_frame
 
 log = logging.getLogger(__name__)
 
-OK = b"\r"
-ERROR = b"\a"
-BITRATES = {
-    "S0": 10_000,
-    "S1": 20_000,
-    "S2": 50_000,
-    "S3": 100_000,
-    "S4": 125_000,
-    "S5": 250_000,
-    "S6": 500_000,
-    "S7": 750_000,
-    "S8": 1_000_000,
-    "S9": 83_300,  # not LAWICEL, but python-can offers it
-}
-_HEX = re.compile(r"[0-9A-Fa-f]+")
+OK = slcan.encode_reply(slcan.SlcanReply(slcan.SlcanReplyKind.OK))
+ERROR = slcan.encode_reply(slcan.SlcanReply(slcan.SlcanReplyKind.ERROR))
+# command -> bit rate, as the adapter reads them
+BITRATES = {command: bitrate for bitrate, command in slcan.BITRATE_COMMANDS.items()}
 _MAX_COMMAND = 64  # longer than any LAWICEL command: noise, not a command
-
-
-def format_frame(
-    arbitration_id: int, data: bytes, is_extended: bool = False, timestamp_ms: int | None = None
-) -> bytes:
-    """One received-frame record: ``t1018DEADBEEF...\\r`` (or ``T`` + 8 id digits),
-    with the 4-digit millisecond timestamp when timestamps are on (``Z1``)."""
-    head = f"T{arbitration_id:08X}" if is_extended else f"t{arbitration_id:03X}"
-    stamp = "" if timestamp_ms is None else f"{timestamp_ms % 60_000:04X}"
-    return f"{head}{len(data)}{data.hex().upper()}{stamp}\r".encode("ascii")
 
 
 class SlcanAdapter:
@@ -120,23 +103,17 @@ class SlcanAdapter:
         return ERROR
 
     def _transmit(self, command: str) -> bytes:
-        letter = command[0]
-        id_length = 8 if letter in "TR" else 3
-        id_text, dlc = command[1 : 1 + id_length], command[1 + id_length : 2 + id_length]
-        data_text = "" if letter in "rR" else command[2 + id_length :]
-        well_formed = (
-            _HEX.fullmatch(id_text + data_text) is not None
-            and len(id_text) == id_length
-            and dlc in "012345678"
-            and dlc != ""
-            and len(data_text) == (0 if letter in "rR" else 2 * int(dlc))
-        )
-        if not self.is_open or self.listen_only or not well_formed:
+        if not self.is_open or self.listen_only:
+            return ERROR
+        try:
+            frame = slcan.parse_frame_record(command.encode("ascii", "replace"), timestamps=False)
+        except slcan.SlcanFrameError as err:
+            log.debug("slcan: malformed transmit: %s", err)
             return ERROR
         self.frames_received += 1
         if self.on_frame is not None:
-            self.on_frame(int(id_text, 16), bytes.fromhex(data_text), letter in "TR")
-        return b"Z\r" if letter in "TR" else b"z\r"
+            self.on_frame(frame.arbitration_id, frame.data, frame.is_extended)
+        return b"Z\r" if frame.is_extended else b"z\r"
 
     def send_frame(self, arbitration_id: int, data: bytes, is_extended: bool = False) -> bool:
         """Forward one bus frame to the host; False (dropped) while the channel is closed."""

@@ -11,7 +11,8 @@ if TYPE_CHECKING:
 SOURCES = {
     "jbd": "edge_agent.sources.jbd:JbdSource",
     "nmea": "edge_agent.sources.nmea:NmeaSource",
-    "can": "edge_agent.sources.can:CanSource",
+    "can": "edge_agent.sources.can:CanSource",  # any python-can interface
+    "slcan": "edge_agent.sources.slcan:SlcanSource",  # LAWICEL adapter, no python-can
 }
 
 
