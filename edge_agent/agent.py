@@ -47,6 +47,7 @@ class EdgeAgent:
                 s.settings,
                 on_reading=self.recorder.on_reading,
                 on_event=self.recorder.record_event,
+                label=f"{config.device_id}/{s.name}",
             )
             for s in config.sources
             if s.enabled

@@ -50,7 +50,7 @@ class Uplink:
         self.outbox = outbox
         self._status = status
         self._on_downlink = on_downlink
-        self.health = Health("uplink", log)
+        self.health = Health(f"{config.device_id}/uplink", log)
         self.counters = {
             "messages_published": 0,
             "samples_published": 0,

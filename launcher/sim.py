@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from edge_agent.agent import EdgeAgent
 from edge_agent.config import AgentConfig, parse_config
@@ -177,10 +178,14 @@ def run_command(args: argparse.Namespace) -> int:
             mqtt_url = broker.url
             log.info("started Mosquitto at %s", mqtt_url)
         fleet = SimulatedFleet(options, mqtt_url)
+        parts = urlsplit(mqtt_url)
         log.info(
-            "%d simulated devices publishing to %s (subscribe to vr/v1/+/up/# to watch)",
+            "%d simulated devices publishing to %s; watch them with:\n"
+            "    mosquitto_sub -h %s -p %d -t 'vr/v1/+/up/#' -v",
             options.devices,
             mqtt_url,
+            parts.hostname,
+            parts.port or 1883,
         )
         asyncio.run(_run_until_stopped(fleet, args.duration))
     return 0

@@ -52,13 +52,15 @@ class Source(ABC):
         on_reading: ReadingSink,
         on_event: EventSink,
         logger: logging.Logger | None = None,
+        label: str | None = None,
     ) -> None:
         self.name = name
         self.settings = settings
         self._on_reading = on_reading
         self._on_event = on_event
         self.log = logger or logging.getLogger(f"edge_agent.sources.{name}")
-        self.health = Health(name, self.log)
+        # label: how log lines name it, e.g. "pack-0001/bms" where agents share a log
+        self.health = Health(label or name, self.log)
         self._backoff = Backoff()
         self._faulted = False  # a source_fault was reported and no reading came since
 
