@@ -45,9 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     can.add_argument("--dbc", default=None, help="DBC file (default: the bundled light-EV DBC)")
     can.add_argument("data", nargs="+")
 
-    from launcher import sim
+    from launcher import sim, watch
 
     sim.add_parser(commands)
+    watch.add_parser(commands)
 
     args = parser.parse_args(argv)
     if args.command == "decode":

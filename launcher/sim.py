@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from edge_agent.agent import EdgeAgent
 from edge_agent.config import AgentConfig, parse_config
 from firmware_sim.device import DeviceSpec, SimulatedDevice
+from firmware_sim.vehicle import DutyCycle
 
 log = logging.getLogger("voltrent.sim")
 
@@ -85,6 +86,8 @@ class SimulatedFleet:
                 chemistry=options.chemistry,
                 can=options.can,
                 line_noise=options.line_noise,
+                # half the fleet is out riding from the start, the rest parked
+                duty=DutyCycle(charge_probability=0.15, start_riding=index % 2 == 0),
             )
             device = SimulatedDevice(spec, options.work_dir / device_id)
             self.devices.append(device)
