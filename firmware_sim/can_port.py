@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import can
 
+from firmware_sim.faults import FaultDice
 from firmware_sim.serial_pty import PortUnplugged, VirtualSerialPort
 from firmware_sim.slcan import SlcanAdapter
 from protocols.canbus import CanCodec, CanMessageInfo
@@ -74,10 +75,10 @@ class SimulatedCanDevices:
         self.default_cycle_ms = default_cycle_ms
         self.frames_sent = 0  # frames that reached the wire, faulty ones included
         self.frames_dropped = 0  # slcan channel closed or adapter unplugged
-        self.injected: Counter[str] = Counter()
         self._signals = signals
         self._random = random.Random(seed)
-        self._one_shot: Counter[str] = Counter()
+        self._dice = FaultDice(FAULT_KINDS, self._random)
+        self.injected = self._dice.injected  # faults applied, by kind
         self._counters: Counter[str] = Counter()
         self._warned: set[tuple[str, str]] = set()
         self._bus: can.BusABC | None = None
@@ -88,9 +89,7 @@ class SimulatedCanDevices:
 
     def inject(self, kind: str, count: int = 1) -> None:
         """Force the next ``count`` frames to carry fault ``kind`` (see FAULT_KINDS)."""
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"fault {kind!r}: expected one of {FAULT_KINDS}")
-        self._one_shot[kind] += count
+        self._dice.inject(kind, count)
 
     def stop(self) -> None:
         """Ask ``run()`` to return after closing the bus."""
@@ -150,12 +149,7 @@ class SimulatedCanDevices:
         return self.codec.encode(info.name, complete)[1]
 
     def _fault(self, kind: str, probability: float) -> bool:
-        if self._one_shot[kind] > 0:
-            self._one_shot[kind] -= 1
-        elif not (probability and self._random.random() < probability):
-            return False
-        self.injected[kind] += 1
-        return True
+        return self._dice.roll(kind, probability)
 
     def _send_message(self, info: CanMessageInfo, values: Mapping[str, float]) -> None:
         data = self.encode_values(info, values)

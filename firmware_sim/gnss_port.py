@@ -13,10 +13,10 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from firmware_sim.faults import FaultDice
 from firmware_sim.serial_pty import PortUnplugged, VirtualSerialPort
 from protocols.nmea import PositionFix, encode_fix, encode_no_fix, encode_sentence
 
@@ -59,17 +59,15 @@ class SimulatedGnss:
         self.epochs = 0  # epochs written (silent ones not counted)
         self.sentences = 0  # sentences written, faulty ones included
         self.unplugged_epochs = 0  # epochs lost because the port was unplugged
-        self.injected: Counter[str] = Counter()
         self._fix = fix
         self._random = random.Random(seed)
-        self._one_shot: Counter[str] = Counter()
+        self._dice = FaultDice(FAULT_KINDS, self._random)
+        self.injected = self._dice.injected  # faults applied, by kind
         self._stopping: asyncio.Event | None = None
 
     def inject(self, kind: str, count: int = 1) -> None:
         """Force the next ``count`` sentences (epochs, for silence) to carry ``kind``."""
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"fault {kind!r}: expected one of {FAULT_KINDS}")
-        self._one_shot[kind] += count
+        self._dice.inject(kind, count)
 
     def stop(self) -> None:
         """Ask ``run()`` to return."""
@@ -112,12 +110,7 @@ class SimulatedGnss:
         return bytes(out)
 
     def _fault(self, kind: str, probability: float) -> bool:
-        if self._one_shot[kind] > 0:
-            self._one_shot[kind] -= 1
-        elif not (probability and self._random.random() < probability):
-            return False
-        self.injected[kind] += 1
-        return True
+        return self._dice.roll(kind, probability)
 
     def _with_faults(self, sentence: bytes) -> bytes:
         faults = self.faults
