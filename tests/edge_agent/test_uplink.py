@@ -144,3 +144,42 @@ def test_a_batch_over_the_size_limit_is_sent_in_parts(broker, tmp_path):
     received, messages = asyncio.run(scenario())
     assert received >= set(seqs)
     assert messages > 1
+
+
+def test_a_corrupt_outbox_is_set_aside_and_reported_at_the_broker(broker, tmp_path):
+    path = tmp_path / "outbox.db"
+    path.write_bytes(b"this is not a database" * 500)
+    config = parse_config(
+        {
+            "device_id": "corrupt-test",
+            "mqtt": {"url": broker.url},
+            "outbox": {"path": str(path)},
+            "reporting": {"upload_interval_s": 0},
+        }
+    )
+    host, port = broker.url.removeprefix("mqtt://").split(":")
+
+    async def scenario() -> list[contract.Event]:
+        events: list[contract.Event] = []
+        async with aiomqtt.Client(host, int(port)) as client:
+            await client.subscribe(str(Topic("corrupt-test", Channel.EVENT)), qos=1)
+            agent = EdgeAgent(config)
+            task = asyncio.create_task(agent.run())
+            try:
+                async with asyncio.timeout(20):
+                    async for message in client.messages:
+                        events += contract.decode(Channel.EVENT, bytes(message.payload)).events
+                        if any(e.type == "outbox_corrupt" for e in events):
+                            break
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                agent.close()
+        return events
+
+    events = asyncio.run(scenario())
+    corrupt = next(e for e in events if e.type == "outbox_corrupt")
+    kept = [p for p in tmp_path.iterdir() if p.name.startswith("outbox.db.corrupt-")]
+    assert kept and kept[0].read_bytes().startswith(b"this is not a database")
+    assert corrupt.detail["path"] == str(kept[0])
+    assert corrupt.severity == "critical"
