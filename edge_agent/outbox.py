@@ -75,6 +75,9 @@ __all__ = ["Outbox", "OutboxError", "OutboxNotice", "OutboxRecord", "RecordKind"
 ACK_CHUNK = 500  # seqs per DELETE, well under SQLite's limit on bound parameters
 
 
+SHRINK_AT_FREE_PAGES = 4096  # 16 MiB of 4 KiB pages free: give them back
+
+
 class RecordKind(StrEnum):
     TELEMETRY = "telemetry"
     EVENT = "event"
@@ -239,7 +242,20 @@ class Outbox:
                 connection.execute(f"DELETE FROM records WHERE seq IN ({marks})", chunk)
         for kind, count in removed.items():
             self._counts[kind] -= count
+        self._shrink()
         return sum(removed.values())
+
+    def _shrink(self) -> None:
+        """Give free pages back to the file system once a backlog is gone (or a lot of it):
+        a 24 h backlog would otherwise keep its ~30 MiB on the flash forever."""
+        connection = self._connection()
+        free_pages = connection.execute("PRAGMA freelist_count").fetchone()[0]
+        if free_pages and (len(self) == 0 or free_pages >= SHRINK_AT_FREE_PAGES):
+            try:
+                # executescript steps the pragma to the end; execute() frees one page
+                connection.executescript("PRAGMA incremental_vacuum;")
+            except sqlite3.Error as err:
+                raise OutboxError(f"outbox {self.path}: {err}") from err
 
     # -- reading ---------------------------------------------------------------------
     def batch(self, limit: int, kind: RecordKind | None = None) -> list[OutboxRecord]:

@@ -65,6 +65,9 @@ def connect(path: Path) -> sqlite3.Connection:
     # isolation_level=None: transactions are begun and ended explicitly, never implicitly
     connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     try:
+        # takes effect only on a new file, before WAL mode writes its header: lets a
+        # drained outbox give its pages back to the flash (see Outbox.ack)
+        connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=FULL")
         connection.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")

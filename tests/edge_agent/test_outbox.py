@@ -369,3 +369,15 @@ def test_random_puts_acks_and_reopens_keep_the_invariants(plan):
                 assert outbox.next_seq > highest
         finally:
             outbox.close()
+
+
+def test_a_drained_outbox_gives_its_space_back(tmp_path):
+    """A 24 h backlog must not keep its tens of MiB on the gateway's flash once it is sent."""
+    path = tmp_path / "outbox.db"
+    with Outbox(path) as outbox:
+        outbox.put_many([(RecordKind.TELEMETRY, b"x" * 300, 1)] * 20_000)
+        full = path.stat().st_size + (tmp_path / "outbox.db-wal").stat().st_size
+        while records := outbox.batch(200):
+            outbox.ack([r.seq for r in records])
+    assert full > 5_000_000
+    assert path.stat().st_size < 200_000
