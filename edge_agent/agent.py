@@ -21,7 +21,7 @@ from edge_agent.recorder import Recorder
 from edge_agent.sources import source_class
 from edge_agent.sources.base import Backoff, Source
 from edge_agent.uplink import Uplink
-from protocols.contract import Channel, DeviceConfig, Status, Topic, decode
+from protocols.contract import DeviceConfig, Status, Topic, decode
 from protocols.errors import PayloadError
 
 log = logging.getLogger(__name__)
@@ -158,7 +158,3 @@ class EdgeAgent:
         self.uplink.config = self.config
         self.uplink.wake(True)
         log.info("config version %d applied: %s", message.version, changes)
-
-
-def status_topic(device_id: str) -> str:
-    return str(Topic(device_id, Channel.STATUS))

@@ -61,7 +61,6 @@ class Uplink:
         }
         self.connected = asyncio.Event()
         self._urgent = asyncio.Event()
-        self._next_upload = 0.0
         self._boot_id = outbox.boot_id
         self._compress = config.reporting.compress
 
@@ -164,7 +163,6 @@ class Uplink:
         while True:
             await self.drain(client)
             interval = self.config.reporting.upload_interval_s
-            self._next_upload = time.monotonic() + interval
             try:
                 async with asyncio.timeout(interval if interval > 0 else None):
                     await self._urgent.wait()
