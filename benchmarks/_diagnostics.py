@@ -25,41 +25,6 @@ sys.exit(main(["--config", {config!r}]))
 """
 
 
-_PRECOMPILED_MAIN = """
-import importlib, sys
-sys.path.insert(0, {path!r})
-from protocols.contract import schema
-table = {{}}
-for name in schema.SCHEMA_NAMES:
-    module = importlib.import_module(name + "_validator")
-    table[name] = next(
-        getattr(module, n) for n in dir(module)
-        if n.startswith("validate_") and n.endswith(name + "_schema_json")
-    )
-schema._validator = table.__getitem__
-from edge_agent.cli import main
-sys.exit(main(["--config", {config!r}]))
-"""
-
-
-def precompile_validators(directory: Path) -> Path:
-    """Every contract schema's fastjsonschema validator as generated code, compiled to a
-    sourceless .pyc, as a build step could ship them."""
-    import py_compile
-
-    import fastjsonschema
-
-    from protocols.contract.schema import SCHEMA_NAMES, load_schema
-
-    directory.mkdir(parents=True, exist_ok=True)
-    for name in SCHEMA_NAMES:
-        source = directory / f"{name}_validator.py"
-        source.write_text(fastjsonschema.compile_to_code(load_schema(name)))
-        py_compile.compile(str(source), cfile=str(source.with_suffix(".pyc")), doraise=True)
-        source.unlink()
-    return directory
-
-
 IMPORT_STEPS = (
     ("python, nothing imported", "pass"),
     ("+ asyncio, sqlite3, json, zlib, logging", "import asyncio, sqlite3, json, zlib, logging"),
@@ -135,17 +100,6 @@ def traced(out: Path) -> Callable[[Path], list[str]]:
         "tracemalloc=1",
         "-c",
         _TRACEMALLOC_MAIN.format(out=str(out), config=str(config)),
-    ]
-
-
-def with_precompiled_validators(directory: Path) -> Callable[[Path], list[str]]:
-    """What-if: the daemon with the schema validators loaded from ``precompile_validators``
-    output instead of generated and compiled at runtime (a wrapper fills the validator
-    cache of ``protocols.contract.schema``; the product code is unchanged)."""
-    return lambda config: [
-        sys.executable,
-        "-c",
-        _PRECOMPILED_MAIN.format(path=str(directory), config=str(config)),
     ]
 
 

@@ -41,11 +41,9 @@ from _common import (
 from _diagnostics import (
     can_loaded_without_can_source,
     import_costs,
-    precompile_validators,
     print_profile,
     profiled,
     traced,
-    with_precompiled_validators,
 )
 
 from launcher.broker import MosquittoBroker
@@ -303,9 +301,6 @@ async def main_async(args: Any, work: Path) -> list[Run]:
         plan.append(("profiled", True, window, profiled(work / "agent.prof"), False))
     if args.tracemalloc:
         plan.append(("tracemalloc", True, window, traced(work / "tracemalloc.txt"), False))
-    if args.precompiled_schemas:
-        validators = with_precompiled_validators(precompile_validators(work / "validators"))
-        plan.append(("what-if: validators precompiled", True, window, validators, True))
     if baseline_window > 0:
         plan.append((NO_CAN, False, baseline_window, None, True))
     runs = []
@@ -348,12 +343,6 @@ def main() -> None:
     parser.add_argument("--upload-interval", type=float, default=60.0, help="product default")
     parser.add_argument(
         "--profile", action="store_true", help="also run the agent under cProfile and print it"
-    )
-    parser.add_argument(
-        "--precompiled-schemas",
-        action="store_true",
-        help="what-if run: the schema validators loaded precompiled instead of compiled at"
-        " runtime (product code unchanged; a wrapper fills the validator cache)",
     )
     parser.add_argument(
         "--tracemalloc",

@@ -61,8 +61,6 @@ class Uplink:
         }
         self.connected = asyncio.Event()
         self._urgent = asyncio.Event()
-        self._boot_id = outbox.boot_id
-        self._compress = config.reporting.compress
 
     # -- called by the recorder ------------------------------------------------------
     def wake(self, urgent: bool) -> None:
@@ -191,7 +189,7 @@ class Uplink:
             except ValueError as err:  # a payload that is not JSON any more
                 self._drop(record.seq, err)
         try:
-            payload = encode_document(channel, {key: [*items.values()]}, compress=self._compress)
+            payload = self._encode(channel, key, items)
         except PayloadTooLarge as err:
             # valid records, too many bytes together: send them in halves
             sendable = [r for r in records if r.seq in items]
@@ -213,7 +211,7 @@ class Uplink:
                     del items[seq]
             if not items:
                 return
-            payload = encode_document(channel, {key: [*items.values()]}, compress=self._compress)
+            payload = self._encode(channel, key, items)
         topic = str(Topic(self.config.device_id, channel))
         await client.publish(topic, payload, qos=1, timeout=PUBACK_TIMEOUT_S)
         self.outbox.ack(items)
@@ -221,13 +219,18 @@ class Uplink:
         self.counters[f"{key}_published"] += len(items)
         self.counters["payload_bytes_published"] += len(payload)
 
+    def _encode(self, channel: Channel, key: str, items: dict[int, dict[str, Any]]) -> bytes:
+        compress = self.config.reporting.compress
+        return encode_document(channel, {key: [*items.values()]}, compress=compress)
+
     def _wire_item(self, record: OutboxRecord, now_ns: int) -> dict[str, Any]:
         """The stored body with its seq, marked resent when it is backlog: captured in an
         earlier boot, or longer ago than resent_after (monotonic, immune to clock steps)."""
         item: dict[str, Any] = json.loads(record.payload)
         item["seq"] = record.seq
         age_ns = now_ns - record.captured_monotonic_ns
-        if record.boot_id != self._boot_id or age_ns > self.config.reporting.resent_after * 1e9:
+        backlog = age_ns > self.config.reporting.resent_after * 1e9
+        if backlog or record.boot_id != self.outbox.boot_id:
             item["resent"] = True
         return item
 

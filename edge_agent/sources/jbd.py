@@ -63,10 +63,9 @@ class JbdSource(Source):
             if link is None:
                 raise ConnectionError(f"{self.name}: port is not open")
             # bytes left from an earlier, timed-out answer are garbage now
+            self._decoder.clear()
+            self.health.count("garbage_bytes", link.discard_input())
             self._count_garbage()
-            self.health.count("garbage_bytes", link.discard_input() + self._decoder.clear())
-            self._decoder = jbd.FrameDecoder(direction="response")
-            self._discarded_seen = 0
             await link.write(frame)
             async with asyncio.timeout(self.settings.timeout_s):
                 while True:

@@ -17,6 +17,7 @@ from firmware_sim.pack import (
     BatteryPack,
     PackSpec,
 )
+from protocols import jbd
 
 
 def settle(pack: BatteryPack, seconds: float = 5.0, demand_a: float = 0.0) -> None:
@@ -392,3 +393,6 @@ def test_protection_names_are_the_contract_names():
         "discharge_over_current_a",
         "pack_over_voltage_release_v",
     }
+    # what the simulated BMS reports must be encodable by the JBD codec, by the same names
+    assert frozenset(PROTECTION_NAMES) <= frozenset(jbd.PROTECTION_NAMES)
+    assert set(BatteryPack().parameters) == set(jbd.PARAMETERS)
