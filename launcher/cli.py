@@ -1,4 +1,4 @@
-"""``voltrent``: the umbrella command line (decode, sim; later cloud and demo)."""
+"""``voltrent``: the umbrella command line (decode, sim, watch, cloud, demo)."""
 
 from __future__ import annotations
 
@@ -49,6 +49,12 @@ def main(argv: list[str] | None = None) -> int:
 
     sim.add_parser(commands)
     watch.add_parser(commands)
+    try:
+        from cloud import cli as cloud_cli
+    except ImportError:  # an edge-only install has no cloud
+        cloud_cli = None
+    if cloud_cli is not None:
+        cloud_cli.add_parser(commands)
 
     args = parser.parse_args(argv)
     if args.command == "decode":

@@ -1,4 +1,4 @@
-"""Shared fixtures: a real MQTT broker for the tests that need one.
+"""Shared fixtures: a real MQTT broker and a real PostgreSQL for the tests that need them.
 
 A throwaway Mosquitto (on PATH or in /usr/sbin) is started on a free port so tests can
 stop and restart it. Where none is installed, the broker at $MQTT_URL (or
@@ -58,3 +58,74 @@ def own_broker(tmp_path):
     # persistent, so subscribers' sessions and queued messages survive a restart
     with MosquittoBroker(data_dir=tmp_path / "mosquitto", persistence=True) as broker:
         yield broker
+
+
+# --- PostgreSQL -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    """A PostgreSQL server URL (database `postgres`): $DATABASE_URL, the machine's server at
+    127.0.0.1:5432, or else an embedded one started for this session."""
+    from launcher.postgres import EmbeddedPostgres
+
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        yield url
+        return
+    if port_open("127.0.0.1", 5432):
+        yield "postgresql://postgres@127.0.0.1:5432/postgres"
+        return
+    with EmbeddedPostgres(tmp_path_factory.mktemp("postgres") / "data") as server:
+        yield server.url()
+
+
+def _admin(url: str):
+    import psycopg
+
+    return psycopg.connect(url, autocommit=True)
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return parts._replace(path=f"/{name}").geturl()
+
+
+@pytest.fixture(scope="session")
+def store_template(pg_server):
+    """A migrated database that each test's database is cloned from (fast: no migrate)."""
+    from cloud.store.migrate import migrate
+
+    name = f"voltrent_template_{os.getpid()}"
+    with _admin(pg_server) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    migrate(_with_database(pg_server, name), layout="partitioned")
+    yield name
+    with _admin(pg_server) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+_databases = iter(range(1, 1_000_000))
+
+
+@pytest.fixture
+def database(pg_server, store_template):
+    """The URL of a fresh, migrated database of this test's own, dropped afterwards."""
+    name = f"voltrent_test_{os.getpid()}_{next(_databases)}"
+    with _admin(pg_server) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{store_template}"')
+    yield _with_database(pg_server, name)
+    with _admin(pg_server) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def empty_database(pg_server):
+    """The URL of a fresh database with nothing in it (for migration tests)."""
+    name = f"voltrent_empty_{os.getpid()}_{next(_databases)}"
+    with _admin(pg_server) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield _with_database(pg_server, name)
+    with _admin(pg_server) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

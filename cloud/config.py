@@ -1,0 +1,126 @@
+"""Cloud configuration from environment variables, with defaults that run the demo.
+
+Every variable has one spelling; `voltrent cloud doctor` prints the effective values.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from cloud.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/voltrent"
+DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883"
+LAYOUTS = ("auto", "timescale", "partitioned")
+
+
+@dataclass(frozen=True)
+class MqttSettings:
+    """Where the broker is and how the worker joins it."""
+
+    url: str = DEFAULT_MQTT_URL
+    ca_file: str | None = None
+    # Persistent session: the broker keeps what arrives while a worker is down, per client id.
+    client_id: str = field(default_factory=lambda: f"voltrent-worker-{socket.gethostname()}")
+    # MQTT 5 shared subscription group: workers of one group split the load.
+    group: str = "voltrent"
+    # "5" or "3.1.1"; 3.1.1 brokers (amqtt) have no shared subscriptions: run one worker.
+    protocol: str = "5"
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        parts = urlsplit(self.url)
+        return parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+
+    @property
+    def tls(self) -> bool:
+        return urlsplit(self.url).scheme == "mqtts"
+
+    @property
+    def username(self) -> str | None:
+        return urlsplit(self.url).username
+
+    @property
+    def password(self) -> str | None:
+        return urlsplit(self.url).password
+
+
+@dataclass(frozen=True)
+class CloudConfig:
+    """Everything the worker, the API and migrate read from the environment."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    mqtt: MqttSettings = field(default_factory=MqttSettings)
+    store_layout: str = "auto"
+    retention_days: int = 90
+    partitions_ahead_days: int = 3
+    # Samples stamped further ahead of their receive time than this are dead-lettered
+    # (a device clock gone wrong would otherwise open partitions for the year 2100).
+    max_clock_ahead_s: int = 86_400
+    batch_max_messages: int = 500
+    batch_max_wait_ms: int = 50
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> CloudConfig:
+        """Read the configuration; ConfigError names the variable that is wrong."""
+        env = os.environ if env is None else env
+        mqtt = MqttSettings(
+            url=_url(env, "MQTT_URL", DEFAULT_MQTT_URL, ("mqtt", "mqtts")),
+            ca_file=env.get("MQTT_CA_FILE") or None,
+            client_id=env.get("VOLTRENT_WORKER_ID") or MqttSettings().client_id,
+            group=env.get("VOLTRENT_WORKER_GROUP", "voltrent"),
+            protocol=_choice(env, "MQTT_PROTOCOL", "5", ("5", "3.1.1")),
+        )
+        return cls(
+            database_url=_url(
+                env, "DATABASE_URL", DEFAULT_DATABASE_URL, ("postgresql", "postgres")
+            ),
+            mqtt=mqtt,
+            store_layout=_choice(env, "VOLTRENT_STORE_LAYOUT", "auto", LAYOUTS),
+            retention_days=_int(env, "VOLTRENT_RETENTION_DAYS", 90, minimum=1),
+            partitions_ahead_days=_int(env, "VOLTRENT_PARTITIONS_AHEAD_DAYS", 3, minimum=1),
+            max_clock_ahead_s=_int(env, "VOLTRENT_MAX_CLOCK_AHEAD_S", 86_400, minimum=0),
+            batch_max_messages=_int(env, "VOLTRENT_BATCH_MAX_MESSAGES", 500, minimum=1),
+            batch_max_wait_ms=_int(env, "VOLTRENT_BATCH_MAX_WAIT_MS", 50, minimum=0),
+            api_host=env.get("VOLTRENT_API_HOST", "127.0.0.1"),
+            api_port=_int(env, "VOLTRENT_API_PORT", 8080, minimum=0),
+        )
+
+
+def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...]) -> str:
+    value = env.get(name) or default
+    scheme = urlsplit(value).scheme
+    if scheme not in schemes:
+        expected = " or ".join(f"{s}://..." for s in schemes)
+        raise ConfigError(f"{name}: expected {expected}, got {value!r}")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: expected an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name}: must be at least {minimum}, got {value}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name) or default
+    if value not in choices:
+        raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {value!r}")
+    return value

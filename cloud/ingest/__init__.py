@@ -1,0 +1,1 @@
+"""The ingest worker: MQTT uplink -> validated rows -> PostgreSQL, acknowledged after commit."""

@@ -1,0 +1,179 @@
+"""Schema migrations: plain SQL files under cloud/migrations/, applied in order, once.
+
+``NNNN_name.sql`` applies to every store; ``NNNN_name.partitioned.sql`` and
+``NNNN_name.timescale.sql`` are the two variants of one step, chosen by the store layout
+(the TimescaleDB code path lives only in those files and in timescale.py). The layout is
+picked at the first migrate and recorded, so later steps follow the same path. A file whose
+first line is ``-- voltrent: no-transaction`` runs statement by statement outside a
+transaction (TimescaleDB's continuous aggregates require it); every other file runs in one
+transaction with its record in ``schema_migration``.
+
+Safe to run on every start and from several processes at once (an advisory lock).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+
+import psycopg
+
+from cloud.errors import MigrationError
+from cloud.store import partitions, timescale
+from cloud.store.db import connect
+
+log = logging.getLogger(__name__)
+
+_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+?)(?:\.(partitioned|timescale))?\.sql$")
+_NO_TRANSACTION = "-- voltrent: no-transaction"
+_LOCK_KEY = 0x766F6C74  # "volt": one migrate at a time per database
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step: its version, name, and SQL text."""
+
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()[:16]
+
+    @property
+    def transactional(self) -> bool:
+        return not self.sql.startswith(_NO_TRANSACTION)
+
+
+@dataclass
+class MigrationReport:
+    """What migrate() found and did."""
+
+    layout: str
+    applied: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)  # applied files edited since
+
+
+def migrations(layout: str) -> list[Migration]:
+    """The steps for a layout, in order."""
+    steps: dict[int, Migration] = {}
+    for entry in sorted(resources.files("cloud").joinpath("migrations").iterdir(), key=str):
+        match = _FILE.match(entry.name)
+        if not match:
+            continue
+        version, name, variant = int(match[1]), match[2], match[3]
+        if variant not in (None, layout):
+            continue
+        if version in steps:
+            raise MigrationError(f"two migrations numbered {version:04d}: {entry.name}")
+        steps[version] = Migration(version, f"{version:04d}_{name}", entry.read_text())
+    return [steps[v] for v in sorted(steps)]
+
+
+def migrate(
+    url: str, *, layout: str = "auto", retention_days: int = 90, partitions_ahead_days: int = 3
+) -> MigrationReport:
+    """Bring the store at ``url`` up to date; MigrationError says what stops it."""
+    with connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
+        try:
+            report = _migrate_locked(conn, layout)
+            if report.layout == "timescale":
+                timescale.apply_retention(conn, retention_days)
+            else:
+                partitions.maintain(
+                    conn, ahead_days=partitions_ahead_days, retention_days=retention_days
+                )
+            return report
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
+
+
+def _migrate_locked(conn: psycopg.Connection, requested: str) -> MigrationReport:
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS schema_migration (
+               version integer PRIMARY KEY,
+               name text NOT NULL,
+               checksum text NOT NULL,
+               applied_at timestamptz NOT NULL DEFAULT now())"""
+    )
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS store_setting (key text PRIMARY KEY, value text NOT NULL)"
+    )
+    layout = _layout(conn, requested)
+    report = MigrationReport(layout)
+    done = {
+        version: (name, checksum)
+        for version, name, checksum in conn.execute(
+            "SELECT version, name, checksum FROM schema_migration"
+        )
+    }
+    for step in migrations(layout):
+        if step.version in done:
+            report.already.append(step.name)
+            if done[step.version][1] != step.checksum:
+                report.changed.append(step.name)
+            continue
+        log.info("applying migration %s (%s)", step.name, layout)
+        try:
+            _apply(conn, step)
+        except psycopg.Error as err:
+            raise MigrationError(f"migration {step.name} failed: {err}".strip()) from err
+        report.applied.append(step.name)
+    return report
+
+
+def _layout(conn: psycopg.Connection, requested: str) -> str:
+    row = conn.execute("SELECT value FROM store_setting WHERE key = 'layout'").fetchone()
+    if row:
+        if requested not in ("auto", row[0]):
+            raise MigrationError(
+                f"this database was set up with the {row[0]!r} layout; VOLTRENT_STORE_LAYOUT"
+                f" asks for {requested!r} (a layout cannot change in place)"
+            )
+        return row[0]
+    available = timescale.available(conn)
+    if requested == "timescale" and not available:
+        raise MigrationError(
+            "VOLTRENT_STORE_LAYOUT=timescale, but the timescaledb extension is not available"
+            " on this server (pg_available_extensions)"
+        )
+    layout = requested if requested != "auto" else ("timescale" if available else "partitioned")
+    conn.execute(
+        "INSERT INTO store_setting (key, value) VALUES ('layout', %s) ON CONFLICT DO NOTHING",
+        (layout,),
+    )
+    return layout
+
+
+def _apply(conn: psycopg.Connection, step: Migration) -> None:
+    record = "INSERT INTO schema_migration (version, name, checksum) VALUES (%s, %s, %s)"
+    if step.transactional:
+        with conn.transaction():
+            conn.execute(step.sql.encode())
+            conn.execute(record, (step.version, step.name, step.checksum))
+        return
+    for statement in _statements(step.sql):
+        conn.execute(statement.encode())
+    conn.execute(record, (step.version, step.name, step.checksum))
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a no-transaction file on semicolons that end a line (no function bodies)."""
+    lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
+    return [s.strip() for s in re.split(r";\s*$", "\n".join(lines), flags=re.M) if s.strip()]
+
+
+def store_layout(conn: psycopg.Connection) -> str | None:
+    """The layout a migrated store uses, or None before the first migrate."""
+    try:
+        row = conn.execute("SELECT value FROM store_setting WHERE key = 'layout'").fetchone()
+    except psycopg.errors.UndefinedTable:
+        conn.rollback()
+        return None
+    return row[0] if row else None

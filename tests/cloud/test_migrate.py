@@ -1,0 +1,87 @@
+"""Migrations against a real PostgreSQL: applied once, recorded, the plain-path layout."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from cloud.errors import MigrationError
+from cloud.store import partitions
+from cloud.store.migrate import migrate, migrations, store_layout
+
+pytestmark = pytest.mark.postgres
+
+
+def test_migrate_applies_every_step_once_and_is_idempotent(empty_database):
+    first = migrate(empty_database, layout="auto")
+    assert first.layout == "partitioned"  # no timescaledb on this server
+    assert first.applied == [m.name for m in migrations("partitioned")]
+    second = migrate(empty_database)
+    assert second.applied == []
+    assert second.already == first.applied
+    with psycopg.connect(empty_database) as conn:
+        recorded = [r[0] for r in conn.execute("SELECT name FROM schema_migration ORDER BY 1")]
+        assert recorded == first.applied
+        assert store_layout(conn) == "partitioned"
+
+
+def test_each_layout_has_the_same_steps():
+    plain = [m.version for m in migrations("partitioned")]
+    assert plain == [m.version for m in migrations("timescale")]
+    timescale_only = {m.name for m in migrations("timescale")} - {
+        m.name for m in migrations("partitioned")
+    }
+    assert timescale_only == set()  # same step names: only the file variant differs
+    texts = {m.sql for m in migrations("timescale")} - {m.sql for m in migrations("partitioned")}
+    assert texts and all("timescaledb" in text for text in texts)
+
+
+def test_asking_for_timescale_without_the_extension_is_refused(empty_database):
+    with pytest.raises(MigrationError, match="timescaledb extension is not available"):
+        migrate(empty_database, layout="timescale")
+
+
+def test_layout_cannot_change_in_place(database):
+    with pytest.raises(MigrationError, match="cannot change in place"):
+        migrate(database, layout="timescale")
+
+
+def test_concurrent_migrates_apply_each_step_once(empty_database):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        reports = list(pool.map(lambda _: migrate(empty_database), range(4)))
+    applied = [name for report in reports for name in report.applied]
+    assert sorted(applied) == sorted(m.name for m in migrations("partitioned"))
+
+
+def test_partitions_ahead_and_retention(database):
+    today = datetime.now(UTC).date()
+    with psycopg.connect(database) as conn:
+        partitions.maintain(conn, ahead_days=5, retention_days=30, today=today)
+        days = partitions.existing_days(conn)
+        assert {today + timedelta(days=n) for n in range(-1, 6)} <= days
+        old = today - timedelta(days=40)
+        with conn.transaction():
+            partitions.ensure_days(conn, [old])
+        assert old in partitions.existing_days(conn)
+        _, dropped = partitions.maintain(conn, ahead_days=5, retention_days=30, today=today)
+        assert partitions.partition_name("bms_sample", old) in dropped
+        assert old not in partitions.existing_days(conn)
+
+
+def test_rows_land_in_their_day_partition(database):
+    day = datetime.now(UTC).date()
+    with psycopg.connect(database) as conn:
+        conn.execute("INSERT INTO device (id) VALUES ('pack-1')")
+        conn.execute(
+            """INSERT INTO position (device_id, time, seq, received_at, lat, lon, valid)
+               VALUES ('pack-1', %s, 1, now(), 22.5, 113.9, true)""",
+            (datetime(day.year, day.month, day.day, 12, tzinfo=UTC),),
+        )
+        (table,) = conn.execute("SELECT tableoid::regclass::text FROM position").fetchone()
+        assert table == partitions.partition_name("position", day)
+        # registering a device creates its state row
+        assert conn.execute("SELECT count(*) FROM device_state").fetchone() == (1,)
