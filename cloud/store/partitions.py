@@ -18,7 +18,9 @@ from psycopg import sql
 log = logging.getLogger(__name__)
 
 TABLES = ("bms_sample", "position", "vehicle_sample", "device_event")
-_LOCK_KEY = 0x70617274  # "part"
+LOCK_KEY = 0x70617274  # "part"
+PARTITIONS_QUERY = """SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                      WHERE i.inhparent = %s::regclass"""
 
 
 def partition_name(table: str, day: date) -> str:
@@ -30,13 +32,27 @@ def existing_days(conn: psycopg.Connection) -> set[date]:
     """Days for which every time-series table has a partition."""
     per_table: list[set[date]] = []
     for table in TABLES:
-        rows = conn.execute(
-            """SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-               WHERE i.inhparent = %s::regclass""",
-            (table,),
-        ).fetchall()
-        per_table.append({_day_of(name, table) for (name,) in rows} - {None})
-    return set.intersection(*per_table) if per_table else set()
+        rows = conn.execute(PARTITIONS_QUERY, (table,)).fetchall()
+        per_table.append(days_of(table, [name for (name,) in rows]))
+    return set.intersection(*per_table)
+
+
+def days_of(table: str, partition_names: Iterable[str]) -> set[date]:
+    """The days that these partitions of ``table`` hold (other names are ignored)."""
+    return {day for day in (day_of(name, table) for name in partition_names) if day}
+
+
+def create_statement(table: str, day: date) -> sql.Composed:
+    """CREATE TABLE for the partition of ``table`` holding ``day`` (if it does not exist)."""
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return sql.SQL(
+        "CREATE TABLE IF NOT EXISTS {} PARTITION OF {} FOR VALUES FROM ({}) TO ({})"
+    ).format(
+        sql.Identifier(partition_name(table, day)),
+        sql.Identifier(table),
+        sql.Literal(start),
+        sql.Literal(start + timedelta(days=1)),
+    )
 
 
 def ensure_days(conn: psycopg.Connection, days: Iterable[date]) -> list[str]:
@@ -45,25 +61,14 @@ def ensure_days(conn: psycopg.Connection, days: Iterable[date]) -> list[str]:
     if not wanted:
         return []
     created: list[str] = []
-    conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
     have = existing_days(conn)
     for day in wanted:
         if day in have:
             continue
         for table in TABLES:
-            name = partition_name(table, day)
-            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            conn.execute(
-                sql.SQL(
-                    "CREATE TABLE IF NOT EXISTS {} PARTITION OF {} FOR VALUES FROM ({}) TO ({})"
-                ).format(
-                    sql.Identifier(name),
-                    sql.Identifier(table),
-                    sql.Literal(start),
-                    sql.Literal(start + timedelta(days=1)),
-                )
-            )
-            created.append(name)
+            conn.execute(create_statement(table, day))
+            created.append(partition_name(table, day))
     if created:
         log.info("created partitions %s", ", ".join(created))
     return created
@@ -72,15 +77,10 @@ def ensure_days(conn: psycopg.Connection, days: Iterable[date]) -> list[str]:
 def drop_before(conn: psycopg.Connection, day: date) -> list[str]:
     """Drop every partition holding days before ``day``; their names."""
     dropped: list[str] = []
-    conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
     for table in TABLES:
-        rows = conn.execute(
-            """SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-               WHERE i.inhparent = %s::regclass""",
-            (table,),
-        ).fetchall()
-        for (name,) in rows:
-            partition_day = _day_of(name, table)
+        for (name,) in conn.execute(PARTITIONS_QUERY, (table,)).fetchall():
+            partition_day = day_of(name, table)
             if partition_day is not None and partition_day < day:
                 conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(name)))
                 dropped.append(name)
@@ -105,7 +105,8 @@ def oldest_kept_day(today: date, retention_days: int) -> date:
     return today - timedelta(days=retention_days)
 
 
-def _day_of(name: str, table: str) -> date | None:
+def day_of(name: str, table: str) -> date | None:
+    """The day a partition named like partition_name() holds, else None."""
     prefix = f"{table}_p"
     if not name.startswith(prefix):
         return None

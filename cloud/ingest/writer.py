@@ -1,0 +1,298 @@
+"""One batch of parsed messages -> one transaction in the store.
+
+COPY into per-connection staging tables, then ``INSERT ... SELECT ... ON CONFLICT DO
+NOTHING`` on the dedupe key (device_id, time, seq), so redelivery and backlog replay add
+nothing twice. device_state moves forward only: each section is updated only by data newer
+(in device time) than what it holds; online/offline only by a status received later than
+the one it holds. Messages that cannot be stored go to dead_letter with the reason, in the
+same transaction as the good rows, so one commit covers every message of the batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from cloud.ingest import rows as R
+from cloud.store import partitions
+from protocols.contract import payloads
+
+log = logging.getLogger(__name__)
+
+_STAGES = {
+    "bms_sample": R.BMS_COLUMNS,
+    "position": R.POSITION_COLUMNS,
+    "vehicle_sample": R.VEHICLE_COLUMNS,
+    "device_event": R.EVENT_COLUMNS,
+}
+
+
+class Writer:
+    """Writes batches through one asyncio connection (autocommit; explicit transactions)."""
+
+    def __init__(
+        self,
+        conn: psycopg.AsyncConnection,
+        *,
+        layout: str,
+        retention_days: int,
+        max_clock_ahead_s: int,
+    ) -> None:
+        self.conn = conn
+        self.layout = layout
+        self.retention_days = retention_days
+        self.max_clock_ahead = timedelta(seconds=max_clock_ahead_s)
+        self.counters: Counter[str] = Counter()
+        self._days: set[date] = set()
+
+    async def prepare(self) -> None:
+        """Create this connection's staging tables; learn which day partitions exist."""
+        for table in _STAGES:
+            await self.conn.execute(
+                sql.SQL(
+                    "CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS)"
+                    " ON COMMIT DELETE ROWS"
+                ).format(sql.Identifier(f"stage_{table}"), sql.Identifier(table))
+            )
+        await self.refresh_partitions()
+
+    async def refresh_partitions(self) -> None:
+        if self.layout == "partitioned":
+            self._days = await _existing_days(self.conn)
+
+    def window(self) -> R.TimeWindow:
+        today = datetime.now(UTC).date()
+        oldest_day = partitions.oldest_kept_day(today, self.retention_days)
+        oldest = datetime(oldest_day.year, oldest_day.month, oldest_day.day, tzinfo=UTC)
+        return R.TimeWindow(oldest, self.max_clock_ahead)
+
+    async def write(self, batch: list[R.Parsed]) -> Counter[str]:
+        """Store a batch in one transaction; the counts of what happened."""
+        counts: Counter[str] = Counter(messages=len(batch))
+        bad = [p for p in batch if p.reason is not None]
+        good = [p for p in batch if p.reason is None]
+        known = await self._known([p.device_id for p in good if p.device_id])
+        unknown = [p for p in good if p.device_id not in known]
+        good = [p for p in good if p.device_id in known]
+        rows = R.collect(good, self.window())
+        await self._ensure_partitions(rows)
+        async with self.conn.transaction():
+            letters = [R.dead_letter_row(p, p.reason or "") for p in bad]
+            letters += [R.dead_letter_row(p, _unknown_reason(p)) for p in unknown]
+            letters += [R.dead_letter_row(p, reason) for p, reason in rows.rejected]
+            await self._dead_letters(letters)
+            await self._unknown(unknown)
+            counts["samples_stored"] += await self._insert("bms_sample", rows.bms)
+            counts["samples_stored"] += await self._insert("position", rows.positions)
+            counts["samples_stored"] += await self._insert("vehicle_sample", rows.vehicle)
+            counts["events_stored"] += await self._insert("device_event", rows.events)
+            counts["acks_stored"] += await self._acks(rows.acks)
+            await self._state(rows)
+        counts["samples"] = rows.sample_count
+        counts["samples_duplicate"] = rows.sample_count - counts["samples_stored"]
+        counts["events_duplicate"] = len(rows.events) - counts["events_stored"]
+        counts["dead_letters"] = len(letters)
+        counts["unknown_device"] = len(unknown)
+        counts["invalid"] = len(bad)
+        self.counters.update(counts)
+        return counts
+
+    async def _known(self, device_ids: Iterable[str]) -> set[str]:
+        ids = sorted(set(device_ids))
+        if not ids:
+            return set()
+        cur = await self.conn.execute("SELECT id FROM device WHERE id = ANY(%s)", (ids,))
+        return {row[0] for row in await cur.fetchall()}
+
+    async def _ensure_partitions(self, rows: R.Rows) -> None:
+        if self.layout != "partitioned":
+            return
+        days = {
+            row[1].astimezone(UTC).date()
+            for table in (rows.bms, rows.positions, rows.vehicle, rows.events)
+            for row in table
+        }
+        missing = days - self._days
+        if not missing:
+            return
+        # Its own short transaction: creating a partition locks the parent table.
+        async with self.conn.transaction():
+            await _ensure_days(self.conn, missing)
+        self._days |= missing
+
+    async def _dead_letters(self, letters: list[tuple[Any, ...]]) -> None:
+        if not letters:
+            return
+        async with self.conn.cursor() as cur:
+            await cur.executemany(
+                """INSERT INTO dead_letter
+                       (received_at, topic, device_id, reason, payload, payload_bytes)
+                   VALUES (%s, %s, %s, %s, %s, %s)""",
+                letters,
+            )
+        log.warning(
+            "dead-lettered %d message(s); first: %s: %s", len(letters), letters[0][1], letters[0][3]
+        )
+
+    async def _unknown(self, unknown: list[R.Parsed]) -> None:
+        per_device: dict[str, list[R.Parsed]] = {}
+        for parsed in unknown:
+            per_device.setdefault(parsed.device_id or "", []).append(parsed)
+        if not per_device:
+            return
+        async with self.conn.cursor() as cur:
+            await cur.executemany(
+                """INSERT INTO unknown_device AS u
+                       (device_id, first_seen_at, last_seen_at, messages, last_topic)
+                   VALUES (%s, %s, %s, %s, %s)
+                   ON CONFLICT (device_id) DO UPDATE SET
+                       last_seen_at = GREATEST(u.last_seen_at, EXCLUDED.last_seen_at),
+                       messages = u.messages + EXCLUDED.messages,
+                       last_topic = EXCLUDED.last_topic""",
+                [
+                    (device_id, msgs[0].received_at, msgs[-1].received_at, len(msgs),
+                     msgs[-1].topic)
+                    for device_id, msgs in sorted(per_device.items())
+                ],
+            )  # fmt: skip
+
+    async def _insert(self, table: str, rows: list[tuple[Any, ...]]) -> int:
+        if not rows:
+            return 0
+        columns = _STAGES[table]
+        stage = sql.Identifier(f"stage_{table}")
+        names = sql.SQL(", ").join(map(sql.Identifier, columns))
+        async with self.conn.cursor() as cur:
+            async with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(stage, names)) as copy:
+                for row in rows:
+                    await copy.write_row(row)
+            # Inserting in key order keeps concurrent workers from deadlocking each other.
+            insert = sql.SQL(
+                "INSERT INTO {table} ({names}) SELECT {names} FROM {stage}"
+                " ORDER BY device_id, time, seq ON CONFLICT DO NOTHING RETURNING device_id, time"
+            ).format(table=sql.Identifier(table), names=names, stage=stage)
+            if table == "bms_sample" and self.layout == "partitioned":
+                query = sql.SQL(
+                    "WITH inserted AS ({insert}),"
+                    " pending AS (INSERT INTO rollup_pending (device_id, bucket)"
+                    "   SELECT DISTINCT device_id, date_bin('1 minute', time, TIMESTAMPTZ 'epoch')"
+                    "   FROM inserted ORDER BY 1, 2 ON CONFLICT DO NOTHING)"
+                    " SELECT count(*) FROM inserted"
+                ).format(insert=insert)
+            else:
+                query = sql.SQL("WITH inserted AS ({insert}) SELECT count(*) FROM inserted").format(
+                    insert=insert
+                )
+            await cur.execute(query)
+            (count,) = await cur.fetchone()
+            await cur.execute(sql.SQL("TRUNCATE {}").format(stage))
+        return count
+
+    async def _acks(self, acks: list[tuple[Any, ...]]) -> int:
+        if not acks:
+            return 0
+        async with self.conn.cursor() as cur:
+            stored = 0
+            for ack in acks:
+                await cur.execute(
+                    """INSERT INTO device_ack
+                           (device_id, cmd_id, time, received_at, result, reason, observed)
+                       VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
+                    ack,
+                )
+                stored += cur.rowcount
+        return stored
+
+    async def _state(self, rows: R.Rows) -> None:
+        async with self.conn.cursor() as cur:
+            if rows.seen:
+                await cur.executemany(
+                    """UPDATE device_state SET
+                           last_seen_at = GREATEST(last_seen_at, %s),
+                           last_seq = GREATEST(last_seq, %s)
+                       WHERE device_id = %s""",
+                    [(at, seq, d) for d, (at, seq) in sorted(rows.seen.items())],
+                )
+            if rows.latest_bms:
+                await cur.executemany(_BMS_STATE, [_bms_state(d, s) for d, s in
+                                                   sorted(rows.latest_bms.items())])  # fmt: skip
+            if rows.latest_position:
+                await cur.executemany(
+                    _POSITION_STATE,
+                    [
+                        (R.device_time(s.ts), s.lat, s.lon, s.speed_kmh, s.course_deg, d,
+                         R.device_time(s.ts))
+                        for d, s in sorted(rows.latest_position.items())
+                    ],
+                )  # fmt: skip
+            if rows.latest_vehicle:
+                await cur.executemany(
+                    _VEHICLE_STATE,
+                    [
+                        (R.device_time(s.ts), Jsonb(dict(s.signals)), d, R.device_time(s.ts))
+                        for d, s in sorted(rows.latest_vehicle.items())
+                    ],
+                )
+            for device_id, received, status in sorted(rows.statuses, key=lambda r: r[1]):
+                document = status.to_wire()
+                await cur.execute(
+                    _STATUS_STATE,
+                    (status.online, received, Jsonb(document) if len(document) > 1 else None,
+                     device_id, received),
+                )  # fmt: skip
+
+
+def _unknown_reason(parsed: R.Parsed) -> str:
+    return (
+        f"unknown device {parsed.device_id!r}: not registered; register it"
+        " (POST /api/devices) and its next messages are stored"
+    )
+
+
+def _bms_state(device_id: str, s: payloads.BmsSample) -> tuple[Any, ...]:
+    time = R.device_time(s.ts)
+    return (
+        time, s.pack_voltage_v, s.current_a, s.soc_percent, list(s.cell_voltages_v),
+        list(s.temperatures_c), s.charge_mos, s.discharge_mos, s.remaining_ah,
+        s.full_capacity_ah, s.cycles, sorted(s.protection), device_id, time,
+    )  # fmt: skip
+
+
+_BMS_STATE = """
+UPDATE device_state SET bms_time = %s, pack_voltage_v = %s, current_a = %s, soc_percent = %s,
+    cell_voltages_v = %s, temperatures_c = %s, charge_mos = %s, discharge_mos = %s,
+    remaining_ah = %s, full_capacity_ah = %s, cycles = %s, protection = %s
+WHERE device_id = %s AND (bms_time IS NULL OR bms_time < %s)"""
+_POSITION_STATE = """
+UPDATE device_state SET position_time = %s, lat = %s, lon = %s, speed_kmh = %s, course_deg = %s
+WHERE device_id = %s AND (position_time IS NULL OR position_time < %s)"""
+_VEHICLE_STATE = """
+UPDATE device_state SET vehicle_time = %s, vehicle_signals = %s
+WHERE device_id = %s AND (vehicle_time IS NULL OR vehicle_time < %s)"""
+_STATUS_STATE = """
+UPDATE device_state SET online = %s, online_changed_at = %s, status = COALESCE(%s, status)
+WHERE device_id = %s AND (online_changed_at IS NULL OR online_changed_at <= %s)"""
+
+
+async def _existing_days(conn: psycopg.AsyncConnection) -> set[date]:
+    per_table = []
+    for table in partitions.TABLES:
+        cur = await conn.execute(partitions.PARTITIONS_QUERY, (table,))
+        per_table.append(partitions.days_of(table, [row[0] for row in await cur.fetchall()]))
+    return set.intersection(*per_table)
+
+
+async def _ensure_days(conn: psycopg.AsyncConnection, days: set[date]) -> None:
+    await conn.execute("SELECT pg_advisory_xact_lock(%s)", (partitions.LOCK_KEY,))
+    have = await _existing_days(conn)
+    for day in sorted(days - have):
+        for table in partitions.TABLES:
+            await conn.execute(partitions.create_statement(table, day))
+    log.info("created day partitions for %s", ", ".join(f"{d}" for d in sorted(days - have)))

@@ -1,0 +1,229 @@
+"""The ingest writer against a real PostgreSQL: dedupe, state that only moves forward,
+dead letters with reasons, unknown devices, and rollups."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from cloud.ingest.rows import parse
+from cloud.ingest.writer import Writer
+from cloud.store import rollups
+from tests.cloud import wire
+
+pytestmark = pytest.mark.postgres
+
+
+def _register(url: str, *ids: str) -> None:
+    with psycopg.connect(url) as conn:
+        for device_id in ids:
+            conn.execute("INSERT INTO device (id) VALUES (%s)", (device_id,))
+
+
+async def _write(url: str, messages: list[tuple[str, bytes]], *, received=None):
+    received = received or datetime.now(UTC)
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        writer = Writer(conn, layout="partitioned", retention_days=30, max_clock_ahead_s=3600)
+        await writer.prepare()
+        return await writer.write([parse(t, p, received) for t, p in messages])
+
+
+def write(url, messages, **kw):
+    return asyncio.run(_write(url, messages, **kw))
+
+
+def rows(url: str, query: str, *params):
+    with psycopg.connect(url) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def test_telemetry_lands_in_each_table_and_state(database):
+    _register(database, "pack-1")
+    t = wire.now_ms()
+    payload = wire.telemetry(
+        wire.bms(1, t, soc=81.5), wire.position(2, t, speed_kmh=18.0), wire.vehicle(3, t)
+    )
+    counts = write(database, [(wire.topic("pack-1"), payload)])
+    assert counts["samples_stored"] == 3 and counts["dead_letters"] == 0
+    assert rows(database, "SELECT seq, soc_percent, cell_min_v, cell_max_v FROM bms_sample") == [
+        (1, 81.5, pytest.approx(3.29), pytest.approx(3.32))
+    ]
+    assert rows(database, "SELECT seq, lat, lon FROM position") == [(2, 22.54, 113.93)]
+    assert rows(database, "SELECT signals FROM vehicle_sample") == [({"motor_rpm": 1200.0},)]
+    state = rows(
+        database,
+        "SELECT soc_percent, lat, speed_kmh, vehicle_signals, last_seq, bms_time FROM device_state",
+    )
+    assert state == [(81.5, 22.54, 18.0, {"motor_rpm": 1200.0}, 3, wire.utc(t))]
+
+
+def test_the_same_telemetry_twice_is_stored_once(database):
+    _register(database, "pack-1")
+    t = wire.now_ms()
+    payload = wire.telemetry(*(wire.bms(n, t + n * 1000) for n in range(1, 11)))
+    first = write(database, [(wire.topic("pack-1"), payload)])
+    second = write(database, [(wire.topic("pack-1"), payload), (wire.topic("pack-1"), payload)])
+    assert first["samples_stored"] == 10
+    assert second["samples_stored"] == 0 and second["samples_duplicate"] == 20
+    assert rows(database, "SELECT count(*), count(DISTINCT seq) FROM bms_sample") == [(10, 10)]
+
+
+def test_a_replayed_backlog_never_moves_the_state_back_in_time(database):
+    _register(database, "pack-1")
+    t = wire.now_ms()
+    write(database, [(wire.topic("pack-1"), wire.telemetry(wire.bms(100, t, soc=40.0)))])
+    backlog = wire.telemetry(
+        *(wire.bms(n, t - (100 - n) * 60_000, soc=90.0, resent=True) for n in range(1, 100))
+    )
+    write(database, [(wire.topic("pack-1"), backlog)])
+    assert rows(database, "SELECT soc_percent, bms_time, last_seq FROM device_state") == [
+        (40.0, wire.utc(t), 100)
+    ]
+    assert rows(database, "SELECT count(*), count(*) FILTER (WHERE resent) FROM bms_sample") == [
+        (100, 99)
+    ]
+
+
+def test_invalid_payloads_are_dead_lettered_with_their_reason(database):
+    _register(database, "pack-1")
+    t = wire.now_ms()
+    good = wire.telemetry(wire.bms(1, t))
+    sample = wire.bms(1, t).to_wire() | {"seq": "one"}  # a string where a number belongs
+    wrong_type = json.dumps({"samples": [sample]}).encode()
+    messages = [
+        (wire.topic("pack-1"), b"\x00\xffnot json"),
+        (wire.topic("pack-1"), b'{"samples": "nope"}'),
+        (wire.topic("pack-1"), wrong_type),
+        (wire.topic("pack-1"), b"x" * (10 * 1024 * 1024)),
+        (wire.topic("pack-1"), good),
+        ("vr/v1/pack-1/up/nonsense", good),
+        ("vr/v1/pack-1/down/cmd", good),
+    ]
+    counts = write(database, messages)
+    assert counts["samples_stored"] == 1 and counts["dead_letters"] == 6
+    letters = rows(
+        database,
+        "SELECT topic, reason, payload_bytes, length(payload) FROM dead_letter ORDER BY id",
+    )
+    reasons = [r[1] for r in letters]
+    assert "not UTF-8" in reasons[0]
+    assert "samples" in reasons[1]
+    assert "$.samples[0].seq" in reasons[2] and "integer" in reasons[2]
+    assert "10485760 bytes, the limit is 262144" in reasons[3]
+    assert letters[3][2:] == (10 * 1024 * 1024, 64 * 1024)  # the size kept, the payload cut
+    assert "unknown channel" in reasons[4]
+    assert "sent by the cloud" in reasons[5]
+
+
+def test_unknown_devices_are_listed_not_created(database):
+    t = wire.now_ms()
+    payload = wire.telemetry(wire.bms(1, t))
+    write(database, [(wire.topic("stranger-7"), payload)] * 3)
+    assert rows(database, "SELECT count(*) FROM device") == [(0,)]
+    assert rows(database, "SELECT device_id, messages FROM unknown_device") == [("stranger-7", 3)]
+    reasons = rows(database, "SELECT DISTINCT reason FROM dead_letter")
+    assert len(reasons) == 1 and "unknown device 'stranger-7'" in reasons[0][0]
+    # registering it takes it off the unknown list; its next messages are stored
+    _register(database, "stranger-7")
+    assert rows(database, "SELECT count(*) FROM unknown_device") == [(0,)]
+    write(database, [(wire.topic("stranger-7"), payload)])
+    assert rows(database, "SELECT count(*) FROM bms_sample") == [(1,)]
+
+
+def test_samples_outside_the_time_window_are_kept_as_dead_letters(database):
+    _register(database, "pack-1")
+    t = wire.now_ms()
+    far_future = t + 10 * 86_400_000
+    ancient = t - 400 * 86_400_000
+    payload = wire.telemetry(wire.bms(1, ancient), wire.bms(2, t), wire.bms(3, far_future))
+    counts = write(database, [(wire.topic("pack-1"), payload)])
+    assert counts["samples_stored"] == 1
+    assert rows(database, "SELECT seq FROM bms_sample") == [(2,)]
+    (reason,) = rows(database, "SELECT reason FROM dead_letter")[0]
+    assert reason.startswith("2 of 3 samples not stored") and "older than retention" in reason
+
+
+def test_a_backlog_day_gets_its_partition(database):
+    _register(database, "pack-1")
+    ten_days_ago = wire.now_ms() - 10 * 86_400_000
+    write(database, [(wire.topic("pack-1"), wire.telemetry(wire.bms(1, ten_days_ago)))])
+    day = wire.utc(ten_days_ago).date()
+    assert rows(database, "SELECT tableoid::regclass::text FROM bms_sample") == [
+        (f"bms_sample_p{day:%Y%m%d}",)
+    ]
+
+
+def test_online_follows_the_latest_status_received(database):
+    _register(database, "pack-1")
+    start = datetime.now(UTC)
+    online = wire.status(True, ts=wire.now_ms(), agent_version="0.1.0", boot_id="b1")
+    write(database, [(wire.topic("pack-1", "up/status"), online)], received=start)
+    assert rows(database, "SELECT online, status->>'agent_version' FROM device_state") == [
+        (True, "0.1.0")
+    ]
+    will = wire.status(False)
+    write(
+        database, [(wire.topic("pack-1", "up/status"), will)], received=start + timedelta(seconds=5)
+    )
+    # an older "online" arriving late (another worker's slow batch) does not win
+    write(
+        database,
+        [(wire.topic("pack-1", "up/status"), online)],
+        received=start + timedelta(seconds=1),
+    )
+    assert rows(database, "SELECT online, status->>'agent_version' FROM device_state") == [
+        (False, "0.1.0")  # the will carries no details: the last ones are kept
+    ]
+
+
+def test_events_and_acks_are_stored_once(database):
+    _register(database, "pack-1")
+    t = wire.now_ms()
+    payload = wire.events(
+        wire.event(
+            5, t, "bms_protection", severity="warning", detail={"flags": ["cell_overvoltage"]}
+        )
+    )
+    from protocols.contract import payloads
+    from protocols.contract.codec import encode
+
+    ack = encode(payloads.Ack(cmd_id="c-1", ts=t, result="done", observed={"discharge_mos": False}))
+    for _ in range(2):
+        write(
+            database,
+            [(wire.topic("pack-1", "up/event"), payload), (wire.topic("pack-1", "up/ack"), ack)],
+        )
+    assert rows(database, "SELECT seq, type, severity, detail FROM device_event") == [
+        (5, "bms_protection", "warning", {"flags": ["cell_overvoltage"]})
+    ]
+    assert rows(database, "SELECT cmd_id, result, observed FROM device_ack") == [
+        ("c-1", "done", {"discharge_mos": False})
+    ]
+
+
+def test_rollups_follow_new_and_replayed_samples(database):
+    _register(database, "pack-1")
+    base = int(datetime.now(UTC).replace(second=0, microsecond=0).timestamp() * 1000) - 3_600_000
+    samples = [wire.bms(n, base + n * 10_000, soc=50.0 + n) for n in range(12)]  # 2 minutes
+    write(database, [(wire.topic("pack-1"), wire.telemetry(*samples[:6]))])
+
+    async def refresh():
+        async with await psycopg.AsyncConnection.connect(database, autocommit=True) as conn:
+            return await rollups.refresh(conn)
+
+    assert asyncio.run(refresh()) == 1
+    assert rows(database, "SELECT samples, soc_min, soc_avg, soc_max FROM bms_1m") == [
+        (6, 50.0, 52.5, 55.0)
+    ]
+    write(database, [(wire.topic("pack-1"), wire.telemetry(*samples[6:]))])  # the late rest
+    assert asyncio.run(refresh()) == 1
+    minutes = rows(database, "SELECT samples, soc_avg FROM bms_1m ORDER BY bucket")
+    assert minutes == [(6, 52.5), (6, 58.5)]
+    assert rows(database, "SELECT samples, soc_min, soc_avg, soc_max FROM bms_1h") == [
+        (12, 50.0, 55.5, 61.0)
+    ]
+    assert rows(database, "SELECT count(*) FROM rollup_pending") == [(0,)]

@@ -1,0 +1,61 @@
+"""Payload factories for cloud tests: real wire bytes, encoded by the contract codec."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from protocols.contract import payloads
+from protocols.contract.codec import encode
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def bms(
+    seq: int, ts: int, *, soc: float = 80.0, current: float = -5.0, **fields
+) -> payloads.BmsSample:
+    values = dict(
+        pack_voltage_v=52.1,
+        current_a=current,
+        soc_percent=soc,
+        cell_voltages_v=(3.30, 3.31, 3.29, 3.32),
+        temperatures_c=(25.0, 26.5),
+        charge_mos=True,
+        discharge_mos=True,
+    )
+    values.update(fields)
+    return payloads.BmsSample(seq=seq, ts=ts, **values)
+
+
+def position(seq: int, ts: int, *, lat: float = 22.54, lon: float = 113.93, **fields):
+    return payloads.PositionSample(seq=seq, ts=ts, lat=lat, lon=lon, valid=True, **fields)
+
+
+def vehicle(seq: int, ts: int, **signals: float) -> payloads.VehicleSample:
+    return payloads.VehicleSample(seq=seq, ts=ts, signals=signals or {"motor_rpm": 1200.0})
+
+
+def telemetry(*samples, compress: bool = True) -> bytes:
+    return encode(payloads.TelemetryBatch(tuple(samples)), compress=compress)
+
+
+def events(*items: payloads.Event) -> bytes:
+    return encode(payloads.EventBatch(tuple(items)), compress=True)
+
+
+def event(seq: int, ts: int, type: str = "boot", **fields) -> payloads.Event:
+    return payloads.Event(seq=seq, ts=ts, type=type, **fields)
+
+
+def status(online: bool, **fields) -> bytes:
+    return encode(payloads.Status(online=online, **fields))
+
+
+def topic(device_id: str, channel: str = "up/telemetry") -> str:
+    return f"vr/v1/{device_id}/{channel}"
+
+
+def utc(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
