@@ -103,6 +103,9 @@ class MosquittoBroker:
             stdout=log,
             stderr=log,
             stdin=subprocess.DEVNULL,
+            # its own session: a Ctrl-C in the terminal reaches the launcher, which stops the
+            # broker last, after the clients that still publish to it
+            start_new_session=True,
         )
         log.close()
         deadline = time.monotonic() + timeout

@@ -1,0 +1,222 @@
+"""``voltrent cloud doctor``: what the cloud runs on and what is misconfigured.
+
+Every check prints one line: ``ok``, ``warn`` or ``FAIL``, what was found, and for the last
+two what to do. The exit status is 1 when any check fails.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+
+from cloud.config import CloudConfig
+from cloud.errors import CloudError
+from cloud.store import partitions, timescale
+from cloud.store.db import connect, describe
+from cloud.store.migrate import migrations, store_layout
+
+STALE_WORKER_S = 120
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # "ok", "warn", "FAIL"
+    subject: str
+    text: str
+
+
+def check_store(config: CloudConfig) -> list[Finding]:
+    """The database: reachable, version, layout, migrations, partitions, backlog, workers."""
+    where = describe(config.database_url)
+    try:
+        conn = connect(config.database_url, autocommit=True, timeout_s=5)
+    except CloudError as err:
+        return [Finding("FAIL", "database", f"{err} (set DATABASE_URL)")]
+    findings: list[Finding] = []
+    with conn:
+        version = conn.execute("SHOW server_version").fetchone()[0]
+        findings.append(Finding("ok", "database", f"{where}: PostgreSQL {version}"))
+        layout = store_layout(conn)
+        ts_version = timescale.version(conn)
+        if layout is None:
+            findings.append(Finding("FAIL", "schema", "not migrated: run `voltrent cloud migrate`"))
+            return findings
+        if layout == "timescale":
+            findings.append(
+                Finding("ok", "layout", f"TimescaleDB {ts_version}: hypertables, compression,"
+                        " retention and continuous aggregates")
+            )  # fmt: skip
+        else:
+            extra = (
+                " (timescaledb is available on this server but this database was set up without it)"
+                if timescale.available(conn)
+                else " (timescaledb not available on this server)"
+            )
+            findings.append(
+                Finding("ok", "layout", "plain PostgreSQL: day partitions, rollups kept by the"
+                        f" worker{extra}")
+            )  # fmt: skip
+        findings += _migrations(conn, layout)
+        if findings[-1].level == "FAIL":
+            return findings
+        if layout == "partitioned":
+            findings += _partitions(conn, config)
+            pending = conn.execute("SELECT count(*) FROM rollup_pending").fetchone()[0]
+            level = "ok" if pending < 100_000 else "warn"
+            findings.append(Finding(level, "rollups", f"{pending} minute buckets waiting"))
+        findings += _ingest(conn)
+    return findings
+
+
+def _migrations(conn: psycopg.Connection, layout: str) -> list[Finding]:
+    applied = dict(conn.execute("SELECT name, checksum FROM schema_migration").fetchall())
+    steps = migrations(layout)
+    pending = [s.name for s in steps if s.name not in applied]
+    edited = [s.name for s in steps if s.name in applied and applied[s.name] != s.checksum]
+    out = []
+    if pending:
+        out.append(
+            Finding("FAIL", "schema", f"{len(pending)} migrations pending ({', '.join(pending)}):"
+                    " run `voltrent cloud migrate`")
+        )  # fmt: skip
+    else:
+        out.append(Finding("ok", "schema", f"{len(steps)} migrations applied"))
+    if edited:
+        out.append(
+            Finding("warn", "schema", f"edited after they were applied: {', '.join(edited)}")
+        )
+    return out
+
+
+def _partitions(conn: psycopg.Connection, config: CloudConfig) -> list[Finding]:
+    days = partitions.existing_days(conn)
+    today = datetime.now(UTC).date()
+    ahead = [today + timedelta(days=n) for n in range(config.partitions_ahead_days + 1)]
+    missing = [d for d in ahead if d not in days]
+    if missing:
+        return [
+            Finding("warn", "partitions", f"no partition yet for {', '.join(map(str, missing))}:"
+                    " is a worker running? (it creates them hourly; ingest creates any day it"
+                    " needs)")
+        ]  # fmt: skip
+    return [
+        Finding("ok", "partitions", f"{len(days)} days, {min(days)} .. {max(days)}; retention"
+                f" {config.retention_days} days")
+    ]  # fmt: skip
+
+
+def _ingest(conn: psycopg.Connection) -> list[Finding]:
+    out = []
+    letters = conn.execute(
+        "SELECT count(*) FROM dead_letter WHERE received_at > now() - INTERVAL '24 hours'"
+    ).fetchone()[0]
+    unknown = conn.execute("SELECT count(*) FROM unknown_device").fetchone()[0]
+    out.append(
+        Finding("ok" if not letters else "warn", "dead letters", f"{letters} in the last 24 h"
+                + (" (GET /api/dead-letters says why)" if letters else ""))
+    )  # fmt: skip
+    if unknown:
+        out.append(
+            Finding("warn", "devices", f"{unknown} unknown devices are publishing: register them"
+                    " (GET /api/devices/unknown)")
+        )  # fmt: skip
+    workers = conn.execute(
+        """SELECT client_id, extract(epoch FROM now() - updated_at), shared_subscription,
+                  counters FROM worker_status ORDER BY client_id"""
+    ).fetchall()
+    live = [w for w in workers if w[1] < STALE_WORKER_S]
+    if not live:
+        out.append(Finding("warn", "workers", "no ingest worker reported in the last 2 min"))
+    for client_id, age, shared, counters in live:
+        dead = counters.get("dead_letters", 0)
+        out.append(
+            Finding("ok", "worker", f"{client_id}: {counters.get('mqtt_acked', 0)} messages,"
+                    f" {counters.get('samples_stored', 0)} samples stored, {dead} dead letters,"
+                    f" {'shared' if shared else 'plain'} subscription, seen {age:.0f} s ago")
+        )  # fmt: skip
+    return out
+
+
+def check_broker(config: CloudConfig, wait_s: float = 2.0) -> list[Finding]:
+    """The broker: reachable, MQTT 5 (shared subscriptions), version, dropped messages."""
+    import paho.mqtt.client as mqtt
+
+    settings = config.mqtt
+    values: dict[str, str] = {}
+    connected = threading.Event()
+    result: dict[str, object] = {}
+
+    def on_connect(client, userdata, flags, reason_code, properties):
+        result["reason"] = reason_code
+        connected.set()
+        if not reason_code.is_failure:
+            client.subscribe("$SYS/broker/#")
+
+    def on_message(client, userdata, message):
+        values[message.topic] = message.payload.decode(errors="replace")
+
+    protocol = mqtt.MQTTv5 if settings.protocol == "5" else mqtt.MQTTv311
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2, client_id=f"voltrent-doctor-{time.time_ns()}",
+        protocol=protocol,
+    )  # fmt: skip
+    client.on_connect, client.on_message = on_connect, on_message
+    if settings.username:
+        client.username_pw_set(settings.username, settings.password)
+    if settings.tls:
+        client.tls_set(ca_certs=settings.ca_file)
+    where = f"{settings.host}:{settings.port}"
+    try:
+        client.connect(settings.host, settings.port, keepalive=10)
+    except OSError as err:
+        return [Finding("FAIL", "broker", f"{where}: {err} (set MQTT_URL)")]
+    client.loop_start()
+    try:
+        if not connected.wait(5):
+            return [Finding("FAIL", "broker", f"{where}: no CONNACK within 5 s")]
+        reason = result["reason"]
+        if getattr(reason, "is_failure", False):
+            return [Finding("FAIL", "broker", f"{where}: refused the connection: {reason}")]
+        time.sleep(wait_s)  # $SYS values are retained: they arrive right after subscribing
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    version = values.get("$SYS/broker/version", "version not published ($SYS disabled?)")
+    out = [Finding("ok", "broker", f"{where}: {version}")]
+    if settings.protocol == "5":
+        out.append(
+            Finding("ok", "subscription", f"MQTT 5: workers share '$share/{settings.group}/...'")
+        )
+    else:
+        out.append(
+            Finding("warn", "subscription", "MQTT 3.1.1: no shared subscription, run one worker")
+        )
+    dropped = values.get("$SYS/broker/publish/messages/dropped")
+    if dropped is None:
+        out.append(Finding("ok", "dropped", "the broker reports no dropped messages"))
+    elif int(float(dropped)) > 0:
+        out.append(
+            Finding("warn", "dropped", f"the broker dropped {dropped} messages since it started:"
+                    " raise max_queued_messages (Mosquitto) for the worker's client id")
+        )  # fmt: skip
+    else:
+        out.append(Finding("ok", "dropped", "0 messages dropped by the broker"))
+    return out
+
+
+def run_doctor(config: CloudConfig) -> int:
+    """Print every finding; 1 if any failed."""
+    findings = [
+        Finding("ok", "config", f"DATABASE_URL={describe(config.database_url)}"
+                f" MQTT_URL={config.mqtt.url.split('@')[-1]} worker id {config.mqtt.client_id}")
+    ]  # fmt: skip
+    findings += check_store(config)
+    findings += check_broker(config)
+    width = max(len(f.subject) for f in findings)
+    for finding in findings:
+        print(f"{finding.level:<4}  {finding.subject:<{width}}  {finding.text}")
+    return 1 if any(f.level == "FAIL" for f in findings) else 0

@@ -1,0 +1,244 @@
+"""``voltrent cloud worker``: MQTT uplink -> PostgreSQL, acknowledged after commit.
+
+The loop: take a batch from the consumer, decode it, store it in one transaction, and only
+then acknowledge its messages to the broker. A worker killed anywhere in between has not
+acknowledged, so the broker redelivers to its persistent session (or to another worker of
+the shared subscription), and the dedupe key makes the second delivery harmless.
+
+When the store is down the batch is retried with backoff and nothing is acknowledged, so
+the broker holds the backlog. A message the store itself refuses (a value out of range, a
+device deleted mid-batch) is found by storing the batch's messages one by one, and goes to
+dead letters with the store's reason, so one bad message never blocks the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+import time
+from collections import Counter
+from datetime import UTC, datetime
+
+import psycopg
+
+from cloud.config import CloudConfig
+from cloud.errors import StoreUnavailable
+from cloud.ingest import rows as R
+from cloud.ingest.consumer import Consumer, Delivery
+from cloud.ingest.writer import Writer
+from cloud.store import partitions, rollups
+from cloud.store.db import connect_async, describe
+from cloud.store.migrate import migrate
+from protocols.contract.topics import UPLINK_FILTER
+
+log = logging.getLogger(__name__)
+
+MAINTENANCE_INTERVAL_S = 3600.0
+ROLLUP_INTERVAL_S = 10.0
+STATUS_INTERVAL_S = 30.0
+_RETRYABLE = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
+
+
+class Worker:
+    """One ingest worker: a consumer, a store connection, and the upkeep jobs."""
+
+    def __init__(self, config: CloudConfig) -> None:
+        self.config = config
+        self.counters: Counter[str] = Counter()
+        self.layout = "partitioned"
+        self._conn: psycopg.AsyncConnection | None = None
+        self._writer: Writer | None = None
+        self._started_at = datetime.now(UTC)
+        self.consumer: Consumer | None = None
+
+    async def run(self) -> None:
+        """Ingest until cancelled."""
+        await self._connect()
+        async with Consumer(self.config.mqtt, UPLINK_FILTER) as consumer:
+            self.consumer = consumer
+            log.info(
+                "ingesting %s from %s into %s (%s layout, %s subscription)",
+                UPLINK_FILTER,
+                self.config.mqtt.url.split("@")[-1],
+                describe(self.config.database_url),
+                self.layout,
+                f"shared '{self.config.mqtt.group}'" if consumer.shared else "plain",
+            )
+            upkeep = asyncio.create_task(self._upkeep(), name="upkeep")
+            try:
+                while True:
+                    batch = await consumer.next_batch(
+                        self.config.batch_max_messages, self.config.batch_max_wait_ms / 1000
+                    )
+                    await self.store(batch)
+                    consumer.ack(batch)
+            finally:
+                upkeep.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await upkeep
+                await self._final_report()
+                await self._close()
+
+    async def store(self, batch: list[Delivery]) -> None:
+        """Commit a batch, retrying while the store is down; never returns before commit."""
+        parsed = [R.parse(d.topic, d.payload, d.received_at) for d in batch]
+        delay = 0.5
+        while True:
+            try:
+                writer = await self._ready_writer()
+                self._count(await writer.write(parsed))
+                return
+            except (psycopg.OperationalError, StoreUnavailable) as err:
+                if isinstance(err, _RETRYABLE):
+                    log.info("batch collided with another worker (%s); retrying", err)
+                    continue
+                log.warning("store unavailable (%s); retrying the batch in %.1f s", err, delay)
+                self.counters["store_retries"] += 1
+                await self._close()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+            except psycopg.Error as err:
+                if isinstance(err, _RETRYABLE):
+                    continue
+                log.warning("the store refused a batch (%s); storing its messages one by one", err)
+                await self._store_one_by_one(parsed)
+                return
+
+    async def _store_one_by_one(self, parsed: list[R.Parsed]) -> None:
+        for message in parsed:
+            writer = await self._ready_writer()
+            try:
+                self._count(await writer.write([message]))
+            except psycopg.OperationalError:
+                raise
+            except psycopg.Error as err:
+                reason = f"the store refused this message: {str(err).strip().splitlines()[0]}"
+                message.reason = reason
+                self._count(await writer.write([message]))
+                self.counters["store_refused"] += 1
+
+    def _count(self, counts: Counter[str]) -> None:
+        self.counters.update(counts)
+
+    async def _ready_writer(self) -> Writer:
+        if self._writer is None or self._conn is None or self._conn.closed:
+            await self._connect()
+        assert self._writer is not None
+        return self._writer
+
+    async def _connect(self) -> None:
+        conn = await connect_async(self.config.database_url)
+        await conn.set_autocommit(True)
+        cur = await conn.execute("SELECT value FROM store_setting WHERE key = 'layout'")
+        row = await cur.fetchone()
+        self.layout = row[0] if row else "partitioned"
+        writer = Writer(
+            conn,
+            layout=self.layout,
+            retention_days=self.config.retention_days,
+            max_clock_ahead_s=self.config.max_clock_ahead_s,
+        )
+        await writer.prepare()
+        self._conn, self._writer = conn, writer
+
+    async def _close(self) -> None:
+        conn, self._conn, self._writer = self._conn, None, None
+        if conn is not None and not conn.closed:
+            with contextlib.suppress(psycopg.Error):
+                await conn.close()
+
+    async def _upkeep(self) -> None:
+        """Partitions, rollups and this worker's status row, on their own connection."""
+        next_maintenance = next_status = 0.0
+        while True:
+            try:
+                conn = await connect_async(self.config.database_url)
+                await conn.set_autocommit(True)
+                async with conn:
+                    while True:
+                        now = time.monotonic()
+                        if self.layout == "partitioned":
+                            if now >= next_maintenance:
+                                await asyncio.to_thread(self._maintain)
+                                next_maintenance = now + MAINTENANCE_INTERVAL_S
+                            while await rollups.refresh(conn) >= 5000:
+                                pass
+                        if now >= next_status:
+                            await self._report(conn)
+                            next_status = now + STATUS_INTERVAL_S
+                        await asyncio.sleep(ROLLUP_INTERVAL_S)
+            except (psycopg.OperationalError, StoreUnavailable) as err:
+                log.warning("upkeep: store unavailable (%s); retrying in 10 s", err)
+                await asyncio.sleep(10)
+
+    async def _final_report(self) -> None:
+        """The counters at a clean stop, so they are not up to 30 s old."""
+        try:
+            conn = await connect_async(self.config.database_url, timeout_s=3)
+            await conn.set_autocommit(True)
+            async with conn:
+                await self._report(conn)
+        except (psycopg.Error, StoreUnavailable) as err:
+            log.warning("could not record the final counters: %s", err)
+
+    def _maintain(self) -> None:
+        from cloud.store.db import connect
+
+        with connect(self.config.database_url, autocommit=True) as conn:
+            partitions.maintain(
+                conn,
+                ahead_days=self.config.partitions_ahead_days,
+                retention_days=self.config.retention_days,
+            )
+
+    async def _report(self, conn: psycopg.AsyncConnection) -> None:
+        counters = dict(self.counters)
+        if self.consumer is not None:
+            counters.update({f"mqtt_{k}": v for k, v in self.consumer.counters.items()})
+        await conn.execute(
+            """INSERT INTO worker_status AS w (client_id, hostname, pid, started_at, updated_at,
+                                               shared_subscription, counters)
+               VALUES (%s, %s, %s, %s, now(), %s, %s)
+               ON CONFLICT (client_id) DO UPDATE SET hostname = EXCLUDED.hostname,
+                   pid = EXCLUDED.pid, started_at = EXCLUDED.started_at,
+                   updated_at = now(), shared_subscription = EXCLUDED.shared_subscription,
+                   counters = EXCLUDED.counters""",
+            (
+                self.config.mqtt.client_id,
+                socket.gethostname(),
+                os.getpid(),
+                self._started_at,
+                bool(self.consumer and self.consumer.shared),
+                json.dumps(counters),
+            ),
+        )
+        log.info("counters: %s", " ".join(f"{k}={v}" for k, v in sorted(counters.items())))
+
+
+def run_worker(config: CloudConfig, *, migrate_first: bool = True) -> int:
+    """The `voltrent cloud worker` process: migrate (optional), then ingest until a signal."""
+    if migrate_first:
+        migrate(
+            config.database_url,
+            layout=config.store_layout,
+            retention_days=config.retention_days,
+            partitions_ahead_days=config.partitions_ahead_days,
+        )
+    asyncio.run(_run_until_signal(Worker(config)))
+    return 0
+
+
+async def _run_until_signal(worker: Worker) -> None:
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await worker.run()
+    log.info("worker stopped")

@@ -1,0 +1,132 @@
+"""Simulator -> edge agents -> Mosquitto -> ingest worker -> PostgreSQL: every sample the
+edge published is in the store with the same values, and the latest state matches the
+simulated pack."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+
+import psycopg
+import pytest
+
+from launcher.sim import FleetOptions, SimulatedFleet
+from protocols.contract import payloads
+from protocols.contract.topics import Channel
+from tests.cloud.helpers import WorkerProcess, register, wait_for
+from tests.integration.edge_helpers import UplinkCollector
+
+pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.slow]
+
+
+def _published(collector: UplinkCollector) -> dict[tuple[str, int], payloads.Sample]:
+    out = {}
+    for received in collector.messages(Channel.TELEMETRY):
+        for sample in received.message.samples:
+            out[(received.device_id, sample.seq)] = sample
+    return out
+
+
+def test_what_the_simulated_fleet_publishes_is_what_the_store_holds(database, broker, tmp_path):
+    prefix = f"e2e{uuid.uuid4().hex[:6]}"
+    options = FleetOptions(
+        devices=3, prefix=prefix, work_dir=tmp_path / "fleet", report_interval_s=1.0,
+        upload_interval_s=2.0, status_interval_s=5.0,
+    )  # fmt: skip
+    device_ids = [f"{prefix}-{n:04d}" for n in range(1, 4)]
+    register(database, *device_ids)
+    worker = WorkerProcess(database, broker.url, tmp_path / "worker.log").start()
+    worker.wait_subscribed()
+    collector = UplinkCollector(broker.url).start()
+    fleet = SimulatedFleet(options, broker.url)
+
+    async def ride() -> None:
+        task = asyncio.create_task(fleet.run())
+        try:
+            for _ in range(600):
+                if (
+                    len(collector.samples("bms")) >= 3 * 8
+                    and len(collector.samples("position")) >= 3 * 5
+                ):
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    try:
+        asyncio.run(ride())
+        truth = {d.device_id: d.pack.soc_percent for d in fleet.devices}
+        _wait_quiet(collector)  # the agents' last batches, sent as they stopped
+        published = _published(collector)
+        assert published, "the fleet published nothing"
+        wait_for(
+            lambda: _stored_count(database) == len(published),
+            f"{len(published)} published samples stored",
+        )
+    finally:
+        collector.stop()
+        worker.stop()
+
+    with psycopg.connect(database) as conn:
+        for (device_id, seq), sample in published.items():
+            if isinstance(sample, payloads.BmsSample):
+                row = conn.execute(
+                    """SELECT pack_voltage_v, current_a, soc_percent, cell_voltages_v,
+                              temperatures_c, charge_mos, discharge_mos, time
+                       FROM bms_sample WHERE device_id = %s AND seq = %s""",
+                    (device_id, seq),
+                ).fetchone()
+                expected = (
+                    sample.pack_voltage_v, sample.current_a, sample.soc_percent,
+                    list(sample.cell_voltages_v), list(sample.temperatures_c),
+                    sample.charge_mos, sample.discharge_mos,
+                )  # fmt: skip
+                assert row is not None, f"{device_id} bms seq {seq} missing"
+                assert _approx(row[:7]) == expected
+                assert int(row[7].timestamp() * 1000) == sample.ts
+            elif isinstance(sample, payloads.PositionSample):
+                row = conn.execute(
+                    "SELECT lat, lon, valid, speed_kmh FROM position"
+                    " WHERE device_id = %s AND seq = %s",
+                    (device_id, seq),
+                ).fetchone()
+                assert row is not None, f"{device_id} position seq {seq} missing"
+                assert row[:3] == (sample.lat, sample.lon, sample.valid)
+        state = dict(conn.execute("SELECT device_id, soc_percent FROM device_state").fetchall())
+        online = dict(conn.execute("SELECT device_id, online FROM device_state").fetchall())
+    for device_id in device_ids:
+        latest = max(
+            (s for (d, _), s in published.items() if d == device_id and s.TYPE == "bms"),
+            key=lambda s: s.ts,
+        )
+        assert state[device_id] == pytest.approx(latest.soc_percent, abs=0.051)
+        # the pack moved on a little since its last report, not more than a percent
+        assert state[device_id] == pytest.approx(truth[device_id], abs=1.0)
+        assert online[device_id] is False  # the agents stopped cleanly: offline status
+
+
+def _wait_quiet(collector: UplinkCollector) -> None:
+    seen = -1
+    while collector.mark() != seen:
+        seen = collector.mark()
+        time.sleep(1.0)
+
+
+def _stored_count(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        return sum(
+            conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("bms_sample", "position", "vehicle_sample")
+        )
+
+
+def _approx(values):
+    return tuple(
+        pytest.approx(v, abs=1e-3) if isinstance(v, float) else
+        [pytest.approx(x, abs=1e-3) for x in v] if isinstance(v, list) else v
+        for v in values
+    )  # fmt: skip
