@@ -122,7 +122,7 @@ def _ingest(conn: psycopg.Connection) -> list[Finding]:
     if unknown:
         out.append(
             Finding("warn", "devices", f"{unknown} unknown devices are publishing: register them"
-                    " (GET /api/devices/unknown)")
+                    " (GET /api/unknown-devices)")
         )  # fmt: skip
     workers = conn.execute(
         """SELECT client_id, extract(epoch FROM now() - updated_at), shared_subscription,

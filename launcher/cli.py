@@ -54,7 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:  # an edge-only install has no cloud
         cloud_cli = None
     if cloud_cli is not None:
+        from launcher import demo
+
         cloud_cli.add_parser(commands)
+        demo.add_parser(commands)
 
     args = parser.parse_args(argv)
     if args.command == "decode":

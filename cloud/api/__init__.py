@@ -1,0 +1,44 @@
+"""The cloud REST API: a Flask app with flask-smorest, OpenAPI 3 at /api/openapi.json and
+Swagger UI at /api/docs.
+
+``create_app()`` builds it from a CloudConfig; ``cloud.api.server.serve()`` runs it under
+waitress. Each resource is one Blueprint (devices, unknown devices, history, fleet, dead
+letters, health);
+every error is an RFC 9457 problem (problems.py).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from cloud.api import dead_letters, devices, docs, fleet, health, history, unknown_devices
+from cloud.api.db import init_database
+from cloud.api.encoding import JSONProvider
+from cloud.api.problems import Api, register_problem_handlers
+from cloud.config import CloudConfig
+
+API_VERSION = "1"
+# A CSV import of a few thousand devices is well under this; anything bigger is a mistake.
+MAX_REQUEST_BYTES = 16 * 1024 * 1024
+
+
+def create_app(config: CloudConfig | None = None) -> Flask:
+    """The API as a WSGI app; configuration from the environment when ``config`` is None."""
+    config = config or CloudConfig.from_env()
+    # static_folder=None: the API has no static files of its own (docs.py serves Swagger UI)
+    app = Flask("voltrent.api", static_folder=None)
+    app.json = JSONProvider(app)
+    app.config.update(
+        API_TITLE="VoltRent API",
+        API_VERSION=API_VERSION,
+        OPENAPI_VERSION="3.0.3",
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+    )
+    docs.configure_docs(app)
+    api = Api(app)
+    blueprints = (devices, unknown_devices, history, fleet, dead_letters, health)
+    for blueprint in (module.blp for module in blueprints):
+        api.register_blueprint(blueprint)
+    register_problem_handlers(app)
+    init_database(app, config.database_url)
+    return app

@@ -1,0 +1,95 @@
+"""The API's connections to the store: one pool per app, opened on first use.
+
+Waitress serves requests from a few threads; each borrows a connection for the length of
+one request. A store that is down surfaces as StoreUnavailable (a 503 problem), never as a
+hung request: borrowing waits at most ``timeout_s``.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+
+import psycopg
+from flask import Flask, current_app
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from cloud.errors import StoreUnavailable
+from cloud.store.db import describe
+
+# One connection per waitress thread (server.py), so a request never queues for one.
+POOL_MAX_SIZE = 8
+_EXTENSION = "voltrent.db"
+
+
+class Database:
+    """A lazily opened pool of connections to the store, shared by the app's threads."""
+
+    def __init__(self, url: str, *, max_size: int = POOL_MAX_SIZE, timeout_s: float = 5.0):
+        self.url = url
+        self.max_size = max_size
+        self.timeout_s = timeout_s
+        self._pool: ConnectionPool | None = None
+        self._close_pool: weakref.finalize | None = None
+        self._lock = threading.Lock()
+
+    def _opened(self) -> ConnectionPool:
+        with self._lock:
+            if self._pool is None:
+                pool = ConnectionPool(
+                    self.url,
+                    min_size=1,
+                    max_size=self.max_size,
+                    kwargs={"row_factory": dict_row, "connect_timeout": 5},
+                    check=ConnectionPool.check_connection,
+                    name="voltrent-api",
+                    open=False,
+                )
+                # Not waiting here: a store that is down at start must not stop the API
+                # from answering /api/health with a 503.
+                pool.open(wait=False)
+                # Closes the pool when this object goes away or the interpreter exits; the
+                # finalizer holds the pool, not self, so it does not keep self alive.
+                self._close_pool = weakref.finalize(self, pool.close)
+                self._pool = pool
+            return self._pool
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        """Borrow a connection for one unit of work: committed on success, else rolled back."""
+        try:
+            with self._opened().connection(timeout=self.timeout_s) as conn:
+                yield conn
+        except PoolTimeout as err:
+            raise StoreUnavailable(
+                f"PostgreSQL at {describe(self.url)}: no connection within {self.timeout_s} s"
+            ) from err
+        except psycopg.OperationalError as err:
+            raise StoreUnavailable(f"PostgreSQL at {describe(self.url)}: {err}") from err
+
+    def close(self) -> None:
+        """Close the pool; the next connection() opens a new one."""
+        with self._lock:
+            close_pool, self._close_pool, self._pool = self._close_pool, None, None
+        if close_pool is not None:
+            close_pool()  # a finalizer runs once: closing here also unregisters it
+
+
+def init_database(app: Flask, url: str) -> Database:
+    """Attach a Database for ``url`` to ``app``."""
+    database = Database(url)
+    app.extensions[_EXTENSION] = database
+    return database
+
+
+def database(app: Flask | None = None) -> Database:
+    """The Database of ``app`` (default: the current app)."""
+    return (app or current_app).extensions[_EXTENSION]
+
+
+def connection() -> AbstractContextManager[psycopg.Connection]:
+    """Borrow a connection of the current app's pool (a context manager)."""
+    return database().connection()

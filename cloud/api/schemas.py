@@ -1,0 +1,62 @@
+"""Fields and base schemas every resource shares."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import marshmallow as ma
+from flask_smorest import Blueprint as SmorestBlueprint
+from webargs.flaskparser import FlaskParser
+
+from cloud.api.encoding import format_time
+
+_INTERVAL = re.compile(r"(\d{1,9})([smhd]?)")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400}
+MAX_BUCKET = timedelta(days=366)
+
+
+class Timestamp(ma.fields.AwareDateTime):
+    """ISO 8601 with a timezone in (``2026-11-23T14:05:00Z``); UTC with milliseconds out."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else format_time(value)
+
+
+class Interval(ma.fields.Field):
+    """A duration: ``30s``, ``5m``, ``1h``, ``1d``, or a plain number of seconds."""
+
+    default_error_messages = {
+        "invalid": "Not a valid interval: use seconds or a number with s, m, h or d (5m).",
+        "range": "Must be between 1 second and 366 days.",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> timedelta:
+        match = _INTERVAL.fullmatch(str(value).strip())
+        if not match:
+            raise self.make_error("invalid")
+        interval = timedelta(seconds=int(match[1]) * _UNIT_SECONDS[match[2]])
+        if not timedelta(seconds=1) <= interval <= MAX_BUCKET:
+            raise self.make_error("range")
+        return interval
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> int | None:
+        return None if value is None else int(value.total_seconds())
+
+
+class QueryArgs(ma.Schema):
+    """Query arguments: a parameter the endpoint does not know is a 422, not ignored."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class Blueprint(SmorestBlueprint):
+    """A flask-smorest Blueprint whose query schemas decide about unknown parameters.
+
+    webargs excludes unknown query parameters by default, so a typo (``?onlin=true``)
+    would silently list everything; with ``unknown=None`` the schema's RAISE applies.
+    """
+
+    ARGUMENTS_PARSER = FlaskParser(unknown=None)

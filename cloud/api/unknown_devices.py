@@ -1,0 +1,43 @@
+"""``/api/unknown-devices``: devices that publish without being registered.
+
+A list of its own, not under /api/devices, so that no device id can collide with it.
+"""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from cloud.api.db import connection
+from cloud.api.device_schemas import UnknownDeviceSchema
+from cloud.api.paging import PAGE_SIZE, PagedQueryArgs, fetch_page
+from cloud.api.schemas import Blueprint
+
+blp = Blueprint(
+    "unknown_devices",
+    __name__,
+    url_prefix="/api/unknown-devices",
+    description="Devices that publish without being registered",
+)
+
+LIST_UNKNOWN = """
+SELECT device_id, first_seen_at, last_seen_at, messages, last_topic
+FROM unknown_device
+ORDER BY last_seen_at DESC, device_id COLLATE "C"
+LIMIT %(limit)s OFFSET %(offset)s
+"""
+COUNT_UNKNOWN = "SELECT count(*) AS n FROM unknown_device"
+
+
+@blp.route("")
+class UnknownDevices(MethodView):
+    @blp.arguments(PagedQueryArgs, location="query")
+    @blp.response(200, UnknownDeviceSchema(many=True))
+    @blp.paginate(page_size=PAGE_SIZE, max_page_size=500)
+    def get(self, args, pagination_parameters):
+        """List devices that publish without being registered
+
+        Most recently seen first. Registering one (POST /api/devices) removes it from
+        this list; its earlier messages stay in the dead letters.
+        """
+        with connection() as conn:
+            return fetch_page(conn, COUNT_UNKNOWN, LIST_UNKNOWN, {}, pagination_parameters)

@@ -1,0 +1,207 @@
+"""A pure-Python MQTT 3.1.1 broker (amqtt) for machines without Mosquitto.
+
+``AmqttBroker`` has the shape of ``MosquittoBroker``: it runs amqtt in a child process of
+ours (``python -m launcher.amqtt_broker --port N``) on 127.0.0.1, so stopping it is
+stopping a process, exactly as with Mosquitto. Clients need no credentials.
+
+What amqtt 0.12 does not do that Mosquitto does: MQTT 5 (so no shared subscriptions: one
+cloud worker), and persistence (sessions and retained messages live in memory and are
+gone when the broker stops).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib.util
+import logging
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from launcher.broker import BrokerError, MosquittoBroker, find_mosquitto, free_port
+
+log = logging.getLogger("voltrent.amqtt")
+
+READY = "amqtt listening on"
+
+
+class AmqttBroker:
+    """amqtt on 127.0.0.1:<port> in a child process, its log in ``data_dir``.
+
+    ``stop()`` and ``start()`` keep the port, so clients reconnect to the same URL (but,
+    unlike a persistent Mosquitto, sessions and retained messages do not survive).
+    """
+
+    def __init__(self, port: int | None = None, data_dir: str | Path | None = None) -> None:
+        self.port = port or free_port()
+        self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="voltrent-amqtt-"))
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.data_dir / "amqtt.log"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def start(self, timeout: float = 20.0) -> AmqttBroker:
+        """Start the child and wait until it accepts connections; BrokerError says why not."""
+        if self.running:
+            return self
+        # readiness is the child's own "listening" line: probing the port instead would
+        # leave an error about an empty connection in amqtt's log
+        ready_line = f"{READY} 127.0.0.1:{self.port}".encode()
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        log_file = self.log_path.open("ab")
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "launcher.amqtt_broker", "--port", str(self.port)],
+            stdout=log_file,
+            stderr=log_file,
+            stdin=subprocess.DEVNULL,
+            # its own process group: a Ctrl-C in the terminal reaches the demo, which
+            # stops the fleet first and then the broker, instead of all at once
+            start_new_session=True,
+        )
+        log_file.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise BrokerError(
+                    f"amqtt exited with {self._process.returncode}: "
+                    f"{self.log_path.read_text(errors='replace')[-500:]}"
+                )
+            with self.log_path.open("rb") as log_file:
+                log_file.seek(offset)
+                if ready_line in log_file.read():
+                    return self
+            time.sleep(0.05)
+        self.stop()
+        raise BrokerError(f"amqtt did not listen on port {self.port} within {timeout} s")
+
+    def stop(self) -> None:
+        """SIGTERM (the broker closes its connections), SIGKILL if it hangs."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+    def kill(self) -> None:
+        """Stop without a goodbye (SIGKILL), like a crashed broker host."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait(5)
+
+    def __enter__(self) -> AmqttBroker:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        with contextlib.suppress(OSError):
+            shutil.rmtree(self.data_dir)
+
+
+def start_broker(work_dir: str | Path, kind: str = "auto") -> MosquittoBroker | AmqttBroker:
+    """A started throwaway broker with its files under ``work_dir``: Mosquitto when it is
+    installed (or ``kind="mosquitto"``), else amqtt (or ``kind="amqtt"``).
+
+    The caller stops it (``stop()``); ``mqtt_protocol(broker)`` says which MQTT version
+    it speaks.
+    """
+    return choose_broker(work_dir, kind).start()
+
+
+def choose_broker(work_dir: str | Path, kind: str = "auto") -> MosquittoBroker | AmqttBroker:
+    """The broker start_broker() would start, not started yet (so that a caller can
+    arrange its stop before starting it)."""
+    if kind not in ("auto", "mosquitto", "amqtt"):
+        raise ValueError(f"broker kind: expected auto, mosquitto or amqtt, got {kind!r}")
+    if kind == "mosquitto" or (kind == "auto" and find_mosquitto()):
+        return MosquittoBroker(data_dir=work_dir)
+    if importlib.util.find_spec("amqtt") is None:
+        raise BrokerError(
+            "no MQTT broker: install mosquitto (apt-get install mosquitto), or the demo"
+            " extra for the pure-Python fallback (pip install 'voltrent[demo]'), or set MQTT_URL"
+        )
+    return AmqttBroker(data_dir=work_dir)
+
+
+def mqtt_protocol(broker: MosquittoBroker | AmqttBroker) -> str:
+    """The MQTT version cloud clients should speak to a broker of ours: "5" or "3.1.1"."""
+    return "3.1.1" if isinstance(broker, AmqttBroker) else "5"
+
+
+# --- the child process ------------------------------------------------------------------
+
+try:
+    from amqtt.plugins.base import BaseAuthPlugin
+except ImportError:  # the parent side works without amqtt; only the child needs it
+    BaseAuthPlugin = object  # type: ignore[assignment,misc]
+
+
+class OpenAuthPlugin(BaseAuthPlugin):  # type: ignore[misc,valid-type]
+    """Lets every client in, as a named client rather than an anonymous one.
+
+    amqtt's own AnonymousAuthPlugin marks each session anonymous, and amqtt keeps no
+    queued messages for anonymous sessions: a worker's or a box's persistent session
+    (clean_session=False) would lose everything published while it was away.
+    """
+
+    async def authenticate(self, *, session: object) -> bool:
+        return True
+
+
+def broker_config(port: int) -> dict:
+    """amqtt's configuration: one TCP listener on 127.0.0.1, our auth plugin only (no
+    $SYS publisher, no per-packet logging)."""
+    return {
+        "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
+        "plugins": {"launcher.amqtt_broker.OpenAuthPlugin": {}},
+    }
+
+
+async def serve(port: int) -> None:
+    """Run the broker until SIGTERM or SIGINT, then shut it down cleanly."""
+    from amqtt.broker import Broker
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    broker = Broker(broker_config(port))
+    await broker.start()
+    log.info("%s 127.0.0.1:%d", READY, port)
+    await stop.wait()
+    await broker.shutdown()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="amqtt broker on 127.0.0.1 (child process)")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    log.setLevel(logging.INFO)
+    asyncio.run(serve(args.port))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

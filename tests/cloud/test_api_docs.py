@@ -1,0 +1,100 @@
+"""The OpenAPI document, the offline Swagger UI page, and problem details for every error."""
+
+from __future__ import annotations
+
+import re
+
+import psycopg
+import pytest
+
+from tests.cloud.api_support import api_client, offline_api_client, problem_of
+
+ENDPOINTS = {
+    "/api/devices": {"get", "post"},
+    "/api/devices/import": {"post"},
+    "/api/unknown-devices": {"get"},
+    "/api/devices/{device_id}": {"get", "patch", "delete"},
+    "/api/devices/{device_id}/state": {"get"},
+    "/api/devices/{device_id}/bms": {"get"},
+    "/api/devices/{device_id}/positions": {"get"},
+    "/api/devices/{device_id}/can": {"get"},
+    "/api/devices/{device_id}/events": {"get"},
+    "/api/fleet/summary": {"get"},
+    "/api/dead-letters": {"get"},
+    "/api/health": {"get"},
+}
+
+
+@pytest.fixture
+def offline():
+    with offline_api_client() as client:
+        yield client
+
+
+def test_openapi_document_lists_every_endpoint_with_a_summary(offline):
+    response = offline.get("/api/openapi.json")
+    assert response.status_code == 200
+    spec = response.get_json()
+    assert spec["openapi"].startswith("3.")
+    assert {path: set(ops) - {"parameters"} for path, ops in spec["paths"].items()} == ENDPOINTS
+    for path, operations in spec["paths"].items():
+        for method in ENDPOINTS[path]:
+            assert operations[method].get("summary"), f"{method} {path} has no summary"
+
+
+def test_openapi_documents_arguments_and_problem_responses(offline):
+    spec = offline.get("/api/openapi.json").get_json()
+    bms = spec["paths"]["/api/devices/{device_id}/bms"]["get"]
+    assert {"from", "to", "limit", "bucket"} <= {p["name"] for p in bms["parameters"]}
+    listing = spec["paths"]["/api/devices"]["get"]
+    assert {"page", "page_size", "kind", "online", "q"} <= {
+        p["name"] for p in listing["parameters"]
+    }
+    errors = spec["components"]["responses"]["UNPROCESSABLE_ENTITY"]["content"]
+    assert list(errors) == ["application/problem+json"]
+    imported = spec["paths"]["/api/devices/import"]["post"]["requestBody"]["content"]
+    assert set(imported) == {"text/csv", "multipart/form-data"}
+
+
+def test_docs_page_and_its_assets_come_from_the_app_itself(offline):
+    page = offline.get("/api/docs")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert "http://" not in html and "https://" not in html and "//cdn" not in html
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert {a.rsplit("/", 1)[-1] for a in assets} == {
+        "swagger-ui.css",
+        "swagger-ui-bundle.js",
+        "swagger-ui-standalone-preset.js",
+    }
+    for asset in assets:
+        response = offline.get(f"/api/{asset}")  # relative to /api/docs
+        assert response.status_code == 200, asset
+        assert response.mimetype in ("text/css", "text/javascript", "application/javascript")
+        assert len(response.data) > 10_000
+    assert '"/api/openapi.json"' in html
+    problem_of(offline.get("/api/docs/assets/../../../etc/passwd"), 404)
+
+
+def test_unknown_url_and_wrong_method_are_problems(offline):
+    problem_of(offline.get("/api/nothing-here"), 404)
+    response = offline.delete("/api/devices")
+    problem_of(response, 405)
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+def test_payload_too_large_is_a_problem(offline):
+    response = offline.post(
+        "/api/devices/import", data=b"x" * (17 * 1024 * 1024), content_type="text/csv"
+    )
+    problem_of(response, 413)
+
+
+@pytest.mark.postgres
+def test_an_unexpected_failure_is_a_500_problem_that_leaks_nothing(database):
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute("DROP TABLE unknown_device CASCADE")  # a store that lost a table
+    with api_client(database) as client:
+        problem = problem_of(client.get("/api/unknown-devices"), 500)
+    assert "unknown_device" not in problem["detail"]
+    assert "errors" not in problem
