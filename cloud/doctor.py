@@ -187,7 +187,16 @@ def check_broker(config: CloudConfig, wait_s: float = 2.0) -> list[Finding]:
         client.loop_stop()
     version = values.get("$SYS/broker/version", "version not published ($SYS disabled?)")
     out = [Finding("ok", "broker", f"{where}: {version}")]
-    if settings.protocol == "5":
+    if settings.protocol == "5" and "mosquitto" in version.lower():
+        out.append(
+            Finding("warn", "subscription", f"MQTT 5: workers share '$share/{settings.group}/...';"
+                    " but Mosquitto restores no MQTT 5 or shared subscription after its own"
+                    " restart, so what devices publish before the workers reconnect is not"
+                    " queued for them. With one Mosquitto, run one worker with"
+                    " MQTT_PROTOCOL=3.1.1 (its session survives); to scale out, use a broker"
+                    " that keeps shared sessions (EMQX, HiveMQ)")
+        )  # fmt: skip
+    elif settings.protocol == "5":
         out.append(
             Finding("ok", "subscription", f"MQTT 5: workers share '$share/{settings.group}/...'")
         )

@@ -39,8 +39,11 @@ SESSION_EXPIRY_S = 7 * 86_400
 RECEIVE_MAXIMUM = 1000
 KEEPALIVE_S = 30
 START_TIMEOUT_S = 10.0
-RECONNECT_MIN_S = 1
-RECONNECT_MAX_S = 30
+# A worker is one of a handful of server-side clients, not one of thousands of devices:
+# it reconnects quickly, because on a broker that loses subscriptions over a restart
+# (Mosquitto 2.0 with MQTT 5 or shared subscriptions) nothing is queued for it until then.
+RECONNECT_MIN_S = 0.5
+RECONNECT_MAX_S = 2
 _COUNTERS = (
     "received",
     "acked",
@@ -309,8 +312,9 @@ class Consumer:
                 )
         if self._shared:
             # Every time, even with a kept session: Mosquitto 2.0.11 restores a session from
-            # its persistence file without its shared subscriptions. Retain handling 1: the
-            # retained messages come only when the subscription is new.
+            # its persistence file without its shared subscriptions (and MQTT 5 sessions
+            # without any subscription; only MQTT 3.1.1 plain subscriptions survive).
+            # Retain handling 1: the retained messages come only when the subscription is new.
             client.subscribe(self._subscription, options=SubscribeOptions(qos=1, retainHandling=1))
         elif first or not flags.session_present:
             client.subscribe(self._subscription, qos=1)

@@ -21,6 +21,7 @@ def test_a_healthy_setup_reports_layout_versions_and_no_failure(database, broker
     assert "mosquitto version" in out
     assert "migrations applied" in out
     assert "no ingest worker reported" in out  # a warning, not a failure
+    assert "Mosquitto restores no MQTT 5 or shared subscription" in out
 
 
 def test_an_unmigrated_store_and_a_missing_broker_fail_with_what_to_do(empty_database, capsys):

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import time
 import uuid
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -130,3 +131,89 @@ def _approx(values):
         [pytest.approx(x, abs=1e-3) for x in v] if isinstance(v, list) else v
         for v in values
     )  # fmt: skip
+
+
+def test_a_backlog_replayed_after_a_broker_outage_is_stored_whole_and_once(
+    database, own_broker, tmp_path
+):
+    prefix = f"out{uuid.uuid4().hex[:6]}"
+    options = FleetOptions(
+        devices=2, prefix=prefix, work_dir=tmp_path / "fleet", report_interval_s=1.0,
+        upload_interval_s=2.0, status_interval_s=5.0, can=False,
+    )  # fmt: skip
+    register(database, *(f"{prefix}-{n:04d}" for n in range(1, 3)))
+    # The durable setup for one Mosquitto: an MQTT 3.1.1 session is the only kind whose
+    # subscription Mosquitto 2.0 restores after its own restart, so what the agents replay
+    # before the worker is back is queued for it (README, "Operations").
+    worker = WorkerProcess(
+        database, own_broker.url, tmp_path / "worker.log", protocol="3.1.1"
+    ).start()
+    worker.wait_subscribed()
+    fleet = SimulatedFleet(options, own_broker.url)
+    outage: list[datetime] = []
+
+    async def ride_through_an_outage() -> None:
+        task = asyncio.create_task(fleet.run())
+        try:
+            await _until(lambda: _stored_count(database) >= 10, "rows before the outage")
+            own_broker.stop()
+            outage[:] = [datetime.now(UTC)]
+            await asyncio.sleep(8)  # the agents keep sampling into their outboxes
+            outage.append(datetime.now(UTC))
+            own_broker.start()
+            await _until(
+                lambda: _stored_between(database, *outage) >= 2 * 6,
+                "samples taken during the outage, replayed and stored",
+            )
+            resumed = datetime.now(UTC)
+            await _until(
+                lambda: _stored_between(database, resumed, datetime.now(UTC)) >= 2 * 3,
+                "samples taken after the outage stored too",
+            )
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    try:
+        asyncio.run(ride_through_an_outage())
+        # every sample the agents took is in the store once: seq has no gap, no repeat
+        wait_for(lambda: _gaps(database) == {}, "every device's seqs stored without gaps")
+    finally:
+        worker.stop()
+    with psycopg.connect(database) as conn:
+        total, distinct = conn.execute(
+            """SELECT count(*), count(DISTINCT (device_id, seq)) FROM (
+                   SELECT device_id, seq FROM bms_sample UNION ALL
+                   SELECT device_id, seq FROM position) AS s"""
+        ).fetchone()
+    assert total == distinct
+
+
+async def _until(condition, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout:.0f} s: {what}")
+        await asyncio.sleep(0.2)
+
+
+def _stored_between(url: str, start: datetime, end: datetime) -> int:
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "SELECT count(*) FROM bms_sample WHERE time >= %s AND time < %s", (start, end)
+        ).fetchone()[0]
+
+
+def _gaps(url: str) -> dict[str, int]:
+    """Per device: how many seqs between its first and last stored sample or event are
+    missing (events share the counter, so they count too)."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            """SELECT device_id, max(seq) - min(seq) + 1 - count(DISTINCT seq) FROM (
+                   SELECT device_id, seq FROM bms_sample UNION ALL
+                   SELECT device_id, seq FROM position UNION ALL
+                   SELECT device_id, seq FROM device_event) AS s
+               GROUP BY device_id"""
+        ).fetchall()
+    return {device: missing for device, missing in rows if missing}
