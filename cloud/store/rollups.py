@@ -11,7 +11,18 @@ from __future__ import annotations
 
 import psycopg
 
-_MINUTES = """
+# The value columns of bms_1m and bms_1h (0004_rollups.partitioned.sql), in table order.
+_VALUES = (
+    "samples", "soc_min", "soc_avg", "soc_max", "pack_voltage_min", "pack_voltage_avg",
+    "pack_voltage_max", "current_min", "current_avg", "current_max", "cell_min", "cell_max",
+    "temperature_min", "temperature_max",
+)  # fmt: skip
+# A recomputed bucket replaces the stored one (constant column names, no values).
+_REPLACE = "ON CONFLICT (device_id, bucket) DO UPDATE SET " + ", ".join(
+    f"{column} = EXCLUDED.{column}" for column in _VALUES
+)
+
+_MINUTES = f"""
 WITH taken AS (
     DELETE FROM rollup_pending p
     USING (SELECT device_id, bucket FROM rollup_pending ORDER BY bucket
@@ -30,19 +41,11 @@ JOIN bms_sample s ON s.device_id = t.device_id
     AND s.time >= t.bucket AND s.time < t.bucket + INTERVAL '1 minute'
 GROUP BY t.device_id, t.bucket
 ORDER BY t.device_id, t.bucket
-ON CONFLICT (device_id, bucket) DO UPDATE SET
-    samples = EXCLUDED.samples,
-    soc_min = EXCLUDED.soc_min, soc_avg = EXCLUDED.soc_avg, soc_max = EXCLUDED.soc_max,
-    pack_voltage_min = EXCLUDED.pack_voltage_min, pack_voltage_avg = EXCLUDED.pack_voltage_avg,
-    pack_voltage_max = EXCLUDED.pack_voltage_max,
-    current_min = EXCLUDED.current_min, current_avg = EXCLUDED.current_avg,
-    current_max = EXCLUDED.current_max,
-    cell_min = EXCLUDED.cell_min, cell_max = EXCLUDED.cell_max,
-    temperature_min = EXCLUDED.temperature_min, temperature_max = EXCLUDED.temperature_max
+{_REPLACE}
 RETURNING device_id, date_trunc('hour', bucket) AS hour
 """
 
-_HOURS = """
+_HOURS = f"""
 INSERT INTO bms_1h AS r
 SELECT h.hour, h.device_id, sum(m.samples)::integer,
        min(m.soc_min), (sum(m.soc_avg * m.samples) / sum(m.samples))::real, max(m.soc_max),
@@ -56,15 +59,7 @@ JOIN bms_1m m ON m.device_id = h.device_id
     AND m.bucket >= h.hour AND m.bucket < h.hour + INTERVAL '1 hour'
 GROUP BY h.device_id, h.hour
 ORDER BY h.device_id, h.hour
-ON CONFLICT (device_id, bucket) DO UPDATE SET
-    samples = EXCLUDED.samples,
-    soc_min = EXCLUDED.soc_min, soc_avg = EXCLUDED.soc_avg, soc_max = EXCLUDED.soc_max,
-    pack_voltage_min = EXCLUDED.pack_voltage_min, pack_voltage_avg = EXCLUDED.pack_voltage_avg,
-    pack_voltage_max = EXCLUDED.pack_voltage_max,
-    current_min = EXCLUDED.current_min, current_avg = EXCLUDED.current_avg,
-    current_max = EXCLUDED.current_max,
-    cell_min = EXCLUDED.cell_min, cell_max = EXCLUDED.cell_max,
-    temperature_min = EXCLUDED.temperature_min, temperature_max = EXCLUDED.temperature_max
+{_REPLACE}
 """
 
 
