@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
+from cloud.api import create_app
+from cloud.config import CloudConfig
 from launcher.sim import FleetOptions, SimulatedFleet
 from protocols.contract import payloads
 from protocols.contract.topics import Channel
@@ -108,6 +110,18 @@ def test_what_the_simulated_fleet_publishes_is_what_the_store_holds(database, br
         # the pack moved on a little since its last report, not more than a percent
         assert state[device_id] == pytest.approx(truth[device_id], abs=1.0)
         assert online[device_id] is False  # the agents stopped cleanly: offline status
+
+    # and the API serves what the store holds
+    client = create_app(CloudConfig(database_url=database)).test_client()
+    for device_id in device_ids:
+        served = client.get(f"/api/devices/{device_id}/state").get_json()
+        assert served["soc_percent"] == pytest.approx(state[device_id])
+        assert served["online"] is False
+        bms = client.get(f"/api/devices/{device_id}/bms?limit=100000").get_json()["rows"]
+        published_seqs = {
+            seq for (d, seq), s in published.items() if d == device_id and s.TYPE == "bms"
+        }
+        assert {row["seq"] for row in bms} == published_seqs
 
 
 def _wait_quiet(collector: UplinkCollector) -> None:
