@@ -24,6 +24,7 @@ import can
 from firmware_sim.faults import FaultDice
 from firmware_sim.serial_pty import PortUnplugged, VirtualSerialPort
 from firmware_sim.slcan import SlcanAdapter
+from firmware_sim.waiting import wait_for_event
 from protocols.canbus import CanCodec, CanMessageInfo
 
 log = logging.getLogger(__name__)
@@ -120,8 +121,7 @@ class SimulatedCanDevices:
                         due[info.name] = max(due[info.name] + cycle, now)
                     self._warn_unknown(values)
                 wait = min(due.values()) - loop.time()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), max(wait, 0.001))
+                await wait_for_event(self._stopping, max(wait, 0.001))
         finally:
             if server is not None:
                 server.cancel()

@@ -10,7 +10,6 @@ one shot at a time, repeatably with a seed, and counted in ``injected``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 
 from firmware_sim.faults import FaultDice
 from firmware_sim.serial_pty import PortUnplugged, VirtualSerialPort
+from firmware_sim.waiting import wait_for_event
 from protocols.nmea import PositionFix, encode_fix, encode_no_fix, encode_sentence
 
 log = logging.getLogger(__name__)
@@ -84,8 +84,7 @@ class SimulatedGnss:
             self.write_epoch()
             # a slow epoch shifts the schedule instead of bunching up the next ones
             next_epoch = max(next_epoch + period, loop.time())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), next_epoch - loop.time())
+            await wait_for_event(self._stopping, next_epoch - loop.time())
 
     def write_epoch(self) -> bytes:
         """Write the sentences of one epoch now; returns the bytes put on the line."""

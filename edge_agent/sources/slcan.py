@@ -91,8 +91,10 @@ class SlcanSource(Source):
         if link is None:
             return
         # leave the adapter closed, as python-can does; it may already be gone
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can lose a cancellation
         with contextlib.suppress(OSError, TimeoutError):
-            await asyncio.wait_for(link.write(slcan.CLOSE), 0.5)
+            async with asyncio.timeout(0.5):
+                await link.write(slcan.CLOSE)
         link.close()
 
     async def _read_once(self) -> CanMessage | None:

@@ -56,9 +56,7 @@ def test_what_the_simulated_fleet_publishes_is_what_the_store_holds(database, br
                     break
                 await asyncio.sleep(0.1)
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await _stop_fleet(task)
 
     try:
         asyncio.run(ride())
@@ -185,9 +183,7 @@ def test_a_backlog_replayed_after_a_broker_outage_is_stored_whole_and_once(
                 "samples taken after the outage stored too",
             )
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await _stop_fleet(task)
 
     try:
         asyncio.run(ride_through_an_outage())
@@ -202,6 +198,19 @@ def test_a_backlog_replayed_after_a_broker_outage_is_stored_whole_and_once(
                    SELECT device_id, seq FROM position) AS s"""
         ).fetchone()
     assert total == distinct
+
+
+async def _stop_fleet(task: asyncio.Task) -> None:
+    """Cancel the fleet; if a part of it will not stop, show which and where it is."""
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=30)
+    if not done:
+        stuck = [t for t in asyncio.all_tasks() if not t.done() and t is not asyncio.current_task()]
+        for running in stuck:
+            running.print_stack()
+        raise AssertionError(f"the fleet did not stop: {[t.get_name() for t in stuck]}")
+    with contextlib.suppress(asyncio.CancelledError):
+        task.result()
 
 
 async def _until(condition, what: str, timeout: float = 60.0) -> None:
