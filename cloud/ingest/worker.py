@@ -31,7 +31,7 @@ from cloud.errors import StoreUnavailable
 from cloud.ingest import rows as R
 from cloud.ingest.consumer import Consumer, Delivery
 from cloud.ingest.writer import Writer
-from cloud.store import partitions, rollups
+from cloud.store import partitions, retention, rollups
 from cloud.store.db import connect_async, describe
 from cloud.store.migrate import migrate
 from protocols.contract.topics import UPLINK_FILTER
@@ -162,10 +162,10 @@ class Worker:
                 async with conn:
                     while True:
                         now = time.monotonic()
+                        if now >= next_maintenance:
+                            await asyncio.to_thread(self._maintain)
+                            next_maintenance = now + MAINTENANCE_INTERVAL_S
                         if self.layout == "partitioned":
-                            if now >= next_maintenance:
-                                await asyncio.to_thread(self._maintain)
-                                next_maintenance = now + MAINTENANCE_INTERVAL_S
                             while await rollups.refresh(conn) >= 5000:
                                 pass
                         if now >= next_status:
@@ -187,14 +187,19 @@ class Worker:
             log.warning("could not record the final counters: %s", err)
 
     def _maintain(self) -> None:
+        """Day partitions (plain PostgreSQL) and dead-letter retention, hourly."""
         from cloud.store.db import connect
 
         with connect(self.config.database_url, autocommit=True) as conn:
-            partitions.maintain(
-                conn,
-                ahead_days=self.config.partitions_ahead_days,
-                retention_days=self.config.retention_days,
-            )
+            if self.layout == "partitioned":
+                partitions.maintain(
+                    conn,
+                    ahead_days=self.config.partitions_ahead_days,
+                    retention_days=self.config.retention_days,
+                )
+            pruned = retention.prune_dead_letters(conn, self.config.retention_days)
+            if pruned:
+                log.info("deleted %d dead letters past retention", pruned)
 
     async def _report(self, conn: psycopg.AsyncConnection) -> None:
         counters = dict(self.counters)

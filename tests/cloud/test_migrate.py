@@ -85,3 +85,16 @@ def test_rows_land_in_their_day_partition(database):
         assert table == partitions.partition_name("position", day)
         # registering a device creates its state row
         assert conn.execute("SELECT count(*) FROM device_state").fetchone() == (1,)
+
+
+def test_dead_letters_past_retention_are_deleted(database):
+    from cloud.store.retention import prune_dead_letters
+
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute(
+            """INSERT INTO dead_letter (received_at, topic, reason, payload, payload_bytes)
+               VALUES (now() - INTERVAL '31 days', 't', 'old', 'x', 1),
+                      (now() - INTERVAL '29 days', 't', 'recent', 'x', 1)"""
+        )
+        assert prune_dead_letters(conn, retention_days=30) == 1
+        assert conn.execute("SELECT reason FROM dead_letter").fetchall() == [("recent",)]

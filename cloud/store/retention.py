@@ -1,0 +1,14 @@
+"""Retention of what is not time-series: dead letters are kept as long as raw samples."""
+
+from __future__ import annotations
+
+import psycopg
+
+
+def prune_dead_letters(conn: psycopg.Connection, retention_days: int) -> int:
+    """Delete dead letters received more than ``retention_days`` ago; how many."""
+    cur = conn.execute(
+        "DELETE FROM dead_letter WHERE received_at < now() - make_interval(days => %s)",
+        (retention_days,),
+    )
+    return cur.rowcount
