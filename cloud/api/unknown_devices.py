@@ -13,7 +13,7 @@ from cloud.api.paging import PAGE_SIZE, PagedQueryArgs, fetch_page
 from cloud.api.schemas import Blueprint
 
 blp = Blueprint(
-    "unknown_devices",
+    "unknown-devices",
     __name__,
     url_prefix="/api/unknown-devices",
     description="Devices that publish without being registered",
