@@ -207,7 +207,9 @@ def test_events_and_acks_are_stored_once(database):
 
 def test_rollups_follow_new_and_replayed_samples(database):
     _register(database, "pack-1")
-    base = int(datetime.now(UTC).replace(second=0, microsecond=0).timestamp() * 1000) - 3_600_000
+    # the first two minutes of the last full hour: both minutes in one hour bucket
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    base = int(hour.timestamp() * 1000)
     samples = [wire.bms(n, base + n * 10_000, soc=50.0 + n) for n in range(12)]  # 2 minutes
     write(database, [(wire.topic("pack-1"), wire.telemetry(*samples[:6]))])
 
