@@ -52,3 +52,35 @@ def test_configuration_errors_name_the_variable():
     config = CloudConfig.from_env({"MQTT_URL": "mqtts://u:p@broker.example:8883"})
     assert (config.mqtt.host, config.mqtt.port, config.mqtt.tls) == ("broker.example", 8883, True)
     assert (config.mqtt.username, config.mqtt.password) == ("u", "p")
+
+
+def test_messages_the_broker_dropped_are_reported(tmp_path, capsys, empty_database):
+    """A subscriber's queue overflows (max_queued_messages 10): doctor names the drops."""
+    import time
+
+    import paho.mqtt.client as paho
+
+    from launcher.broker import MosquittoBroker, find_mosquitto
+
+    if not find_mosquitto():
+        pytest.skip("needs a broker of its own: install mosquitto")
+    with MosquittoBroker(
+        data_dir=tmp_path / "broker", max_queued_messages=10, listener_options=("sys_interval 1",)
+    ) as small:
+        away = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="away", clean_session=False)
+        away.connect("127.0.0.1", small.port)
+        away.subscribe("vr/v1/+/up/#", qos=1)
+        away.loop(1.0)
+        away.disconnect()
+        publisher = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="pub")
+        publisher.connect("127.0.0.1", small.port)
+        publisher.loop_start()
+        for _ in range(50):
+            publisher.publish("vr/v1/pack-1/up/event", b"{}", qos=1).wait_for_publish(5)
+        publisher.disconnect()
+        publisher.loop_stop()
+        time.sleep(2)  # $SYS is published every second (sys_interval 1)
+        config = CloudConfig(database_url=empty_database, mqtt=MqttSettings(url=small.url))
+        run_doctor(config)
+    out = capsys.readouterr().out
+    assert "warn  dropped" in out and "the broker dropped 40 messages" in out
