@@ -69,6 +69,11 @@ class CloudConfig:
     batch_max_wait_ms: int = 50
     api_host: str = "127.0.0.1"
     api_port: int = 8080
+    # The dispatcher's full sweep (expiry, anything a notification missed); notifications
+    # make the hot path immediate, so this is only the safety net.
+    dispatch_sweep_s: int = 5
+    # How often a standby worker tries to become the dispatcher leader.
+    dispatch_standby_retry_s: int = 2
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> CloudConfig:
@@ -94,6 +99,8 @@ class CloudConfig:
             batch_max_wait_ms=_int(env, "VOLTRENT_BATCH_MAX_WAIT_MS", 50, minimum=0),
             api_host=env.get("VOLTRENT_API_HOST", "127.0.0.1"),
             api_port=_int(env, "VOLTRENT_API_PORT", 8080, minimum=0),
+            dispatch_sweep_s=_int(env, "VOLTRENT_DISPATCH_SWEEP_S", 5, minimum=1),
+            dispatch_standby_retry_s=_int(env, "VOLTRENT_DISPATCH_STANDBY_RETRY_S", 2, minimum=1),
         )
 
 

@@ -77,6 +77,9 @@ class MosquittoBroker(ServerProcess):
             f"persistence_location {self.data_dir}/",
             f"max_queued_messages {max_queued_messages}",
             "max_inflight_messages 100",
+            # small messages (a command, its ack) go out at once instead of waiting up to
+            # 40 ms for Nagle's algorithm and the peer's delayed ACK
+            "set_tcp_nodelay true",
             # started as root, mosquitto drops to user "mosquitto" and cannot read our files
             *(["user root"] if os.geteuid() == 0 else []),
             "log_dest stderr",

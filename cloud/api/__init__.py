@@ -2,8 +2,8 @@
 Swagger UI at /api/docs.
 
 ``create_app()`` builds it from a CloudConfig; ``cloud.api.server.serve()`` runs it under
-waitress. Each resource is one Blueprint (devices, unknown devices, history, fleet, dead
-letters, health);
+waitress. Each resource is one Blueprint (devices, unknown devices, history, fleet,
+commands, leases, dead letters, health);
 every error is an RFC 9457 problem (problems.py).
 """
 
@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from flask import Flask
 
-from cloud.api import dead_letters, devices, docs, fleet, health, history, unknown_devices
+from cloud.api import (
+    commands,
+    dead_letters,
+    devices,
+    docs,
+    fleet,
+    health,
+    history,
+    leases,
+    unknown_devices,
+)
 from cloud.api.db import init_database
 from cloud.api.encoding import JSONProvider
 from cloud.api.problems import Api, register_problem_handlers
@@ -36,7 +46,9 @@ def create_app(config: CloudConfig | None = None) -> Flask:
     )
     docs.configure_docs(app)
     api = Api(app)
-    blueprints = (devices, unknown_devices, history, fleet, dead_letters, health)
+    blueprints = (
+        devices, unknown_devices, history, fleet, commands, leases, dead_letters, health
+    )  # fmt: skip
     for blueprint in (module.blp for module in blueprints):
         api.register_blueprint(blueprint)
     register_problem_handlers(app)

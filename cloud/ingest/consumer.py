@@ -175,8 +175,12 @@ class Consumer:
     async def __aexit__(self, *exc: object) -> None:
         await self._stop()
 
-    async def next_batch(self, max_messages: int, max_wait_s: float) -> list[Delivery]:
-        """Wait for at least one delivery, then gather more for up to ``max_wait_s``."""
+    async def next_batch(
+        self, max_messages: int, max_wait_s: float, idle_s: float = 0.005
+    ) -> list[Delivery]:
+        """Wait for at least one delivery, then gather more for up to ``max_wait_s``, but
+        only while they keep coming: a gap of ``idle_s`` ends the batch. Under load batches
+        fill up; a lone message (a command's ack) is not held back for the whole wait."""
         if self._arrived is None:
             raise ConsumerError("the consumer is not started: use `async with Consumer(...)`")
         if max_messages < 1:
@@ -190,7 +194,7 @@ class Consumer:
             while len(self._pending) < max_messages and (remaining := deadline - loop.time()) > 0:
                 self._arrived.clear()
                 try:
-                    async with asyncio.timeout(remaining):
+                    async with asyncio.timeout(min(remaining, idle_s)):
                         await self._arrived.wait()
                 except TimeoutError:
                     break

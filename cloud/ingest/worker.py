@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 import psycopg
 
 from cloud.config import CloudConfig
+from cloud.dispatch.dispatcher import Dispatcher
 from cloud.errors import StoreUnavailable
 from cloud.ingest import rows as R
 from cloud.ingest.consumer import Consumer, Delivery
@@ -55,6 +56,8 @@ class Worker:
         self._writer: Writer | None = None
         self._started_at = datetime.now(UTC)
         self.consumer: Consumer | None = None
+        # Every worker runs one; only the leader among them publishes (see cloud/dispatch).
+        self.dispatcher = Dispatcher(config)
 
     async def run(self) -> None:
         """Ingest until cancelled."""
@@ -70,6 +73,7 @@ class Worker:
                 f"shared '{self.config.mqtt.group}'" if consumer.shared else "plain",
             )
             upkeep = asyncio.create_task(self._upkeep(), name="upkeep")
+            dispatch = asyncio.create_task(self.dispatcher.run(), name="dispatcher")
             try:
                 while True:
                     batch = await consumer.next_batch(
@@ -78,9 +82,10 @@ class Worker:
                     await self.store(batch)
                     consumer.ack(batch)
             finally:
-                upkeep.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await upkeep
+                for task in (upkeep, dispatch):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
                 await self._final_report()
                 await self._close()
 
@@ -205,6 +210,8 @@ class Worker:
         counters = dict(self.counters)
         if self.consumer is not None:
             counters.update({f"mqtt_{k}": v for k, v in self.consumer.counters.items()})
+        counters.update({f"dispatch_{k}": v for k, v in self.dispatcher.counters.items()})
+        counters["dispatch_leader"] = int(self.dispatcher.leader)
         await conn.execute(
             """INSERT INTO worker_status AS w (client_id, hostname, pid, started_at, updated_at,
                                                shared_subscription, counters)

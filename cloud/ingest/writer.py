@@ -94,6 +94,7 @@ class Writer:
             counts["samples_stored"] += await self._insert("vehicle_sample", rows.vehicle)
             counts["events_stored"] += await self._insert("device_event", rows.events)
             counts["acks_stored"] += await self._acks(rows.acks)
+            await self._progress(rows.events)
             await self._state(rows)
         counts["samples"] = rows.sample_count
         counts["samples_duplicate"] = rows.sample_count - counts["samples_stored"]
@@ -196,19 +197,41 @@ class Writer:
         return count
 
     async def _acks(self, acks: list[tuple[Any, ...]]) -> int:
+        """Store each ack and move its command to the final state, in this transaction."""
         if not acks:
             return 0
         async with self.conn.cursor() as cur:
             stored = 0
-            for ack in acks:
+            # (device_id, cmd_id) order: concurrent workers lock command rows in one order
+            for ack in sorted(acks, key=lambda a: (a[0], a[1])):
                 await cur.execute(
                     """INSERT INTO device_ack
                            (device_id, cmd_id, time, received_at, result, reason, observed)
                        VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
                     ack,
                 )
-                stored += cur.rowcount
+                if cur.rowcount:
+                    stored += 1
+                    device_id, cmd_id, _, received, result, reason, observed = ack
+                    await cur.execute(_ACK_COMMAND, (result, result, reason, observed, received,
+                                                     cmd_id, device_id))  # fmt: skip
+                    self.counters["commands_acked"] += cur.rowcount
         return stored
+
+    async def _progress(self, events: list[tuple[Any, ...]]) -> None:
+        """A device waiting to apply a command (a cut-off waits for the vehicle to stop)
+        says so in a ``cutoff_waiting`` event naming the cmd_id: the command shows it."""
+        notes = []
+        for device_id, time, _, _, event_type, _, detail, _ in events:
+            if event_type not in _PROGRESS_EVENTS or detail is None:
+                continue
+            cmd_id = detail.obj.get("cmd_id")
+            if isinstance(cmd_id, str):
+                note = {"event": event_type, "time": time.isoformat(), "detail": detail.obj}
+                notes.append((Jsonb(note), cmd_id, device_id, time))
+        if notes:
+            async with self.conn.cursor() as cur:
+                await cur.executemany(_COMMAND_PROGRESS, sorted(notes, key=lambda n: (n[2], n[1])))
 
     async def _state(self, rows: R.Rows) -> None:
         async with self.conn.cursor() as cur:
@@ -265,6 +288,20 @@ def _bms_state(device_id: str, s: payloads.BmsSample) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
+# The device's word is final: an ack moves a command that is queued, sent, or expired by
+# the cloud (the device may have executed it just before the expiry) to the result it
+# reports; a cancelled command keeps its state but records what the device did. Only the
+# first ack counts (acked_at IS NULL); an ack naming another device's command changes nothing.
+_ACK_COMMAND = """
+UPDATE command SET
+    state = CASE WHEN state IN ('queued', 'sent', 'expired') THEN %s ELSE state END,
+    result = %s, result_reason = %s, observed = %s, acked_at = %s
+WHERE cmd_id = %s AND device_id = %s AND acked_at IS NULL"""
+_PROGRESS_EVENTS = frozenset({"cutoff_waiting"})
+_COMMAND_PROGRESS = """
+UPDATE command SET progress = %s
+WHERE cmd_id = %s AND device_id = %s AND state IN ('queued', 'sent')
+  AND (progress IS NULL OR (progress->>'time')::timestamptz <= %s)"""
 _BMS_STATE = """
 UPDATE device_state SET bms_time = %s, pack_voltage_v = %s, current_a = %s, soc_percent = %s,
     cell_voltages_v = %s, temperatures_c = %s, charge_mos = %s, discharge_mos = %s,

@@ -20,6 +20,11 @@ ENDPOINTS = {
     "/api/devices/{device_id}/can": {"get"},
     "/api/devices/{device_id}/events": {"get"},
     "/api/fleet/summary": {"get"},
+    "/api/devices/{device_id}/commands": {"get", "post"},
+    "/api/commands": {"post"},
+    "/api/commands/{cmd_id}": {"get"},
+    "/api/commands/{cmd_id}/cancel": {"post"},
+    "/api/devices/{device_id}/lease": {"get", "put", "delete"},
     "/api/dead-letters": {"get"},
     "/api/health": {"get"},
 }

@@ -1,0 +1,247 @@
+"""``/api/.../commands``: issue commands to one device or many, follow and cancel them.
+
+The API only writes rows (the transactional outbox); the dispatcher in the worker publishes
+them and the device's ack moves them to their final state. Until accounts exist, who issues
+a command comes from the body's ``issued_by`` or else the ``X-Operator`` header; one of the
+two is required.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+import psycopg
+from flask import request, url_for
+from flask.views import MethodView
+from psycopg.types.json import Jsonb
+
+from cloud.api.command_schemas import (
+    BatchSchema,
+    BulkCommandSchema,
+    CancelSchema,
+    CommandCreateSchema,
+    CommandHistoryArgs,
+    CommandSchema,
+)
+from cloud.api.db import connection
+from cloud.api.paging import PAGE_SIZE, fetch_page
+from cloud.api.problems import fail
+from cloud.api.schemas import Blueprint
+from protocols.contract.commands import CommandError, check_command
+
+blp = Blueprint(
+    "commands", __name__, url_prefix="/api", description="Remote control: commands to devices"
+)
+
+OPERATOR_HEADER = "X-Operator"
+DEVICE_EXISTS = "SELECT 1 FROM device WHERE id = %s"
+INSERT_COMMAND = """
+INSERT INTO command (cmd_id, device_id, type, args, issued_by, reason, expires_at)
+VALUES (%(cmd_id)s, %(device_id)s, %(type)s, %(args)s, %(issued_by)s, %(reason)s,
+        clock_timestamp() + make_interval(secs => %(expires_in_s)s))
+RETURNING *
+"""
+INSERT_BATCH = """
+INSERT INTO command_batch (batch_id, issued_by, reason, type, args, selector)
+VALUES (%(batch_id)s, %(issued_by)s, %(reason)s, %(type)s, %(args)s, %(selector)s)
+"""
+INSERT_BATCH_COMMANDS = """
+INSERT INTO command (cmd_id, device_id, type, args, issued_by, reason, expires_at, batch_id)
+SELECT u.cmd_id, u.device_id, %(type)s, %(args)s, %(issued_by)s, %(reason)s,
+       now() + make_interval(secs => %(expires_in_s)s), %(batch_id)s
+FROM unnest(%(cmd_ids)s::text[], %(device_ids)s::text[]) WITH ORDINALITY
+     AS u(cmd_id, device_id, n)
+ORDER BY u.n
+"""
+KNOWN_DEVICES = "SELECT id FROM device WHERE id = ANY(%s)"
+# Every filter is optional: a NULL parameter switches its condition off.
+FILTERED_DEVICES = """
+SELECT d.id FROM device d LEFT JOIN device_state s ON s.device_id = d.id
+WHERE (%(kind)s::text IS NULL OR d.kind = %(kind)s)
+  AND (%(model)s::text IS NULL OR d.model = %(model)s)
+  AND (%(online)s::boolean IS NULL OR coalesce(s.online, false) = %(online)s)
+ORDER BY d.id COLLATE "C"
+"""
+GET_COMMAND = "SELECT * FROM command WHERE cmd_id = %s"
+# FOR UPDATE waits for a dispatcher pass that holds the row, then sees the state it left.
+CANCEL = """
+UPDATE command c SET state = 'cancelled', cancelled_at = now()
+FROM (SELECT cmd_id, state AS was FROM command WHERE cmd_id = %s FOR UPDATE) old
+WHERE c.cmd_id = old.cmd_id AND old.was IN ('queued', 'sent')
+RETURNING c.*, old.was
+"""
+_HISTORY_WHERE = (
+    "WHERE device_id = %(device_id)s AND (%(state)s::text IS NULL OR state = %(state)s)"
+)
+COUNT_HISTORY = "SELECT count(*) AS n FROM command " + _HISTORY_WHERE
+LIST_HISTORY = (
+    "SELECT * FROM command " + _HISTORY_WHERE
+    + " ORDER BY created_at DESC, cmd_id DESC LIMIT %(limit)s OFFSET %(offset)s"
+)  # fmt: skip
+
+
+def new_id(prefix: str) -> str:
+    """A readable, roughly time-ordered id: ``c-18f3a2b4c5d-9f1e2a3b4c5d``."""
+    return f"{prefix}-{time.time_ns() // 1_000_000:x}-{secrets.token_hex(6)}"
+
+
+def _issuer(body: dict[str, Any]) -> str:
+    issued_by = body.get("issued_by") or request.headers.get(OPERATOR_HEADER, "").strip()
+    if not issued_by:
+        reason = f"say who issues the command: issued_by in the body, or the {OPERATOR_HEADER}"
+        fail(422, reason + " header", errors=[
+            {"field": "issued_by", "in": "body", "reason": reason + " header"}
+        ])  # fmt: skip
+    return issued_by[:200]
+
+
+def _checked_args(body: dict[str, Any]) -> dict[str, Any]:
+    """The normalised args, or a 422 naming the field the command catalogue refused."""
+    try:
+        return check_command(body["type"], body["args"])
+    except CommandError as err:
+        fail(422, str(err), errors=[{"field": err.field, "in": "body", "reason": str(err)}])
+
+
+@blp.route("/devices/<string:device_id>/commands")
+class DeviceCommands(MethodView):
+    @blp.arguments(CommandHistoryArgs, location="query")
+    @blp.response(200, CommandSchema(many=True))
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.paginate(page_size=PAGE_SIZE, max_page_size=500)
+    def get(self, args, device_id, pagination_parameters):
+        """List a device's commands, newest first"""
+        params = {"device_id": device_id, "state": args.get("state")}
+        with connection() as conn:
+            if conn.execute(DEVICE_EXISTS, (device_id,)).fetchone() is None:
+                fail(404, f"no device {device_id!r}")
+            return fetch_page(conn, COUNT_HISTORY, LIST_HISTORY, params, pagination_parameters)
+
+    @blp.arguments(CommandCreateSchema)
+    @blp.response(201, CommandSchema, headers={"Location": {"schema": {"type": "string"}}})
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, body, device_id):
+        """Issue a command to a device
+
+        The command is queued and published to the device right away if it is online,
+        else when it comes back online; it expires after `expires_in_s` (default 300 s)
+        and is then never sent. Follow it with `GET /api/commands/{cmd_id}`.
+        Who issues it: `issued_by`, or the `X-Operator` header.
+        """
+        params = {
+            "cmd_id": body.get("cmd_id") or new_id("c"),
+            "device_id": device_id,
+            "type": body["type"],
+            "args": Jsonb(_checked_args(body)),
+            "issued_by": _issuer(body),
+            "reason": body.get("reason"),
+            "expires_in_s": body["expires_in_s"],
+        }
+        with connection() as conn:
+            if conn.execute(DEVICE_EXISTS, (device_id,)).fetchone() is None:
+                fail(404, f"no device {device_id!r}")
+            try:
+                with conn.transaction():
+                    row = conn.execute(INSERT_COMMAND, params).fetchone()
+            except psycopg.errors.UniqueViolation:
+                fail(409, f"command {params['cmd_id']!r} already exists")
+            except psycopg.errors.ForeignKeyViolation:
+                fail(404, f"no device {device_id!r}")
+        return row, 201, {"Location": url_for("commands.Command", cmd_id=row["cmd_id"])}
+
+
+@blp.route("/commands")
+class Commands(MethodView):
+    @blp.arguments(BulkCommandSchema)
+    @blp.response(201, BatchSchema)
+    def post(self, body):
+        """Issue one command to many devices
+
+        Name the devices with `device_ids` (every one must be registered) or select
+        them with `filter` (`kind`, `model`, `online`; at least one). Each device gets its
+        own command (its own `cmd_id`), all in one batch; the answer lists them.
+        """
+        args = _checked_args(body)
+        issued_by = _issuer(body)
+        with connection() as conn:
+            if "device_ids" in body:
+                device_ids = list(dict.fromkeys(body["device_ids"]))
+                known = {row["id"] for row in conn.execute(KNOWN_DEVICES, (device_ids,))}
+                unknown = [d for d in device_ids if d not in known]
+                if unknown:
+                    listed = ", ".join(map(repr, unknown[:10]))
+                    more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+                    fail(422, f"unknown devices: {listed}{more}", errors=[
+                        {"field": "device_ids", "in": "body", "reason": f"not registered:"
+                                                                        f" {listed}{more}"}
+                    ])  # fmt: skip
+                selector: dict[str, Any] = {"device_ids": device_ids}
+            else:
+                wanted = {key: body["filter"].get(key) for key in ("kind", "model", "online")}
+                device_ids = [row["id"] for row in conn.execute(FILTERED_DEVICES, wanted)]
+                if not device_ids:
+                    fail(422, f"no device matches the filter {body['filter']}")
+                selector = {"filter": body["filter"]}
+            batch_id = new_id("b")
+            cmd_ids = [f"{batch_id}.{n}" for n in range(1, len(device_ids) + 1)]
+            params = {
+                "batch_id": batch_id, "issued_by": issued_by, "reason": body.get("reason"),
+                "type": body["type"], "args": Jsonb(args), "selector": Jsonb(selector),
+                "expires_in_s": body["expires_in_s"], "cmd_ids": cmd_ids,
+                "device_ids": device_ids,
+            }  # fmt: skip
+            try:
+                with conn.transaction():
+                    conn.execute(INSERT_BATCH, params)
+                    conn.execute(INSERT_BATCH_COMMANDS, params)
+            except psycopg.errors.ForeignKeyViolation:
+                fail(409, "a device was deleted while the batch was issued; issue it again")
+        commands = [{"device_id": d, "cmd_id": c} for d, c in zip(device_ids, cmd_ids, strict=True)]
+        return {"batch_id": batch_id, "count": len(commands), "commands": commands}, 201
+
+
+@blp.route("/commands/<string:cmd_id>")
+class Command(MethodView):
+    @blp.response(200, CommandSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, cmd_id):
+        """Get a command's live status"""
+        with connection() as conn:
+            row = conn.execute(GET_COMMAND, (cmd_id,)).fetchone()
+        if row is None:
+            fail(404, f"no command {cmd_id!r}")
+        return row
+
+
+@blp.route("/commands/<string:cmd_id>/cancel")
+class CommandCancel(MethodView):
+    @blp.response(200, CancelSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, cmd_id):
+        """Cancel a command that is queued or sent
+
+        A queued command is never sent. A sent one is not sent again, but the device may
+        have it already and still execute it: `may_still_execute` says so, and its ack
+        (kept in `result`) tells what it did. A command in a final state is a 409.
+        """
+        with connection() as conn:
+            row = conn.execute(CANCEL, (cmd_id,)).fetchone()
+            if row is None:
+                current = conn.execute(GET_COMMAND, (cmd_id,)).fetchone()
+                if current is None:
+                    fail(404, f"no command {cmd_id!r}")
+                fail(409, f"command {cmd_id!r} is {current['state']}: only a queued or sent"
+                          " command can be cancelled")  # fmt: skip
+        was_sent = row.pop("was") == "sent"
+        row["may_still_execute"] = was_sent
+        row["note"] = (
+            "cancelled after it was sent: the device may already have it and may still"
+            " execute it; its ack, if any, shows in result"
+            if was_sent
+            else "cancelled before it was sent: it will never reach the device"
+        )
+        return row
