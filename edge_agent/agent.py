@@ -13,15 +13,24 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from importlib import metadata
+from pathlib import Path
+from typing import Any
 
+from edge_agent.bms_control import BmsControl
 from edge_agent.clock import Clock
+from edge_agent.commands import CommandExecutor
 from edge_agent.config import AgentConfig
+from edge_agent.lease import LeaseGuard, TrustedTime
+from edge_agent.motion import MotionMonitor
 from edge_agent.outbox import Outbox
 from edge_agent.recorder import Recorder
+from edge_agent.soc_alarm import SocAlarm
 from edge_agent.sources import source_class
 from edge_agent.sources.base import Backoff, Source
+from edge_agent.sources.jbd import BmsReading, JbdSource
+from edge_agent.state_store import StateStore
 from edge_agent.uplink import Uplink
-from protocols.contract import DeviceConfig, Status, Topic, decode
+from protocols.contract import Command, DeviceConfig, LeaseTerm, Status, Topic, decode
 from protocols.errors import PayloadError
 
 log = logging.getLogger(__name__)
@@ -39,19 +48,21 @@ class EdgeAgent:
         self.config = config
         self.clock = Clock()
         self.outbox = Outbox(config.outbox.path, max_records=config.outbox.max_records)
-        self.uplink = Uplink(config, self.outbox, self.status, self.on_downlink)
+        self.state = StateStore(state_path(config))
+        self.uplink = Uplink(config, self.outbox, self.status, self.on_downlink, self.state)
         self.recorder = Recorder(self.outbox, self.clock, self.uplink.wake)
         self.sources: list[Source] = [
             source_class(s.type)(
                 s.name,
                 s.settings,
-                on_reading=self.recorder.on_reading,
+                on_reading=self._on_reading,
                 on_event=self.recorder.record_event,
                 label=f"{config.device_id}/{s.name}",
             )
             for s in config.sources
             if s.enabled
         ]
+        self._build_control()
         self.started_monotonic = time.monotonic()
         self.counters = {"downlink_rejected": 0, "downlink_unsupported": 0, "task_crashes": 0}
         self._config_version = -1
@@ -60,7 +71,13 @@ class EdgeAgent:
     def status(self, online: bool = True) -> Status:
         """The retained status message: health of every part and the outbox."""
         stats = self.outbox.stats()
-        counters = {**self.uplink.counters, **self.counters}
+        counters = {
+            **self.uplink.counters,
+            **self.counters,
+            **self.executor.counters,
+            **self.guard.counters,
+        }
+        counters["acks_waiting"] = self.state.acks_waiting()
         counters["samples_rejected"] = self.recorder.rejected_samples
         return Status(
             online=online,
@@ -92,6 +109,8 @@ class EdgeAgent:
                     group.create_task(self._supervise(f"source {source.name}", source.run))
                 group.create_task(self._supervise("uplink", self.uplink.run))
                 group.create_task(self._supervise("recorder", self._record_loop))
+                group.create_task(self._supervise("commands", self.executor.run))
+                group.create_task(self._supervise("lease guard", self.guard.run))
         finally:
             self.recorder.record_samples()  # what was read since the last interval
 
@@ -128,6 +147,7 @@ class EdgeAgent:
 
     def close(self) -> None:
         self.outbox.close()
+        self.state.close()
 
     # -- downlink --------------------------------------------------------------------
     async def on_downlink(self, topic: Topic, payload: bytes) -> None:
@@ -139,6 +159,10 @@ class EdgeAgent:
             return
         if isinstance(message, DeviceConfig):
             self.apply_config(message)
+        elif isinstance(message, Command):
+            self.executor.submit(message)
+        elif isinstance(message, LeaseTerm):
+            self.guard.apply_term(message)
         else:
             self.counters["downlink_unsupported"] += 1
             log.info("no handler yet for %s", topic.channel.value)
@@ -150,11 +174,66 @@ class EdgeAgent:
         self._config_version = message.version
         changes = {
             key: float(value)
-            for key in ("report_interval_s", "upload_interval_s", "status_interval_s")
+            for key in REPORTING_KEYS
             if (value := getattr(message, key)) is not None
         }
+        self.apply_reporting(changes)
+        log.info("config version %d applied: %s", message.version, changes)
+
+    def apply_reporting(self, changes: dict[str, float]) -> dict[str, float]:
+        """Set reporting intervals (down/config or set_reporting); returns all three."""
         reporting = dataclasses.replace(self.config.reporting, **changes)
         self.config = dataclasses.replace(self.config, reporting=reporting)
         self.uplink.config = self.config
         self.uplink.wake(True)
-        log.info("config version %d applied: %s", message.version, changes)
+        return {key: getattr(reporting, key) for key in REPORTING_KEYS}
+
+    # -- remote control --------------------------------------------------------------
+    def _build_control(self) -> None:
+        control = self.config.control
+        speed_types = {"nmea", "can", "slcan"}
+        has_speed = any(s.type in speed_types for s in self.config.sources if s.enabled)
+        self.motion = MotionMonitor(control, has_speed_source=has_speed)
+        self.trusted_time = TrustedTime(self.clock, self.state)
+        bms_source = next((s for s in self.sources if isinstance(s, JbdSource)), None)
+        self.bms = BmsControl(bms_source, self.state) if bms_source is not None else None
+        self.soc_alarm = SocAlarm(self.state, self.recorder.record_event)
+        self.guard = LeaseGuard(
+            control,
+            self.state,
+            self.trusted_time,
+            self.motion,
+            self.bms,
+            self.recorder.record_event,
+        )
+        self.executor = CommandExecutor(
+            control,
+            self.state,
+            self.trusted_time,
+            self.motion,
+            self.bms,
+            self.guard,
+            self.soc_alarm,
+            on_event=self.recorder.record_event,
+            locate=self.recorder.record_position_now,
+            apply_reporting=self.apply_reporting,
+            wake_uplink=self.uplink.wake,
+        )
+
+    def _on_reading(self, source: str, reading: Any) -> None:
+        self.recorder.on_reading(source, reading)
+        self.motion.observe(reading)
+        if isinstance(reading, BmsReading):
+            self.soc_alarm.observe(float(reading.basic.rsoc_percent))
+
+
+REPORTING_KEYS = ("report_interval_s", "upload_interval_s", "status_interval_s")
+
+
+def state_path(config: AgentConfig) -> Path:
+    """Where the remote-control state lives: ``control.state_path``, or next to the
+    outbox as ``<outbox stem>.state.db``."""
+    if config.control.state_path is not None:
+        return config.control.state_path
+    outbox = config.outbox.path
+    return outbox.with_name(f"{outbox.stem}.state.db")

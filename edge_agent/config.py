@@ -84,6 +84,23 @@ class ReportingConfig:
 
 
 @dataclass(frozen=True)
+class ControlConfig:
+    """Remote control and the lease guard (see edge_agent.commands and edge_agent.lease)."""
+
+    state_path: Path | None = None  # None: next to the outbox, "<outbox>.state.db"
+    # the vehicle stands still when speed (GNSS or CAN) is under standstill_speed_kmh and
+    # the discharge current under standstill_current_a, both for standstill_hold_s
+    standstill_speed_kmh: float = 1.5
+    standstill_current_a: float = 2.0
+    standstill_hold_s: float = 5.0
+    readings_stale_s: float = 5.0  # an older speed or current reading counts as unknown
+    cutoff_wait_limit_s: float = 600.0  # a commanded cut-off waits this long, then fails
+    waiting_report_interval_s: float = 60.0  # cutoff_waiting is repeated this often
+    lease_check_interval_s: float = 1.0
+    executed_retention_s: float = 7 * 86_400.0  # cmd_ids are kept this long past expiry
+
+
+@dataclass(frozen=True)
 class SerialSourceConfig:
     port: str
     baudrate: int = 9600
@@ -144,6 +161,7 @@ class AgentConfig:
     mqtt: MqttConfig = field(default_factory=MqttConfig)
     outbox: OutboxConfig = field(default_factory=OutboxConfig)
     reporting: ReportingConfig = field(default_factory=ReportingConfig)
+    control: ControlConfig = field(default_factory=ControlConfig)
     sources: tuple[SourceConfig, ...] = ()
     log_level: str = "INFO"
 
@@ -182,6 +200,8 @@ def parse_config(
     )
     if config.reporting.report_interval_s <= 0:
         raise ConfigError(f"{source}: reporting.report_interval_s: must be greater than 0")
+    if config.control.lease_check_interval_s <= 0:
+        raise ConfigError(f"{source}: control.lease_check_interval_s: must be greater than 0")
     if config.reporting.batch_size < 1:
         raise ConfigError(f"{source}: reporting.batch_size: must be at least 1")
     if urlsplit(config.mqtt.url).scheme not in ("mqtt", "mqtts"):

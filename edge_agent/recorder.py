@@ -133,6 +133,23 @@ class Recorder:
         self._wake(True)
         return seq
 
+    def record_position_now(self) -> dict[str, Any] | None:
+        """``locate``: one position sample of the latest fix, recorded now and sent at once
+        (urgent, like an event); returns what it recorded, None before the first fix."""
+        if self.position is None:
+            return None
+        ts = self.clock.now_ms()
+        sample = position_sample(self.position, ts)
+        self.outbox.put(RecordKind.TELEMETRY, stored_body(sample), captured_ms=ts)
+        self._wake(True)
+        return {
+            "ts": ts,
+            "lat": sample.lat,
+            "lon": sample.lon,
+            "valid": sample.valid,
+            "speed_kmh": sample.speed_kmh,
+        }
+
     def record_samples(self) -> list[int]:
         """One sample per source with news since the last call; returns their seqs."""
         ts = self.clock.now_ms()

@@ -1,0 +1,373 @@
+"""Remote control on the device side: commands and the lease term through a real Mosquitto,
+executed by an in-process agent against the simulated JBD BMS on a pty.
+
+The simulated pack really stops delivering current when its discharge MOSFET is off, and
+the vehicle coasts to a stop; every MOSFET write the BMS receives is logged with the
+vehicle's speed at that moment, so "never cut a moving vehicle" is checked where it
+matters, at the BMS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiomqtt
+import pytest
+
+from edge_agent.agent import EdgeAgent
+from edge_agent.config import parse_config
+from edge_agent.state_store import StateStore
+from firmware_sim.device import DeviceSpec, SimulatedDevice
+from firmware_sim.vehicle import DutyCycle
+from protocols.contract import Ack, Channel, Command, LeaseTerm, Topic, encode
+from tests.integration.edge_helpers import (
+    Timing,
+    UplinkCollector,
+    agent_document,
+    unique_device_id,
+    wait_until,
+)
+
+pytestmark = [pytest.mark.broker, pytest.mark.slow]
+
+PARKED = DutyCycle(park_min_s=1e9, park_max_s=1e9, start_riding=False)
+# rides a few seconds, then parks for good
+RIDE_THEN_PARK = DutyCycle(
+    ride_min_s=5.0,
+    ride_max_s=5.0,
+    park_min_s=1e9,
+    park_max_s=1e9,
+    red_light_every_s=0.0,
+    start_riding=True,
+)
+RIDING = DutyCycle(ride_min_s=1e9, ride_max_s=1e9, red_light_every_s=0.0, start_riding=True)
+CONTROL = {
+    "standstill_hold_s": 2.0,
+    "waiting_report_interval_s": 1.0,
+    "lease_check_interval_s": 0.2,
+}
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass
+class Rig:
+    device: SimulatedDevice
+    agent: EdgeAgent
+    url: str
+    writes: list[dict[str, Any]] = field(default_factory=list)  # MOSFET writes the BMS got
+
+    @property
+    def device_id(self) -> str:
+        return self.device.device_id
+
+    async def publish(self, channel: Channel, payload: bytes, *, retain: bool = False) -> None:
+        """Publish as the cloud does."""
+        host, port = self.url.removeprefix("mqtt://").split(":")
+        async with aiomqtt.Client(host, int(port)) as client:
+            topic = str(Topic(self.device_id, channel))
+            await client.publish(topic, payload, qos=1, retain=retain)
+
+    async def command(self, kind: str, args: dict[str, Any], **times: int) -> Command:
+        issued = now_ms()
+        command = Command(
+            cmd_id=f"c-{uuid.uuid4().hex[:12]}",
+            type=kind,
+            args=args,
+            issued_at=times.get("issued_at", issued),
+            expires_at=times.get("expires_at", issued + 120_000),
+        )
+        await self.publish(Channel.CMD, encode(command))
+        return command
+
+    async def lease(self, version: int, **fields: Any) -> LeaseTerm:
+        term = LeaseTerm(version=version, issued_at=now_ms(), **fields)
+        await self.publish(Channel.LEASE, encode(term), retain=True)
+        return term
+
+    async def subscribed(self) -> None:
+        """Wait until the agent takes downlink: a retained lease that cuts nothing."""
+        await self.lease(1, leased=True, cutoff_when_not_leased=False)
+        await wait_until(
+            lambda: self.agent.guard.counters["lease_terms_applied"], "agent subscribed"
+        )
+
+
+def acks(collector: UplinkCollector, cmd_id: str) -> list[Ack]:
+    return [
+        r.message
+        for r in collector.messages(Channel.ACK)
+        if isinstance(r.message, Ack) and r.message.cmd_id == cmd_id
+    ]
+
+
+@contextlib.asynccontextmanager
+async def control_rig(
+    url: str, work_dir: Path, duty: DutyCycle, device_id: str | None = None
+) -> AsyncIterator[Rig]:
+    device_id = device_id or unique_device_id("cmd")
+    device = SimulatedDevice(
+        DeviceSpec(device_id, seed=3, can=False, duty=duty, gnss_rate_hz=5.0, tick_s=0.1),
+        work_dir / "wires",
+    )
+    document = agent_document(
+        device_id,
+        url,
+        work_dir / "outbox.db",
+        bms_port=device.bms_port_path,
+        gnss_port=device.gnss_port_path,
+        timing=Timing(),
+    )
+    document["control"] = CONTROL
+    agent = EdgeAgent(parse_config(document, source="test"))
+    rig = Rig(device, agent, url)
+    original = device.bms.set_mosfets
+
+    def logged(charge_on: bool, discharge_on: bool) -> None:
+        vehicle = device.vehicle
+        rig.writes.append(
+            {"charge": charge_on, "discharge": discharge_on, "speed_kmh": vehicle.speed_kmh}
+        )
+        original(charge_on, discharge_on)
+
+    device.bms.set_mosfets = logged
+    tasks = [asyncio.create_task(device.run()), asyncio.create_task(agent.run())]
+    try:
+        yield rig
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        agent.close()
+        device.close()
+
+
+def test_cutoff_waits_for_the_riding_vehicle_to_stop(broker, tmp_path):
+    asyncio.run(_cutoff_waits_for_the_riding_vehicle_to_stop(broker, tmp_path))
+
+
+async def _cutoff_waits_for_the_riding_vehicle_to_stop(broker, tmp_path):
+    async with control_rig(broker.url, tmp_path, RIDE_THEN_PARK) as rig:
+        with UplinkCollector(broker.url, rig.device_id) as collector:
+            await rig.subscribed()
+            await wait_until(lambda: rig.device.vehicle.speed_kmh > 5, "vehicle riding")
+            command = await rig.command("set_discharge", {"on": False})
+            waiting = await wait_until(
+                lambda: collector.events("cutoff_waiting"), "cutoff_waiting reported"
+            )
+            assert waiting[0].detail["cmd_id"] == command.cmd_id
+            assert waiting[0].detail["source"] == "command"
+            assert set(waiting[0].detail) >= {"speed_kmh", "current_a", "waited_s"}
+            (ack,) = await wait_until(lambda: acks(collector, command.cmd_id), "ack")
+            assert ack.result == "done", ack
+            assert ack.observed["discharge_mos"] is False
+            assert not rig.device.pack.discharge_mos_on
+            cuts = [w for w in rig.writes if not w["discharge"]]
+            # stood still: under the 1.5 km/h threshold (the simulated vehicle creeps to 0
+            # asymptotically), far from the riding speed when the command came
+            assert cuts and all(w["speed_kmh"] < 1.0 for w in cuts), rig.writes
+            assert rig.device.pack.current_a == 0
+            status = await wait_until(
+                lambda: (s := collector.latest_status()) and s.counters.get("commands_done") and s,
+                "status with command counters",
+            )
+            assert status.counters["acks_published"] >= 1
+
+
+def test_emergency_cuts_a_moving_vehicle_at_once(broker, tmp_path):
+    asyncio.run(_emergency_cuts_a_moving_vehicle_at_once(broker, tmp_path))
+
+
+async def _emergency_cuts_a_moving_vehicle_at_once(broker, tmp_path):
+    async with control_rig(broker.url, tmp_path, RIDING) as rig:
+        with UplinkCollector(broker.url, rig.device_id) as collector:
+            await rig.subscribed()
+            await wait_until(lambda: rig.device.vehicle.speed_kmh > 5, "vehicle riding")
+            command = await rig.command("set_discharge", {"on": False, "emergency": True})
+            (ack,) = await wait_until(lambda: acks(collector, command.cmd_id), "ack")
+            assert ack.result == "done" and ack.observed["discharge_mos"] is False
+            assert rig.writes[-1]["speed_kmh"] > 0  # cut while moving: that is emergency
+            assert not collector.events("cutoff_waiting")
+            # the vehicle coasts to a stop without power
+            await wait_until(lambda: rig.device.vehicle.speed_kmh == 0, "vehicle stopped")
+
+
+def test_commanded_cutoff_fails_when_the_vehicle_keeps_moving(broker, tmp_path):
+    asyncio.run(_commanded_cutoff_fails_when_the_vehicle_keeps_moving(broker, tmp_path))
+
+
+async def _commanded_cutoff_fails_when_the_vehicle_keeps_moving(broker, tmp_path):
+    global CONTROL
+    saved, CONTROL = CONTROL, {**CONTROL, "cutoff_wait_limit_s": 2.0}
+    try:
+        async with control_rig(broker.url, tmp_path, RIDING) as rig:
+            with UplinkCollector(broker.url, rig.device_id) as collector:
+                await rig.subscribed()
+                await wait_until(lambda: rig.device.vehicle.speed_kmh > 5, "vehicle riding")
+                command = await rig.command("set_discharge", {"on": False})
+                (ack,) = await wait_until(lambda: acks(collector, command.cmd_id), "ack")
+                assert ack.result == "failed"
+                assert "did not stand still within 2 s" in ack.reason
+                assert rig.device.pack.discharge_mos_on
+                assert not [w for w in rig.writes if not w["discharge"]]
+    finally:
+        CONTROL = saved
+
+
+def test_duplicate_expired_unknown_and_restart(broker, tmp_path):
+    asyncio.run(_duplicate_expired_unknown_and_restart(broker, tmp_path))
+
+
+async def _duplicate_expired_unknown_and_restart(broker, tmp_path):
+    device_id = unique_device_id("cmd")
+    with UplinkCollector(broker.url, device_id) as collector:
+        async with control_rig(broker.url, tmp_path, PARKED, device_id) as rig:
+            await rig.subscribed()
+            command = await rig.command("set_charge", {"on": False})
+            await rig.publish(Channel.CMD, encode(command))  # delivered twice
+            (ack,) = await wait_until(lambda: acks(collector, command.cmd_id), "ack")
+            assert ack.result == "done" and ack.observed["charge_mos"] is False
+            assert not rig.device.pack.charge_mos_on
+
+            old = await rig.command(
+                "set_discharge", {"on": False}, issued_at=now_ms() - 60_000, expires_at=now_ms()
+            )
+            (expired,) = await wait_until(lambda: acks(collector, old.cmd_id), "expired ack")
+            assert expired.result == "expired"
+
+            unknown = await rig.command("self_destruct", {})
+            (rejected,) = await wait_until(lambda: acks(collector, unknown.cmd_id), "ack")
+            assert rejected.result == "rejected" and "unknown command type" in rejected.reason
+
+            reboot = await rig.command("reboot_bms", {})
+            (rejected,) = await wait_until(lambda: acks(collector, reboot.cmd_id), "ack")
+            assert rejected.result == "rejected" and "no reboot" in rejected.reason
+            await wait_until(
+                lambda: rig.agent.state.acks_waiting() == 0, "all acks sent", timeout=10
+            )
+            writes = list(rig.writes)
+        assert len(writes) == 1, writes  # the charge switch only: expired never ran
+
+        # after a restart, the same cmd_id again: not executed, not acked again
+        async with control_rig(broker.url, tmp_path, PARKED, device_id) as rig:
+            await wait_until(lambda: rig.agent.uplink.connected.is_set(), "connected")
+            await rig.publish(Channel.CMD, encode(command))
+            await wait_until(
+                lambda: rig.agent.executor.counters["commands_duplicate"], "duplicate seen"
+            )
+            await wait_until(lambda: rig.agent.recorder.position, "a GNSS fix")
+            locate = await rig.command("locate", {})
+            await wait_until(lambda: acks(collector, locate.cmd_id), "locate ack")
+            assert rig.writes == []
+        assert len(acks(collector, command.cmd_id)) == 1
+        (located,) = acks(collector, locate.cmd_id)
+        assert located.result == "done" and {"lat", "lon", "ts"} <= set(located.observed)
+
+
+def test_parameters_written_and_read_back(broker, tmp_path):
+    asyncio.run(_parameters_written_and_read_back(broker, tmp_path))
+
+
+async def _parameters_written_and_read_back(broker, tmp_path):
+    async with control_rig(broker.url, tmp_path, PARKED) as rig:
+        with UplinkCollector(broker.url, rig.device_id) as collector:
+            await rig.subscribed()
+            values = {"cell_over_voltage_v": 3.62, "remaining_capacity_alarm_percent": 15}
+            write = await rig.command("write_bms_parameters", {"values": values})
+            (ack,) = await wait_until(lambda: acks(collector, write.cmd_id), "write ack")
+            assert ack.result == "done", ack
+            assert ack.observed == {
+                "cell_over_voltage_v": 3.62,
+                "remaining_capacity_alarm_percent": 15,
+            }
+            assert rig.device.pack.parameters["cell_over_voltage_v"] == pytest.approx(3.62)
+            read = await rig.command(
+                "read_bms_parameters", {"names": ["cell_over_voltage_v", "pack_under_voltage_v"]}
+            )
+            (ack,) = await wait_until(lambda: acks(collector, read.cmd_id), "read ack")
+            assert ack.result == "done"
+            assert ack.observed["cell_over_voltage_v"] == pytest.approx(3.62)
+            expected = rig.device.pack.parameters["pack_under_voltage_v"]
+            assert ack.observed["pack_under_voltage_v"] == pytest.approx(expected)
+
+
+def test_lease_runs_out_with_the_broker_down(own_broker, tmp_path):
+    asyncio.run(_lease_runs_out_with_the_broker_down(own_broker, tmp_path))
+
+
+async def _lease_runs_out_with_the_broker_down(own_broker, tmp_path):
+    async with control_rig(own_broker.url, tmp_path, PARKED) as rig:
+        with UplinkCollector(own_broker.url, rig.device_id) as collector:
+            await rig.subscribed()
+            until = now_ms() + 2_000
+            await rig.lease(
+                2, leased=True, cutoff_when_not_leased=True, leased_until=until, grace_s=1
+            )
+            await wait_until(lambda: rig.agent.guard.term.version == 2, "term 2 applied")
+            own_broker.stop()
+            await wait_until(lambda: not rig.device.pack.discharge_mos_on, "lease cut offline")
+            assert now_ms() >= until + 1_000  # not before T + grace
+            assert rig.device.pack.current_a == 0
+            own_broker.start()
+            await wait_until(lambda: collector.subscriptions >= 2, "collector back")
+            await wait_until(lambda: rig.agent.uplink.connected.is_set(), "agent back")
+            await rig.lease(
+                3, leased=True, cutoff_when_not_leased=True, leased_until=now_ms() + 3_600_000
+            )
+            await wait_until(lambda: rig.device.pack.discharge_mos_on, "restored")
+            (cut,) = await wait_until(lambda: collector.events("lease_cutoff"), "cutoff event")
+            assert cut.detail["lease_version"] == 2 and cut.detail["discharge_mos"] is False
+            (restored,) = await wait_until(
+                lambda: collector.events("lease_restored"), "restored event"
+            )
+            assert restored.detail["lease_version"] == 3
+
+
+def test_lease_term_survives_a_restart_offline(tmp_path):
+    asyncio.run(_lease_term_survives_a_restart_offline(tmp_path))
+
+
+async def _lease_term_survives_a_restart_offline(tmp_path):
+    # the term was stored by an earlier boot; now there is no broker at all
+    store = StateStore(tmp_path / "outbox.state.db")
+    store.set_lease_term(
+        LeaseTerm(version=5, leased=False, cutoff_when_not_leased=True, issued_at=now_ms())
+    )
+    store.close()
+    async with control_rig("mqtt://127.0.0.1:9", tmp_path, PARKED) as rig:
+        assert rig.agent.guard.term.version == 5
+        await wait_until(lambda: not rig.device.pack.discharge_mos_on, "cut from the stored term")
+        await wait_until(lambda: rig.agent.guard.counters["lease_cutoffs"] == 1, "counted")
+
+
+def test_manual_commands_versus_the_lease(broker, tmp_path):
+    asyncio.run(_manual_commands_versus_the_lease(broker, tmp_path))
+
+
+async def _manual_commands_versus_the_lease(broker, tmp_path):
+    async with control_rig(broker.url, tmp_path, PARKED) as rig:
+        with UplinkCollector(broker.url, rig.device_id) as collector:
+            await rig.subscribed()
+            await rig.lease(2, leased=False, cutoff_when_not_leased=True)
+            await wait_until(lambda: not rig.device.pack.discharge_mos_on, "lease cut")
+            on = await rig.command("set_discharge", {"on": True})
+            (ack,) = await wait_until(lambda: acks(collector, on.cmd_id), "ack")
+            assert ack.result == "rejected" and ack.reason.startswith("pack not leased")
+            assert not rig.device.pack.discharge_mos_on
+
+            off = await rig.command("set_cutoff_when_not_leased", {"enabled": False})
+            (ack,) = await wait_until(lambda: acks(collector, off.cmd_id), "ack")
+            assert ack.result == "done" and ack.observed["cut_required"] is False
+            await wait_until(lambda: rig.device.pack.discharge_mos_on, "override restores")
+            # a newer term brings its own flag back: cut again
+            await rig.lease(3, leased=False, cutoff_when_not_leased=True)
+            await wait_until(lambda: not rig.device.pack.discharge_mos_on, "cut by term 3")
