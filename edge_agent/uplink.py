@@ -128,8 +128,10 @@ class Uplink:
             await asyncio.sleep(backoff.next())
 
     async def _session(self, client: aiomqtt.Client) -> None:
-        await self.publish_status(client, online=True)
+        # subscribe before saying "online": the cloud sends queued commands the moment it
+        # sees a device come online, and a first session has no subscription kept yet
         await client.subscribe(device_downlink_filter(self.config.device_id), qos=1)
+        await self.publish_status(client, online=True)
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._drain_loop(client))
