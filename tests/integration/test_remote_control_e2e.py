@@ -1,0 +1,231 @@
+"""Remote control end to end: the REST API -> the command row -> the dispatcher in a real
+worker process -> Mosquitto -> the edge agent -> the simulated JBD BMS on a pty, and the
+ack back the same way into PostgreSQL and the API."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from cloud.api import create_app
+from cloud.config import CloudConfig
+from protocols.contract import Channel, Command, encode
+from tests.cloud.helpers import WorkerProcess, register
+from tests.integration.control_helpers import PARKED, control_rig, now_ms
+from tests.integration.edge_helpers import unique_device_id, wait_until
+
+pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.slow]
+
+OPERATOR = {"X-Operator": "store-staff-7"}
+
+
+class Cloud:
+    """The API (Flask test client on the same database) and a real worker process."""
+
+    def __init__(self, database: str, broker_url: str, log_path, protocol: str = "5") -> None:
+        self.api = create_app(CloudConfig(database_url=database)).test_client()
+        self.worker = WorkerProcess(database, broker_url, log_path, protocol=protocol)
+
+    def __enter__(self) -> Cloud:
+        self.worker.start().wait_subscribed()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.worker.stop()
+
+    def command(self, device_id: str, body: dict) -> dict:
+        answer = self.api.post(f"/api/devices/{device_id}/commands", json=body, headers=OPERATOR)
+        assert answer.status_code == 201, answer.get_json()
+        return answer.get_json()
+
+    def state_of(self, cmd_id: str) -> dict:
+        return self.api.get(f"/api/commands/{cmd_id}").get_json()
+
+    def online(self, device_id: str) -> bool:
+        return bool(self.api.get(f"/api/devices/{device_id}/state").get_json().get("online"))
+
+
+async def _until(condition, what: str, timeout: float = 60.0):
+    return await wait_until(condition, what, timeout=timeout, every=0.1)
+
+
+def test_a_cutoff_from_the_api_turns_the_pack_off_and_its_ack_shows_in_the_api(
+    database, broker, tmp_path
+):
+    device_id = unique_device_id("e2e")
+    register(database, device_id)
+    with Cloud(database, broker.url, tmp_path / "worker.log") as cloud:
+
+        async def scenario() -> None:
+            async with control_rig(broker.url, tmp_path, PARKED, device_id=device_id) as rig:
+                await _until(lambda: cloud.online(device_id), "device online in the API")
+                issued = cloud.command(
+                    device_id, {"type": "set_discharge", "args": {"on": False}, "reason": "unpaid"}
+                )
+                done = await _until(
+                    lambda: (c := cloud.state_of(issued["cmd_id"]))["state"] == "done" and c,
+                    "command done",
+                )
+                assert done["observed"]["discharge_mos"] is False
+                assert done["issued_by"] == "store-staff-7" and done["reason"] == "unpaid"
+                assert not rig.device.pack.discharge_mos_on  # the simulated MOSFET is off
+                assert rig.device.pack.current_a == 0
+                # and the latest telemetry shows it in the device's state
+                await _until(
+                    lambda: (
+                        cloud.api.get(f"/api/devices/{device_id}/state").get_json()["discharge_mos"]
+                        is False
+                    ),
+                    "state shows discharge off",
+                )
+                # restoring power from the API
+                restore = cloud.command(device_id, {"type": "set_discharge", "args": {"on": True}})
+                await _until(
+                    lambda: cloud.state_of(restore["cmd_id"])["state"] == "done", "restored"
+                )
+                assert rig.device.pack.discharge_mos_on
+
+        asyncio.run(scenario())
+
+
+def test_an_offline_device_gets_its_command_when_it_comes_back_unless_it_expired(
+    database, broker, tmp_path
+):
+    device_id = unique_device_id("e2e")
+    register(database, device_id)
+    with Cloud(database, broker.url, tmp_path / "worker.log") as cloud:
+        kept = cloud.command(
+            device_id, {"type": "set_charge", "args": {"on": False}, "expires_in_s": 300}
+        )
+        lapsed = cloud.command(
+            device_id, {"type": "set_discharge", "args": {"on": False}, "expires_in_s": 1}
+        )
+        assert cloud.state_of(kept["cmd_id"])["state"] == "queued"  # offline: not sent
+        time.sleep(2.5)
+
+        async def scenario() -> None:
+            async with control_rig(broker.url, tmp_path, PARKED, device_id=device_id) as rig:
+                done = await _until(
+                    lambda: (c := cloud.state_of(kept["cmd_id"]))["state"] == "done" and c,
+                    "the kept command done after reconnect",
+                )
+                assert done["observed"]["charge_mos"] is False
+                assert not rig.device.pack.charge_mos_on
+                assert cloud.state_of(lapsed["cmd_id"])["state"] == "expired"
+                await asyncio.sleep(3)  # time for anything wrongly sent to arrive
+                assert rig.device.pack.discharge_mos_on, "an expired cut-off was executed"
+                assert [w["discharge"] for w in rig.writes] == [True], rig.writes
+
+        asyncio.run(scenario())
+
+
+def test_a_duplicate_delivery_is_executed_once_and_acked_once(database, broker, tmp_path):
+    device_id = unique_device_id("e2e")
+    register(database, device_id)
+    with Cloud(database, broker.url, tmp_path / "worker.log") as cloud:
+
+        async def scenario() -> None:
+            async with control_rig(broker.url, tmp_path, PARKED, device_id=device_id) as rig:
+                await _until(lambda: cloud.online(device_id), "device online")
+                issued = cloud.command(device_id, {"type": "set_charge", "args": {"on": False}})
+                await _until(lambda: cloud.state_of(issued["cmd_id"])["state"] == "done", "done")
+                # the broker delivers the same command again (a redelivery after a reconnect)
+                row = cloud.state_of(issued["cmd_id"])
+                again = Command(
+                    cmd_id=row["cmd_id"],
+                    type=row["type"],
+                    args=row["args"],
+                    issued_at=now_ms(),
+                    expires_at=now_ms() + 60_000,
+                )
+                writes_before = len(rig.writes)
+                await rig.publish(Channel.CMD, encode(again))
+                await _until(
+                    lambda: rig.agent.executor.counters["commands_duplicate"] >= 1, "duplicate seen"
+                )
+                await asyncio.sleep(1)
+                assert len(rig.writes) == writes_before  # not executed again
+
+        asyncio.run(scenario())
+        acks = cloud.api.get(f"/api/devices/{device_id}/commands").get_json()
+        assert [c["state"] for c in acks] == ["done"]
+    from tests.cloud.helpers import scalar
+
+    assert scalar(database, "SELECT count(*) FROM device_ack WHERE device_id = %s", device_id) == 1
+
+
+def test_a_lease_that_runs_out_while_the_broker_is_down_cuts_and_a_renewal_restores(
+    database, own_broker, tmp_path
+):
+    device_id = unique_device_id("e2e")
+    register(database, device_id)
+    with Cloud(database, own_broker.url, tmp_path / "worker.log") as cloud:
+
+        async def scenario() -> None:
+            async with control_rig(own_broker.url, tmp_path, PARKED, device_id=device_id) as rig:
+                await _until(lambda: cloud.online(device_id), "device online")
+                until = datetime.now(UTC) + timedelta(seconds=6)
+                put = cloud.api.put(
+                    f"/api/devices/{device_id}/lease",
+                    json={"leased": True, "leased_until": until.isoformat(), "grace_s": 2,
+                          "cutoff_when_not_leased": True},
+                    headers=OPERATOR,
+                )  # fmt: skip
+                assert put.status_code == 200, put.get_json()
+                version = put.get_json()["version"]
+                await _until(
+                    lambda: (
+                        rig.agent.guard.term is not None and rig.agent.guard.term.version == version
+                    ),
+                    "the term reached the device",
+                )
+                own_broker.stop()  # no connectivity from here on
+                await _until(lambda: not rig.device.pack.discharge_mos_on, "cut at T + grace", 30)
+                cut_at = datetime.now(UTC)
+                assert cut_at >= until + timedelta(seconds=2)
+                renewed = cloud.api.put(
+                    f"/api/devices/{device_id}/lease",
+                    json={"leased": True,
+                          "leased_until": (cut_at + timedelta(hours=1)).isoformat(),
+                          "grace_s": 2, "cutoff_when_not_leased": True},
+                    headers=OPERATOR,
+                )  # fmt: skip
+                assert renewed.status_code == 200
+                await asyncio.sleep(2)
+                assert not rig.device.pack.discharge_mos_on  # still cut: the broker is down
+                own_broker.start()
+                await _until(lambda: rig.device.pack.discharge_mos_on, "restored", 60)
+                # what the device did offline reaches the cloud once it is back
+                await _until(
+                    lambda: (
+                        {"lease_cutoff", "lease_restored"}
+                        <= {e["type"] for e in _events(cloud, device_id)}
+                    ),
+                    "lease_cutoff and lease_restored events stored",
+                )
+
+        asyncio.run(scenario())
+
+
+def test_a_forged_command_on_another_devices_topic_is_executed_until_devices_have_credentials(
+    database, broker, tmp_path
+):
+    """Documents the gap the access-control issue closes: today anyone who can publish to
+    the broker can publish on vr/v1/<id>/down/cmd, and the device cannot tell."""
+    device_id = unique_device_id("e2e")
+
+    async def scenario() -> None:
+        async with control_rig(broker.url, tmp_path, PARKED, device_id=device_id) as rig:
+            await rig.subscribed()
+            forged = await rig.command("set_charge", {"on": False})
+            await wait_until(lambda: not rig.device.pack.charge_mos_on, "forged command ran")
+            assert forged.cmd_id
+
+    asyncio.run(scenario())
+
+
+def _events(cloud: Cloud, device_id: str) -> list[dict]:
+    return cloud.api.get(f"/api/devices/{device_id}/events").get_json().get("rows", [])
