@@ -1,0 +1,148 @@
+"""Control rules that need no wire: the lease guard's clock (an unset or wrong RTC can make a cut
+time floor survives a restart. The RTC is the hardware edge here: an unset one is a Clock
+whose system time reads 1970."""
+
+from __future__ import annotations
+
+import time
+
+from edge_agent.clock import Clock
+from edge_agent.config import ControlConfig
+from edge_agent.lease import LeaseGuard, TrustedTime
+from edge_agent.motion import MotionMonitor
+from edge_agent.state_store import StateStore
+from protocols.contract import LeaseTerm
+
+
+class UnsetRtc(Clock):
+    """A gateway without an RTC battery: it boots in 1970 and has no GNSS fix yet."""
+
+    def system_ms(self) -> int:
+        return int(time.monotonic() * 1000)  # seconds since boot, i.e. January 1970
+
+
+def real_now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def guard(tmp_path, clock: Clock) -> LeaseGuard:
+    store = StateStore(tmp_path / "state.db")
+    config = ControlConfig(lease_check_interval_s=0.1)
+    return LeaseGuard(
+        config,
+        store,
+        TrustedTime(clock, store),
+        MotionMonitor(config, has_speed_source=False),
+        None,
+        lambda *event: None,
+    )
+
+
+def test_an_unset_rtc_is_not_trusted_but_time_never_runs_behind_the_clouds(tmp_path):
+    lease = guard(tmp_path, UnsetRtc())
+    assert not lease.time.trusted
+    issued = real_now_ms()
+    lease.apply_term(
+        LeaseTerm(version=1, leased=True, cutoff_when_not_leased=True, issued_at=issued,
+                  leased_until=issued + 400, grace_s=0)
+    )  # fmt: skip
+    # the 1970 RTC alone would say the lease has decades left: the term's issued_at is the floor
+    assert lease.time.now_ms() >= issued
+    assert not lease.cut_required()  # not early
+    time.sleep(0.6)
+    assert lease.cut_required()  # the cloud's time plus the monotonic time since: 0.6 s later
+
+
+def test_the_time_floor_survives_a_restart(tmp_path):
+    first = guard(tmp_path, UnsetRtc())
+    later = real_now_ms() + 3_600_000  # a term issued by a cloud an hour "ahead"
+    first.apply_term(
+        LeaseTerm(version=1, leased=True, cutoff_when_not_leased=False, issued_at=later)
+    )
+    first.time.persist()
+    first.store.close()
+    again = guard(tmp_path, UnsetRtc())  # reboot, still no RTC and no fix
+    assert again.time.now_ms() >= later
+    assert again.term is not None and again.term.version == 1
+
+
+def test_a_plausible_clock_is_used_as_it_is(tmp_path):
+    lease = guard(tmp_path, Clock())
+    assert lease.time.trusted
+    assert abs(lease.time.now_ms() - real_now_ms()) < 1000
+
+
+def test_a_new_box_without_a_term_is_not_cut_and_an_unleased_term_cuts(tmp_path):
+    lease = guard(tmp_path, Clock())
+    assert not lease.cut_required()
+    lease.apply_term(
+        LeaseTerm(version=2, leased=False, cutoff_when_not_leased=True, issued_at=real_now_ms())
+    )
+    assert lease.cut_required()
+    # an older version arriving late changes nothing
+    assert not lease.apply_term(
+        LeaseTerm(version=1, leased=True, cutoff_when_not_leased=True, issued_at=real_now_ms())
+    )
+    assert lease.cut_required() and lease.counters["lease_terms_stale"] == 1
+    # the operator's override turns the cut-off off until a newer term
+    lease.set_override(False)
+    assert not lease.cut_required()
+    lease.apply_term(
+        LeaseTerm(version=3, leased=False, cutoff_when_not_leased=True, issued_at=real_now_ms())
+    )
+    assert lease.cut_required()
+
+
+def executor(tmp_path, clock: Clock):
+    from edge_agent.commands import CommandExecutor
+    from edge_agent.soc_alarm import SocAlarm
+
+    lease = guard(tmp_path, clock)
+    return CommandExecutor(
+        lease.config,
+        lease.store,
+        lease.time,
+        lease.motion,
+        None,
+        lease,
+        SocAlarm(lease.store, lambda *event: None),
+        on_event=lambda *event: None,
+        locate=lambda: None,
+        apply_reporting=lambda changes: changes,
+        wake_uplink=lambda urgent: None,
+    )
+
+
+def acks_of(store: StateStore) -> list[dict]:
+    import json
+
+    return [json.loads(ack.payload) for ack in store.acks()]
+
+
+def command(cmd_id: str, *, expires_in_ms: int = 60_000, **fields):
+    from protocols.contract import Command
+
+    now = real_now_ms()
+    values = {"type": "set_charge", "args": {"on": False}} | fields
+    return Command(cmd_id=cmd_id, issued_at=now, expires_at=now + expires_in_ms, **values)
+
+
+def test_with_an_untrusted_clock_a_command_is_rejected_not_guessed(tmp_path):
+    commands = executor(tmp_path, UnsetRtc())
+    commands.submit(command("c-1"))
+    (ack,) = acks_of(commands.store)
+    assert ack["cmd_id"] == "c-1" and ack["result"] == "rejected"
+    assert ack["reason"] == "device clock not trusted: expiry cannot be judged"
+
+
+def test_expired_unknown_and_duplicate_commands_are_acked_once_and_never_run(tmp_path):
+    commands = executor(tmp_path, Clock())
+    commands.submit(command("c-old", expires_in_ms=-1000))
+    commands.submit(command("c-odd", type="self_destruct", args={}))
+    commands.submit(command("c-old", expires_in_ms=-1000))  # delivered again
+    results = {ack["cmd_id"]: (ack["result"], ack["reason"]) for ack in acks_of(commands.store)}
+    assert len(acks_of(commands.store)) == 2
+    assert results["c-old"][0] == "expired"
+    assert results["c-odd"][0] == "rejected" and "unknown command type" in results["c-odd"][1]
+    assert commands.counters["commands_duplicate"] == 1
+    assert commands._queue.empty()  # nothing was queued for execution
