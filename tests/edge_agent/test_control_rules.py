@@ -1,6 +1,7 @@
-"""Control rules that need no wire: the lease guard's clock (an unset or wrong RTC can make a cut
-time floor survives a restart. The RTC is the hardware edge here: an unset one is a Clock
-whose system time reads 1970."""
+"""Control rules that need no wire: the lease guard's clock (an unset or wrong RTC can make
+a cut late, never early; the time floor survives a restart) and the executor's checks on
+arrival (untrusted clock, expired, unknown, duplicate). The RTC is the hardware edge here:
+an unset one is a Clock whose system time reads 1970."""
 
 from __future__ import annotations
 
