@@ -345,3 +345,40 @@ class UplinkCounter:
 
 def status_topic(device_id: str) -> str:
     return str(Topic(device_id, Channel.STATUS))
+
+
+# -- the cloud's store ------------------------------------------------------------------
+@contextlib.contextmanager
+def fresh_database():
+    """``(url, server_version)`` of a new, migrated database, dropped afterwards: on the server
+    of $DATABASE_URL, the machine's PostgreSQL at 127.0.0.1:5432, or an embedded one."""
+    import uuid
+
+    import psycopg
+
+    from cloud.store.migrate import migrate
+    from launcher.broker import port_open
+
+    embedded = None
+    if os.environ.get("DATABASE_URL"):
+        admin = os.environ["DATABASE_URL"]
+    elif port_open("127.0.0.1", 5432):
+        admin = "postgresql://postgres@127.0.0.1:5432/postgres"
+    else:
+        from launcher.postgres import EmbeddedPostgres
+
+        embedded = EmbeddedPostgres(Path(tempfile.gettempdir()) / "voltrent-bench-pg").start()
+        admin = embedded.url()
+    name = f"voltrent_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+            version = conn.execute("SHOW server_version").fetchone()[0]
+        url = admin.rsplit("/", 1)[0] + f"/{name}"
+        migrate(url)
+        yield url, version
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if embedded is not None:
+            embedded.stop()

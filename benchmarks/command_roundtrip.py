@@ -23,7 +23,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 import aiomqtt
@@ -31,8 +30,13 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import base_parser, print_header, print_table, work_directory
-from cloud.store.migrate import migrate
+from benchmarks._common import (
+    base_parser,
+    fresh_database,
+    print_header,
+    print_table,
+    work_directory,
+)
 from launcher.broker import MosquittoBroker, free_port, port_open
 from protocols.contract import payloads
 from protocols.contract.codec import decode, encode
@@ -86,18 +90,10 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def run(args, work: Path) -> None:
-    admin = os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
-    if not port_open("127.0.0.1", 5432) and "DATABASE_URL" not in os.environ:
-        raise SystemExit("needs PostgreSQL: set DATABASE_URL or run one on 127.0.0.1:5432")
-    name = f"voltrent_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = admin.rsplit("/", 1)[0] + f"/{name}"
     children: list[subprocess.Popen[bytes]] = []
     stop = asyncio.Event()
-    try:
-        with MosquittoBroker(data_dir=work / "broker") as broker:
-            migrate(url)
+    with fresh_database() as (url, _), MosquittoBroker(data_dir=work / "broker") as broker:
+        try:
             devices = [f"cmd-{n:05d}" for n in range(args.devices)]
             with (
                 psycopg.connect(url) as conn,
@@ -193,12 +189,10 @@ async def run(args, work: Path) -> None:
                     ["median: published -> ack received", f"{stages[1] * 1000:.1f} ms"],
                 ],
             )
-    finally:
-        for child in children:
-            child.terminate()
-            child.wait(20)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            for child in children:
+                child.terminate()
+                child.wait(20)
 
 
 def main() -> None:

@@ -27,9 +27,14 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import base_parser, print_header, print_table, work_directory
-from cloud.store.migrate import migrate
-from launcher.broker import MosquittoBroker, port_open
+from benchmarks._common import (
+    base_parser,
+    fresh_database,
+    print_header,
+    print_table,
+    work_directory,
+)
+from launcher.broker import MosquittoBroker
 from protocols.contract import payloads
 from protocols.contract.codec import encode
 
@@ -64,18 +69,6 @@ def upload(seq0: int, t0: int) -> bytes:
     return encode(payloads.TelemetryBatch(tuple(samples)), compress=True)
 
 
-def server_url() -> tuple[str, object | None]:
-    if os.environ.get("DATABASE_URL"):
-        return os.environ["DATABASE_URL"], None
-    if port_open("127.0.0.1", 5432):
-        return "postgresql://postgres@127.0.0.1:5432/postgres", None
-    from launcher.postgres import EmbeddedPostgres
-
-    server = EmbeddedPostgres(Path(os.environ.get("TMPDIR", "/tmp")) / "voltrent-bench-pg")
-    server.start()
-    return server.url(), server
-
-
 def main() -> None:
     parser = base_parser(__doc__.splitlines()[0])
     parser.add_argument("--devices", type=int, default=1000)
@@ -85,16 +78,13 @@ def main() -> None:
     if args.quick:
         args.uploads = 3
     print_header("ingest throughput", args)
-    admin, embedded = server_url()
-    name = f"voltrent_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-        version = conn.execute("SHOW server_version").fetchone()[0]
-    url = admin.rsplit("/", 1)[0] + f"/{name}"
     workers: list[subprocess.Popen[bytes]] = []
-    try:
-        with work_directory(args.keep) as work, MosquittoBroker(data_dir=work / "broker") as broker:
-            migrate(url)
+    with (
+        fresh_database() as (url, version),
+        work_directory(args.keep) as work,
+        MosquittoBroker(data_dir=work / "broker") as broker,
+    ):
+        try:
             devices = [f"bench-{n:05d}" for n in range(args.devices)]
             with (
                 psycopg.connect(url) as conn,
@@ -186,14 +176,10 @@ def main() -> None:
                     ["devices sustained at 1 upload/min", f"{len(messages) / elapsed * 60:,.0f}"],
                 ],
             )
-    finally:
-        for worker in workers:
-            worker.terminate()
-            worker.wait(20)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if embedded is not None:
-            embedded.stop()
+        finally:
+            for worker in workers:
+                worker.terminate()
+                worker.wait(20)
 
 
 if __name__ == "__main__":
