@@ -72,6 +72,8 @@ class CloudConfig:
     # The dispatcher's full sweep (expiry, anything a notification missed); notifications
     # make the hot path immediate, so this is only the safety net.
     dispatch_sweep_s: int = 5
+    # a command sent this long ago without an ack is sent again (the device runs it once)
+    resend_unacked_after_s: int = 60
     # How often a standby worker tries to become the dispatcher leader.
     dispatch_standby_retry_s: int = 2
 
@@ -100,6 +102,7 @@ class CloudConfig:
             api_host=env.get("VOLTRENT_API_HOST", "127.0.0.1"),
             api_port=_int(env, "VOLTRENT_API_PORT", 8080, minimum=0),
             dispatch_sweep_s=_int(env, "VOLTRENT_DISPATCH_SWEEP_S", 5, minimum=1),
+            resend_unacked_after_s=_int(env, "VOLTRENT_RESEND_UNACKED_AFTER_S", 60, minimum=1),
             dispatch_standby_retry_s=_int(env, "VOLTRENT_DISPATCH_STANDBY_RETRY_S", 2, minimum=1),
         )
 

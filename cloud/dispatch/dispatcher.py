@@ -125,7 +125,9 @@ class Dispatcher:
             return False
 
     async def _sweep(self, work: psycopg.AsyncConnection, publisher: Publisher) -> None:
-        counts = await outbox.dispatch_commands(work, publisher)
+        counts = await outbox.dispatch_commands(
+            work, publisher, stale_s=self.config.resend_unacked_after_s
+        )
         counts["leases_published"] = await outbox.publish_leases(work, publisher)
         self._count(counts)
 

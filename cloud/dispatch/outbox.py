@@ -31,13 +31,19 @@ UPDATE command SET state = 'expired'
 WHERE state IN ('queued', 'sent') AND expires_at <= now()
   AND (%(devices)s::text[] IS NULL OR device_id = ANY(%(devices)s))
 """
-# Queued commands of online devices, and (for devices that just came online) those sent
-# without an ack, in the order each device must receive them.
+# Queued commands of online devices, and those sent without an ack to devices that just
+# came online or, in a full sweep, longer than ``stale_s`` ago (the publish may have been
+# lost: a broker restart without persistence, a device that reconnected without the cloud
+# seeing it offline; the device runs each cmd_id once), in the order each device must
+# receive them.
 DUE = """
 SELECT c.cmd_id, c.device_id, c.type, c.args, c.created_at, c.expires_at
 FROM command c JOIN device_state s ON s.device_id = c.device_id
 WHERE s.online AND c.expires_at > now()
-  AND (c.state = 'queued' OR (c.state = 'sent' AND c.device_id = ANY(%(resend)s)))
+  AND (c.state = 'queued'
+       OR (c.state = 'sent' AND c.device_id = ANY(%(resend)s))
+       OR (c.state = 'sent' AND %(stale_s)s::float8 IS NOT NULL
+           AND c.sent_at < now() - make_interval(secs => %(stale_s)s::float8)))
   AND (%(devices)s::text[] IS NULL OR c.device_id = ANY(%(devices)s))
 ORDER BY c.device_id, c.created_at, c.cmd_id
 LIMIT %(limit)s
@@ -107,15 +113,22 @@ async def dispatch_commands(
     *,
     devices: Collection[str] | None = None,
     resend: Collection[str] = (),
+    stale_s: float | None = None,
 ) -> Counter[str]:
     """Expire what is past its expiry, then publish what is due; None = every device.
 
     ``resend``: devices that just came online, whose sent-but-unacknowledged commands go
-    out again. Returns counts: expired, published.
+    out again; ``stale_s``: also those sent longer ago than this without an ack. Returns
+    counts: expired, published.
     """
     counts: Counter[str] = Counter()
     device_list = sorted(devices) if devices is not None else None
-    params = {"devices": device_list, "resend": sorted(resend), "limit": SWEEP_CHUNK}
+    params = {
+        "devices": device_list,
+        "resend": sorted(resend),
+        "limit": SWEEP_CHUNK,
+        "stale_s": stale_s,
+    }
     async with conn.transaction():
         cur = await conn.execute(EXPIRE, params)
         counts["expired"] += cur.rowcount

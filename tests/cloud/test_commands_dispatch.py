@@ -86,6 +86,7 @@ def start_worker(database, broker, path) -> WorkerProcess:
     process = WorkerProcess(database, broker.url, path)
     process.env["VOLTRENT_DISPATCH_SWEEP_S"] = "1"
     process.env["VOLTRENT_DISPATCH_STANDBY_RETRY_S"] = "1"
+    process.env["VOLTRENT_RESEND_UNACKED_AFTER_S"] = "3"
     process.start().wait_subscribed()
     return process
 
@@ -202,6 +203,20 @@ def test_a_sent_unacked_command_is_sent_again_when_the_device_comes_back(
     device.auto_ack = True
     online(database, device, device_id)
     wait_for(lambda: state_of(api, cmd_id)["state"] == "done", "done after the re-send")
+    # twice at least: a slow machine may also reach the 3 s re-send of unacked commands
+    assert set(device.commands()) == {cmd_id} and len(device.commands()) >= 2
+    assert state_of(api, cmd_id)["send_count"] >= 2
+
+
+def test_a_command_sent_without_an_ack_goes_out_again_while_the_device_stays_online(
+    database, worker, device, device_id, api
+):
+    online(database, device, device_id)
+    device.auto_ack = False  # its first delivery is lost on the way back
+    cmd_id = issue(api, device_id)
+    wait_for(lambda: device.commands() == [cmd_id], "first delivery")
+    device.auto_ack = True
+    wait_for(lambda: state_of(api, cmd_id)["state"] == "done", "done after the re-send", timeout=30)
     assert device.commands() == [cmd_id, cmd_id]
     assert state_of(api, cmd_id)["send_count"] == 2
 
