@@ -133,11 +133,25 @@ def _ingest(conn: psycopg.Connection) -> list[Finding]:
         out.append(Finding("warn", "workers", "no ingest worker reported in the last 2 min"))
     for client_id, age, shared, counters in live:
         dead = counters.get("dead_letters", 0)
+        role = ", dispatcher leader" if counters.get("dispatch_leader") else ""
         out.append(
             Finding("ok", "worker", f"{client_id}: {counters.get('mqtt_acked', 0)} messages,"
                     f" {counters.get('samples_stored', 0)} samples stored, {dead} dead letters,"
-                    f" {'shared' if shared else 'plain'} subscription, seen {age:.0f} s ago")
+                    f" {'shared' if shared else 'plain'} subscription{role}, seen {age:.0f} s ago")
         )  # fmt: skip
+    if live and not any(counters.get("dispatch_leader") for *_, counters in live):
+        out.append(
+            Finding("warn", "dispatcher", "no live worker leads the command dispatcher:"
+                    " commands and lease terms are not being sent")
+        )  # fmt: skip
+    waiting = conn.execute(
+        """SELECT count(*) FILTER (WHERE state = 'queued'), count(*) FILTER (WHERE state = 'sent')
+           FROM command WHERE expires_at > now()"""
+    ).fetchone()
+    out.append(
+        Finding("ok", "commands", f"{waiting[0]} queued (devices offline), {waiting[1]} sent"
+                " and waiting for their ack")
+    )  # fmt: skip
     return out
 
 
