@@ -201,8 +201,10 @@ async def _lease_runs_out_with_the_broker_down(own_broker, tmp_path):
                 3, leased=True, cutoff_when_not_leased=True, leased_until=now_ms() + 3_600_000
             )
             await wait_until(lambda: rig.device.pack.discharge_mos_on, "restored")
-            (cut,) = await wait_until(lambda: collector.events("lease_cutoff"), "cutoff event")
-            assert cut.detail["lease_version"] == 2 and cut.detail["discharge_mos"] is False
+            # the lease_cutoff event went out as the agent reconnected, possibly before this
+            # collector (no persistent session) was back: count it at the guard instead; the
+            # end-to-end test sees it stored in the cloud
+            assert rig.agent.guard.counters["lease_cutoffs"] == 1
             (restored,) = await wait_until(
                 lambda: collector.events("lease_restored"), "restored event"
             )
