@@ -365,6 +365,10 @@ VoltRent demo: {options.devices} simulated packs, each with its own edge agent
   try         curl -s {api_url}/fleet/summary
               curl -s {api_url}/devices/{first}/state
               curl -s '{api_url}/devices?online=true'
+  cut power   curl -s -X POST {api_url}/devices/{first}/commands -H 'X-Operator: demo' \\
+                   -H 'Content-Type: application/json' \\
+                   -d '{{"type": "set_discharge", "args": {{"on": false}}}}'
+              curl -s {api_url}/devices/{first}/commands     (queued -> sent -> done)
   MQTT        {mqtt_url} ({broker_note})
               watch it: voltrent watch --mqtt {mqtt_url}
   PostgreSQL  {database_note}

@@ -227,7 +227,10 @@ class Writer:
                 continue
             cmd_id = detail.obj.get("cmd_id")
             if isinstance(cmd_id, str):
-                note = {"event": event_type, "time": time.isoformat(), "detail": detail.obj}
+                # the API's time format (ISO 8601 UTC, milliseconds, Z)
+                stamp = time.astimezone(UTC).isoformat(timespec="milliseconds")
+                stamp = stamp.replace("+00:00", "Z")
+                note = {"event": event_type, "time": stamp, "detail": detail.obj}
                 notes.append((Jsonb(note), cmd_id, device_id, time))
         if notes:
             async with self.conn.cursor() as cur:
