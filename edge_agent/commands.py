@@ -173,7 +173,11 @@ class CommandExecutor:
                 self._finish(command, "done", None, observed)
 
     def _finish(
-        self, command: Command, result: str, reason: str | None, observed: dict[str, Any] | None
+        self,
+        command: Command,
+        result: str,
+        reason: str | None,
+        observed: dict[str, Any] | None = None,
     ) -> None:
         ack = Ack(command.cmd_id, self.time.now_ms(), result, reason, observed)
         if self.store.finish(command, ack):

@@ -250,3 +250,25 @@ async def _manual_commands_versus_the_lease(broker, tmp_path):
             # a newer term brings its own flag back: cut again
             await rig.lease(3, leased=False, cutoff_when_not_leased=True)
             await wait_until(lambda: not rig.device.pack.discharge_mos_on, "cut by term 3")
+
+
+def test_a_bms_that_stops_answering_fails_the_command_and_changes_nothing(broker, tmp_path):
+    asyncio.run(_a_bms_that_stops_answering(broker, tmp_path))
+
+
+async def _a_bms_that_stops_answering(broker, tmp_path):
+    async with control_rig(broker.url, tmp_path, PARKED) as rig:
+        with UplinkCollector(broker.url, rig.device_id) as collector:
+            await rig.subscribed()
+            rig.device.bms.set_fault_probability("no_answer", 1.0)  # the RS485 line goes quiet
+            command = await rig.command("set_charge", {"on": False})
+            (ack,) = await wait_until(lambda: acks(collector, command.cmd_id), "ack", timeout=60)
+            assert ack.result == "failed", ack
+            assert ack.reason
+            assert rig.device.pack.charge_mos_on  # nothing was switched
+            assert not rig.writes
+            # the line comes back: the next command works
+            rig.device.bms.set_fault_probability("no_answer", 0.0)
+            again = await rig.command("set_charge", {"on": False})
+            (ok,) = await wait_until(lambda: acks(collector, again.cmd_id), "ack", timeout=60)
+            assert ok.result == "done" and not rig.device.pack.charge_mos_on
