@@ -147,3 +147,23 @@ def test_expired_unknown_and_duplicate_commands_are_acked_once_and_never_run(tmp
     assert results["c-odd"][0] == "rejected" and "unknown command type" in results["c-odd"][1]
     assert commands.counters["commands_duplicate"] == 1
     assert commands._queue.empty()  # nothing was queued for execution
+
+
+def test_the_remaining_capacity_alarm_raises_once_and_rearms_above_its_margin(tmp_path):
+    from edge_agent.soc_alarm import SocAlarm
+
+    events = []
+    alarm = SocAlarm(StateStore(tmp_path / "state.db"), lambda *event: events.append(event))
+    alarm.observe(5.0)
+    assert events == []  # no threshold set: no alarm
+    alarm.set_threshold(20.0)
+    for soc in (25.0, 19.5, 18.0, 19.9, 21.0):  # hovering just over 20 does not re-arm
+        alarm.observe(soc)
+    assert [(e[0], e[1]["soc_percent"], e[1]["alarm_percent"]) for e in events] == [
+        ("low_soc", 19.5, 20.0)
+    ]
+    alarm.observe(22.5)  # back above 20 + 2: re-armed
+    alarm.observe(19.0)
+    assert [e[1]["soc_percent"] for e in events] == [19.5, 19.0]
+    # the threshold is kept on disk
+    assert SocAlarm(StateStore(tmp_path / "state.db"), lambda *e: None).threshold == 20.0
