@@ -37,10 +37,13 @@ blp = Blueprint(
 
 OPERATOR_HEADER = "X-Operator"
 DEVICE_EXISTS = "SELECT 1 FROM device WHERE id = %s"
+# created_at and expires_at from one clock reading, so the lifetime is exactly what was asked
 INSERT_COMMAND = """
-INSERT INTO command (cmd_id, device_id, type, args, issued_by, reason, expires_at)
-VALUES (%(cmd_id)s, %(device_id)s, %(type)s, %(args)s, %(issued_by)s, %(reason)s,
-        clock_timestamp() + make_interval(secs => %(expires_in_s)s))
+WITH issued AS (SELECT clock_timestamp() AS at)
+INSERT INTO command (cmd_id, device_id, type, args, issued_by, reason, created_at, expires_at)
+SELECT %(cmd_id)s, %(device_id)s, %(type)s, %(args)s, %(issued_by)s, %(reason)s,
+       issued.at, issued.at + make_interval(secs => %(expires_in_s)s)
+FROM issued
 RETURNING *
 """
 INSERT_BATCH = """

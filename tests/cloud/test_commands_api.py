@@ -40,7 +40,7 @@ def test_issue_a_command_and_read_it_back(client, database):
             "SELECT extract(epoch FROM expires_at - created_at) FROM command WHERE cmd_id = %s",
             (command["cmd_id"],),
         ).fetchone()[0]
-    assert 59 <= float(lifetime) <= 60
+    assert float(lifetime) == 60
 
 
 @pytest.mark.parametrize(
