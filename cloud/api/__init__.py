@@ -3,7 +3,7 @@ Swagger UI at /api/docs.
 
 ``create_app()`` builds it from a CloudConfig; ``cloud.api.server.serve()`` runs it under
 waitress. Each resource is one Blueprint (devices, unknown devices, history, fleet,
-commands, leases, dead letters, health);
+commands, leases, geofences, dead letters, health);
 every error is an RFC 9457 problem (problems.py).
 """
 
@@ -17,6 +17,7 @@ from cloud.api import (
     devices,
     docs,
     fleet,
+    geofences,
     health,
     history,
     leases,
@@ -47,7 +48,7 @@ def create_app(config: CloudConfig | None = None) -> Flask:
     docs.configure_docs(app)
     api = Api(app)
     blueprints = (
-        devices, unknown_devices, history, fleet, commands, leases, dead_letters, health
+        devices, unknown_devices, history, fleet, commands, leases, geofences, dead_letters, health
     )  # fmt: skip
     for blueprint in (module.blp for module in blueprints):
         api.register_blueprint(blueprint)

@@ -25,6 +25,11 @@ ENDPOINTS = {
     "/api/commands/{cmd_id}": {"get"},
     "/api/commands/{cmd_id}/cancel": {"post"},
     "/api/devices/{device_id}/lease": {"get", "put", "delete"},
+    "/api/geofences": {"get", "post"},
+    "/api/geofences/{geofence_id}": {"get", "patch", "delete"},
+    "/api/geofences/{geofence_id}/devices": {"post"},
+    "/api/geofences/{geofence_id}/devices/{device_id}": {"delete"},
+    "/api/devices/{device_id}/geofences": {"get"},
     "/api/dead-letters": {"get"},
     "/api/health": {"get"},
 }
