@@ -33,7 +33,7 @@ from cloud.ingest import rows as R
 from cloud.ingest.consumer import Consumer, Delivery
 from cloud.ingest.writer import Writer
 from cloud.store import partitions, retention, rollups
-from cloud.store.db import connect_async, describe
+from cloud.store.db import connect, connect_async, describe
 from cloud.store.migrate import migrate
 from protocols.contract.topics import UPLINK_FILTER
 
@@ -98,18 +98,15 @@ class Worker:
                 writer = await self._ready_writer()
                 self._count(await writer.write(parsed))
                 return
+            except _RETRYABLE as err:  # (OperationalErrors, so they come first)
+                log.info("batch collided with another worker (%s); retrying", err)
             except (psycopg.OperationalError, StoreUnavailable) as err:
-                if isinstance(err, _RETRYABLE):
-                    log.info("batch collided with another worker (%s); retrying", err)
-                    continue
                 log.warning("store unavailable (%s); retrying the batch in %.1f s", err, delay)
                 self.counters["store_retries"] += 1
                 await self._close()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
             except psycopg.Error as err:
-                if isinstance(err, _RETRYABLE):
-                    continue
                 log.warning("the store refused a batch (%s); storing its messages one by one", err)
                 await self._store_one_by_one(parsed)
                 return
@@ -144,6 +141,7 @@ class Worker:
         self.layout = row[0] if row else "partitioned"
         writer = Writer(
             conn,
+            database_url=self.config.database_url,
             layout=self.layout,
             retention_days=self.config.retention_days,
             max_clock_ahead_s=self.config.max_clock_ahead_s,
@@ -193,8 +191,6 @@ class Worker:
 
     def _maintain(self) -> None:
         """Day partitions (plain PostgreSQL) and dead-letter retention, hourly."""
-        from cloud.store.db import connect
-
         with connect(self.config.database_url, autocommit=True) as conn:
             if self.layout == "partitioned":
                 partitions.maintain(

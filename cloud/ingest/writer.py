@@ -10,6 +10,7 @@ same transaction as the good rows, so one commit covers every message of the bat
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from collections.abc import Iterable
@@ -22,6 +23,7 @@ from psycopg.types.json import Jsonb
 
 from cloud.ingest import rows as R
 from cloud.store import partitions
+from cloud.store.db import connect
 from protocols.contract import payloads
 
 log = logging.getLogger(__name__)
@@ -41,11 +43,13 @@ class Writer:
         self,
         conn: psycopg.AsyncConnection,
         *,
+        database_url: str,
         layout: str,
         retention_days: int,
         max_clock_ahead_s: int,
     ) -> None:
         self.conn = conn
+        self.database_url = database_url  # day partitions are made through cloud.store
         self.layout = layout
         self.retention_days = retention_days
         self.max_clock_ahead = timedelta(seconds=max_clock_ahead_s)
@@ -61,11 +65,8 @@ class Writer:
                     " ON COMMIT DELETE ROWS"
                 ).format(sql.Identifier(f"stage_{table}"), sql.Identifier(table))
             )
-        await self.refresh_partitions()
-
-    async def refresh_partitions(self) -> None:
         if self.layout == "partitioned":
-            self._days = await _existing_days(self.conn)
+            self._days = await asyncio.to_thread(self._partition_days, ())
 
     def window(self) -> R.TimeWindow:
         today = datetime.now(UTC).date()
@@ -123,10 +124,16 @@ class Writer:
         missing = days - self._days
         if not missing:
             return
-        # Its own short transaction: creating a partition locks the parent table.
-        async with self.conn.transaction():
-            await _ensure_days(self.conn, missing)
-        self._days |= missing
+        # Its own short transaction on its own connection: creating a partition locks the
+        # parent table. Rare (a new day, or a backlog's old one), so a thread will do.
+        self._days = await asyncio.to_thread(self._partition_days, missing)
+
+    def _partition_days(self, missing: Iterable[date]) -> set[date]:
+        """Create the partitions for ``missing`` days; the days that have them."""
+        with connect(self.database_url, autocommit=True) as conn:
+            with conn.transaction():
+                partitions.ensure_days(conn, missing)
+            return partitions.existing_days(conn)
 
     async def _dead_letters(self, letters: list[tuple[Any, ...]]) -> None:
         if not letters:
@@ -319,20 +326,3 @@ WHERE device_id = %s AND (vehicle_time IS NULL OR vehicle_time < %s)"""
 _STATUS_STATE = """
 UPDATE device_state SET online = %s, online_changed_at = %s, status = COALESCE(%s, status)
 WHERE device_id = %s AND (online_changed_at IS NULL OR online_changed_at <= %s)"""
-
-
-async def _existing_days(conn: psycopg.AsyncConnection) -> set[date]:
-    per_table = []
-    for table in partitions.TABLES:
-        cur = await conn.execute(partitions.PARTITIONS_QUERY, (table,))
-        per_table.append(partitions.days_of(table, [row[0] for row in await cur.fetchall()]))
-    return set.intersection(*per_table)
-
-
-async def _ensure_days(conn: psycopg.AsyncConnection, days: set[date]) -> None:
-    await conn.execute("SELECT pg_advisory_xact_lock(%s)", (partitions.LOCK_KEY,))
-    have = await _existing_days(conn)
-    for day in sorted(days - have):
-        for table in partitions.TABLES:
-            await conn.execute(partitions.create_statement(table, day))
-    log.info("created day partitions for %s", ", ".join(f"{d}" for d in sorted(days - have)))

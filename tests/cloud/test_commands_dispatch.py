@@ -292,7 +292,13 @@ def test_the_store_refuses_a_second_ack_state_change_and_keeps_cancelled(databas
         conn = await connect_async(database)
         await conn.set_autocommit(True)
         async with conn:
-            writer = Writer(conn, layout="partitioned", retention_days=90, max_clock_ahead_s=3600)
+            writer = Writer(
+                conn,
+                database_url=database,
+                layout="partitioned",
+                retention_days=90,
+                max_clock_ahead_s=3600,
+            )
             await writer.prepare()
             ack = encode(payloads.Ack(cmd_id="c1", ts=wire.now_ms(), result=result))
             await writer.write([R.parse("vr/v1/pack-w/up/ack", ack, wire.utc(wire.now_ms()))])

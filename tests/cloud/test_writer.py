@@ -27,7 +27,9 @@ def _register(url: str, *ids: str) -> None:
 async def _write(url: str, messages: list[tuple[str, bytes]], *, received=None):
     received = received or datetime.now(UTC)
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        writer = Writer(conn, layout="partitioned", retention_days=30, max_clock_ahead_s=3600)
+        writer = Writer(
+            conn, database_url=url, layout="partitioned", retention_days=30, max_clock_ahead_s=3600
+        )
         await writer.prepare()
         return await writer.write([parse(t, p, received) for t, p in messages])
 
