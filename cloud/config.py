@@ -9,7 +9,7 @@ import os
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from cloud.errors import ConfigError
 
@@ -46,11 +46,14 @@ class MqttSettings:
 
     @property
     def username(self) -> str | None:
-        return urlsplit(self.url).username
+        """The user in the URL, percent-decoding undone (``user%40site`` -> ``user@site``)."""
+        username = urlsplit(self.url).username
+        return unquote(username) if username is not None else None
 
     @property
     def password(self) -> str | None:
-        return urlsplit(self.url).password
+        password = urlsplit(self.url).password
+        return unquote(password) if password is not None else None
 
 
 @dataclass(frozen=True)

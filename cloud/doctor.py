@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from cloud.config import CloudConfig
-from cloud.errors import CloudError
+from cloud.errors import CloudError, ConfigError
+from cloud.mqtt_client import new_client
 from cloud.store import partitions, timescale
 from cloud.store.db import connect, describe
 from cloud.store.migrate import migrations, store_layout
@@ -157,8 +158,6 @@ def _ingest(conn: psycopg.Connection) -> list[Finding]:
 
 def check_broker(config: CloudConfig, wait_s: float = 2.0) -> list[Finding]:
     """The broker: reachable, MQTT 5 (shared subscriptions), version, dropped messages."""
-    import paho.mqtt.client as mqtt
-
     settings = config.mqtt
     values: dict[str, str] = {}
     connected = threading.Event()
@@ -173,17 +172,12 @@ def check_broker(config: CloudConfig, wait_s: float = 2.0) -> list[Finding]:
     def on_message(client, userdata, message):
         values[message.topic] = message.payload.decode(errors="replace")
 
-    protocol = mqtt.MQTTv5 if settings.protocol == "5" else mqtt.MQTTv311
-    client = mqtt.Client(
-        mqtt.CallbackAPIVersion.VERSION2, client_id=f"voltrent-doctor-{time.time_ns()}",
-        protocol=protocol,
-    )  # fmt: skip
-    client.on_connect, client.on_message = on_connect, on_message
-    if settings.username:
-        client.username_pw_set(settings.username, settings.password)
-    if settings.tls:
-        client.tls_set(ca_certs=settings.ca_file)
     where = f"{settings.host}:{settings.port}"
+    try:
+        client = new_client(settings, f"voltrent-doctor-{time.time_ns()}", persistent=False)
+    except ConfigError as err:
+        return [Finding("FAIL", "broker", f"{where}: {err}")]
+    client.on_connect, client.on_message = on_connect, on_message
     try:
         client.connect(settings.host, settings.port, keepalive=10)
     except OSError as err:

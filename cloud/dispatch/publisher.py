@@ -13,12 +13,13 @@ import contextlib
 import logging
 import threading
 from collections.abc import Sequence
-from urllib.parse import unquote
 
 import paho.mqtt.client as mqtt
 
 from cloud.config import MqttSettings
 from cloud.dispatch.errors import PublishError
+from cloud.errors import ConfigError
+from cloud.mqtt_client import new_client
 
 log = logging.getLogger(__name__)
 
@@ -50,23 +51,10 @@ class Publisher:
     async def __aenter__(self) -> Publisher:
         """Connect; PublishError says why when the broker is not usable."""
         self._loop = asyncio.get_running_loop()
-        v5 = self.settings.protocol == "5"
-        client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2,
-            client_id=self.client_id,
-            protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
-            clean_session=None if v5 else True,
-        )
-        if self.settings.username is not None:
-            password = self.settings.password
-            client.username_pw_set(
-                unquote(self.settings.username), unquote(password) if password else None
-            )
-        if self.settings.tls:
-            try:
-                client.tls_set(ca_certs=self.settings.ca_file)
-            except OSError as err:
-                raise PublishError(f"MQTT CA file {self.settings.ca_file!r}: {err}") from err
+        try:
+            client = new_client(self.settings, self.client_id, persistent=False)
+        except ConfigError as err:
+            raise PublishError(str(err)) from err
         # publish() refuses while disconnected: the command row stays queued in the store
         # instead, which survives a restart; what paho holds in flight is bounded by a sweep.
         client.max_inflight_messages_set(1000)

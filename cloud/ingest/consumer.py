@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import attrgetter
 from typing import Any
-from urllib.parse import unquote
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -27,6 +26,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from cloud.config import MqttSettings
 from cloud.errors import CloudError
+from cloud.mqtt_client import new_client
 from protocols.contract.topics import UPLINK_FILTER
 
 log = logging.getLogger(__name__)
@@ -224,25 +224,7 @@ class Consumer:
     # -- connection ------------------------------------------------------------------------
     def _make_client(self) -> mqtt.Client:
         settings = self.settings
-        v5 = self._shared
-        client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2,
-            client_id=settings.client_id,
-            protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
-            # MQTT 5 says clean_start=False at connect instead
-            clean_session=None if v5 else False,
-            manual_ack=True,
-        )
-        if settings.username is not None:
-            password = settings.password
-            client.username_pw_set(
-                unquote(settings.username), unquote(password) if password is not None else None
-            )
-        if settings.tls:
-            try:
-                client.tls_set(ca_certs=settings.ca_file)
-            except OSError as err:
-                raise ConsumerError(f"MQTT CA file {settings.ca_file!r}: {err}") from err
+        client = new_client(settings, settings.client_id, persistent=True, manual_ack=True)
         client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
