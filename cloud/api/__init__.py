@@ -3,7 +3,8 @@ Swagger UI at /api/docs.
 
 ``create_app()`` builds it from a CloudConfig; ``cloud.api.server.serve()`` runs it under
 waitress. Each resource is one Blueprint (devices, unknown devices, history, fleet,
-commands, leases, geofences, dead letters, health);
+commands, leases, geofences, alarms, alarm profiles, webhooks, dead letters,
+health);
 every error is an RFC 9457 problem (problems.py).
 """
 
@@ -12,16 +13,20 @@ from __future__ import annotations
 from flask import Flask
 
 from cloud.api import (
+    alarm_profiles,
+    alarms,
     commands,
     dead_letters,
     devices,
     docs,
     fleet,
+    geofence_events,
     geofences,
     health,
     history,
     leases,
     unknown_devices,
+    webhooks,
 )
 from cloud.api.db import init_database
 from cloud.api.encoding import JSONProvider
@@ -48,7 +53,8 @@ def create_app(config: CloudConfig | None = None) -> Flask:
     docs.configure_docs(app)
     api = Api(app)
     blueprints = (
-        devices, unknown_devices, history, fleet, commands, leases, geofences, dead_letters, health
+        devices, unknown_devices, history, fleet, commands, leases, geofences, geofence_events,
+        alarms, alarm_profiles, webhooks, dead_letters, health,
     )  # fmt: skip
     for blueprint in (module.blp for module in blueprints):
         api.register_blueprint(blueprint)
