@@ -79,6 +79,10 @@ class CloudConfig:
     resend_unacked_after_s: int = 60
     # How often a standby worker tries to become the dispatcher leader.
     dispatch_standby_retry_s: int = 2
+    # Alarm and fence rules on ingest ("off" stores only: for measuring what rules cost)
+    rules: bool = True
+    # How often one worker looks for devices that went silent (the "offline" alarm).
+    offline_sweep_s: int = 30
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> CloudConfig:
@@ -107,6 +111,8 @@ class CloudConfig:
             dispatch_sweep_s=_int(env, "VOLTRENT_DISPATCH_SWEEP_S", 5, minimum=1),
             resend_unacked_after_s=_int(env, "VOLTRENT_RESEND_UNACKED_AFTER_S", 60, minimum=1),
             dispatch_standby_retry_s=_int(env, "VOLTRENT_DISPATCH_STANDBY_RETRY_S", 2, minimum=1),
+            rules=_choice(env, "VOLTRENT_RULES", "on", ("on", "off")) == "on",
+            offline_sweep_s=_int(env, "VOLTRENT_OFFLINE_SWEEP_S", 30, minimum=1),
         )
 
 

@@ -8,8 +8,6 @@ two is required.
 
 from __future__ import annotations
 
-import secrets
-import time
 from typing import Any
 
 import psycopg
@@ -29,6 +27,7 @@ from cloud.api.db import connection
 from cloud.api.paging import PAGE_SIZE, fetch_page
 from cloud.api.problems import fail
 from cloud.api.schemas import Blueprint
+from cloud.dispatch.outbox import INSERT_COMMAND, new_id
 from protocols.contract.commands import CommandError, check_command
 
 blp = Blueprint(
@@ -37,15 +36,6 @@ blp = Blueprint(
 
 OPERATOR_HEADER = "X-Operator"
 DEVICE_EXISTS = "SELECT 1 FROM device WHERE id = %s"
-# created_at and expires_at from one clock reading, so the lifetime is exactly what was asked
-INSERT_COMMAND = """
-WITH issued AS (SELECT clock_timestamp() AS at)
-INSERT INTO command (cmd_id, device_id, type, args, issued_by, reason, created_at, expires_at)
-SELECT %(cmd_id)s, %(device_id)s, %(type)s, %(args)s, %(issued_by)s, %(reason)s,
-       issued.at, issued.at + make_interval(secs => %(expires_in_s)s)
-FROM issued
-RETURNING *
-"""
 INSERT_BATCH = """
 INSERT INTO command_batch (batch_id, issued_by, reason, type, args, selector)
 VALUES (%(batch_id)s, %(issued_by)s, %(reason)s, %(type)s, %(args)s, %(selector)s)
@@ -83,11 +73,6 @@ LIST_HISTORY = (
     "SELECT * FROM command " + _HISTORY_WHERE
     + " ORDER BY created_at DESC, cmd_id DESC LIMIT %(limit)s OFFSET %(offset)s"
 )  # fmt: skip
-
-
-def new_id(prefix: str) -> str:
-    """A readable, roughly time-ordered id: ``c-18f3a2b4c5d-9f1e2a3b4c5d``."""
-    return f"{prefix}-{time.time_ns() // 1_000_000:x}-{secrets.token_hex(6)}"
 
 
 def _issuer(body: dict[str, Any]) -> str:

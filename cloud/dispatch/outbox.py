@@ -8,6 +8,7 @@ rows as they were: the next leader publishes them again and the device dedupes b
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections import Counter
 from collections.abc import Collection
@@ -22,6 +23,17 @@ from protocols.contract import payloads
 from protocols.contract.codec import encode
 from protocols.contract.topics import Channel, Topic
 from protocols.errors import PayloadError
+
+# Issuing a command (the API, and rules that act on their own) is one row:
+# created_at and expires_at from one clock reading, so the lifetime is exactly what was asked
+INSERT_COMMAND = """
+WITH issued AS (SELECT clock_timestamp() AS at)
+INSERT INTO command (cmd_id, device_id, type, args, issued_by, reason, created_at, expires_at)
+SELECT %(cmd_id)s, %(device_id)s, %(type)s, %(args)s, %(issued_by)s, %(reason)s,
+       issued.at, issued.at + make_interval(secs => %(expires_in_s)s)
+FROM issued
+RETURNING *
+"""
 
 # One full sweep publishes at most this many commands per transaction, then goes on.
 SWEEP_CHUNK = 2000
@@ -74,6 +86,11 @@ class Sink(Protocol):
     """Where messages go: the Publisher, or anything that publishes in order."""
 
     async def publish(self, messages: list[tuple[str, bytes, bool]]) -> None: ...
+
+
+def new_id(prefix: str) -> str:
+    """A readable, roughly time-ordered id: ``c-18f3a2b4c5d-9f1e2a3b4c5d``."""
+    return f"{prefix}-{time.time_ns() // 1_000_000:x}-{secrets.token_hex(6)}"
 
 
 def epoch_ms(moment: datetime) -> int:

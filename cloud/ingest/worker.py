@@ -32,6 +32,8 @@ from cloud.errors import StoreUnavailable
 from cloud.ingest import rows as R
 from cloud.ingest.consumer import Consumer, Delivery
 from cloud.ingest.writer import Writer
+from cloud.rules import offline
+from cloud.rules.engine import RuleEngine
 from cloud.store import partitions, retention, rollups
 from cloud.store.db import connect, connect_async, describe
 from cloud.store.migrate import migrate
@@ -58,6 +60,7 @@ class Worker:
         self.consumer: Consumer | None = None
         # Every worker runs one; only the leader among them publishes (see cloud/dispatch).
         self.dispatcher = Dispatcher(config)
+        self.rules = RuleEngine() if config.rules else None
 
     async def run(self) -> None:
         """Ingest until cancelled."""
@@ -145,6 +148,7 @@ class Worker:
             layout=self.layout,
             retention_days=self.config.retention_days,
             max_clock_ahead_s=self.config.max_clock_ahead_s,
+            rules=self.rules,
         )
         await writer.prepare()
         self._conn, self._writer = conn, writer
@@ -157,7 +161,7 @@ class Worker:
 
     async def _upkeep(self) -> None:
         """Partitions, rollups and this worker's status row, on their own connection."""
-        next_maintenance = next_status = 0.0
+        next_maintenance = next_status = next_sweep = 0.0
         while True:
             try:
                 conn = await connect_async(self.config.database_url)
@@ -171,10 +175,14 @@ class Worker:
                         if self.layout == "partitioned":
                             while await rollups.refresh(conn) >= 5000:
                                 pass
+                        if self.rules is not None and now >= next_sweep:
+                            changed = await offline.sweep(conn, self.rules)
+                            self.counters["offline_alarm_changes"] += changed
+                            next_sweep = now + self.config.offline_sweep_s
                         if now >= next_status:
                             await self._report(conn)
                             next_status = now + STATUS_INTERVAL_S
-                        await asyncio.sleep(ROLLUP_INTERVAL_S)
+                        await asyncio.sleep(min(ROLLUP_INTERVAL_S, self.config.offline_sweep_s))
             except (psycopg.OperationalError, StoreUnavailable) as err:
                 log.warning("upkeep: store unavailable (%s); retrying in 10 s", err)
                 await asyncio.sleep(10)
@@ -207,6 +215,8 @@ class Worker:
         if self.consumer is not None:
             counters.update({f"mqtt_{k}": v for k, v in self.consumer.counters.items()})
         counters.update({f"dispatch_{k}": v for k, v in self.dispatcher.counters.items()})
+        if self.rules is not None:
+            counters.update({f"rules_{k}": v for k, v in self.rules.counters.items()})
         counters["dispatch_leader"] = int(self.dispatcher.leader)
         await conn.execute(
             """INSERT INTO worker_status AS w (client_id, hostname, pid, started_at, updated_at,

@@ -22,6 +22,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from cloud.ingest import rows as R
+from cloud.rules.engine import RuleEngine, Stored
 from cloud.store import partitions
 from cloud.store.db import connect
 from protocols.contract import payloads
@@ -47,8 +48,10 @@ class Writer:
         layout: str,
         retention_days: int,
         max_clock_ahead_s: int,
+        rules: RuleEngine | None = None,
     ) -> None:
         self.conn = conn
+        self.rules = rules  # None: store only, evaluate nothing
         self.database_url = database_url  # day partitions are made through cloud.store
         self.layout = layout
         self.retention_days = retention_days
@@ -79,7 +82,8 @@ class Writer:
         counts: Counter[str] = Counter(messages=len(batch))
         bad = [p for p in batch if p.reason is not None]
         good = [p for p in batch if p.reason is None]
-        known = await self._known([p.device_id for p in good if p.device_id])
+        models = await self._known([p.device_id for p in good if p.device_id])
+        known = set(models)
         unknown = [p for p in good if p.device_id not in known]
         good = [p for p in good if p.device_id in known]
         rows = R.collect(good, self.window())
@@ -90,10 +94,15 @@ class Writer:
             letters += [R.dead_letter_row(p, reason) for p, reason in rows.rejected]
             await self._dead_letters(letters)
             await self._unknown(unknown)
-            counts["samples_stored"] += await self._insert("bms_sample", rows.bms)
-            counts["samples_stored"] += await self._insert("position", rows.positions)
-            counts["samples_stored"] += await self._insert("vehicle_sample", rows.vehicle)
-            counts["events_stored"] += await self._insert("device_event", rows.events)
+            stored = Stored(models=models)
+            stored.bms = await self._insert("bms_sample", rows.bms)
+            stored.positions = await self._insert("position", rows.positions)
+            vehicle = await self._insert("vehicle_sample", rows.vehicle)
+            stored.events = await self._insert("device_event", rows.events)
+            counts["samples_stored"] += len(stored.bms) + len(stored.positions) + len(vehicle)
+            counts["events_stored"] += len(stored.events)
+            if self.rules is not None:
+                await self.rules.evaluate(self.conn, stored)
             counts["acks_stored"] += await self._acks(rows.acks)
             await self._progress(rows.events)
             await self._state(rows)
@@ -106,12 +115,13 @@ class Writer:
         self.counters.update(counts)
         return counts
 
-    async def _known(self, device_ids: Iterable[str]) -> set[str]:
+    async def _known(self, device_ids: Iterable[str]) -> dict[str, str]:
+        """The registered ones among ``device_ids``, with their model."""
         ids = sorted(set(device_ids))
         if not ids:
-            return set()
-        cur = await self.conn.execute("SELECT id FROM device WHERE id = ANY(%s)", (ids,))
-        return {row[0] for row in await cur.fetchall()}
+            return {}
+        cur = await self.conn.execute("SELECT id, model FROM device WHERE id = ANY(%s)", (ids,))
+        return dict(await cur.fetchall())
 
     async def _ensure_partitions(self, rows: R.Rows) -> None:
         if self.layout != "partitioned":
@@ -171,9 +181,14 @@ class Writer:
                 ],
             )  # fmt: skip
 
-    async def _insert(self, table: str, rows: list[tuple[Any, ...]]) -> int:
+    async def _insert(self, table: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Insert what is not stored yet; the rows that were (a redelivery adds none).
+
+        Without rules only the count matters, so the rows are then ``rows[:count]``
+        (placeholders of the right length, never evaluated).
+        """
         if not rows:
-            return 0
+            return []
         columns = _STAGES[table]
         stage = sql.Identifier(f"stage_{table}")
         names = sql.SQL(", ").join(map(sql.Identifier, columns))
@@ -184,24 +199,41 @@ class Writer:
             # Inserting in key order keeps concurrent workers from deadlocking each other.
             insert = sql.SQL(
                 "INSERT INTO {table} ({names}) SELECT {names} FROM {stage}"
-                " ORDER BY device_id, time, seq ON CONFLICT DO NOTHING RETURNING device_id, time"
+                " ORDER BY device_id, time, seq ON CONFLICT DO NOTHING"
+                " RETURNING device_id, time, seq"
             ).format(table=sql.Identifier(table), names=names, stage=stage)
+            result = sql.SQL(
+                "SELECT device_id, time, seq FROM inserted"
+                if self.rules is not None
+                else "SELECT count(*) FROM inserted"
+            )
             if table == "bms_sample" and self.layout == "partitioned":
                 query = sql.SQL(
                     "WITH inserted AS ({insert}),"
                     " pending AS (INSERT INTO rollup_pending (device_id, bucket)"
                     "   SELECT DISTINCT device_id, date_bin('1 minute', time, TIMESTAMPTZ 'epoch')"
                     "   FROM inserted ORDER BY 1, 2 ON CONFLICT DO NOTHING)"
-                    " SELECT count(*) FROM inserted"
-                ).format(insert=insert)
+                    " {result}"
+                ).format(insert=insert, result=result)
             else:
-                query = sql.SQL("WITH inserted AS ({insert}) SELECT count(*) FROM inserted").format(
-                    insert=insert
+                query = sql.SQL("WITH inserted AS ({insert}) {result}").format(
+                    insert=insert, result=result
                 )
             await cur.execute(query)
-            (count,) = await cur.fetchone()
+            found = await cur.fetchall()
             await cur.execute(sql.SQL("TRUNCATE {}").format(stage))
-        return count
+        if self.rules is None:
+            return rows[: found[0][0]]
+        if len(found) == len(rows):
+            return rows
+        inserted = set(found)
+        stored = []
+        for row in rows:  # a key twice in one batch was stored once: keep its first row
+            key = (row[0], row[1], row[2])
+            if key in inserted:
+                inserted.discard(key)
+                stored.append(row)
+        return stored
 
     async def _acks(self, acks: list[tuple[Any, ...]]) -> int:
         """Store each ack and move its command to the final state, in this transaction."""

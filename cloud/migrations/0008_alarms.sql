@@ -13,16 +13,19 @@ CREATE TABLE alarm_profile (
 );
 
 -- One hysteresis machine per (device, rule, subject): rule 'alarm:<type>' or 'geofence',
--- subject a protection name or a fence id ('' if none). Only machines away from their
--- resting state (raised, or waiting out a dwell) have a row; no row = at rest.
+-- subject a protection name or a fence id ('' if none). A machine that was never moved has
+-- no row. One back at rest keeps its row (`resting`) for the time of its last sample, so a
+-- late sample is known as late; ingest reads only the rows not resting for every batch.
 CREATE TABLE rule_state (
     device_id text NOT NULL REFERENCES device (id) ON DELETE CASCADE,
     rule text NOT NULL,
     subject text NOT NULL DEFAULT '',
     state jsonb NOT NULL,
+    resting boolean NOT NULL DEFAULT false,
     updated_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (device_id, rule, subject)
 );
+CREATE INDEX rule_state_busy ON rule_state (device_id) WHERE NOT resting;
 
 -- An alarm: one open row per (device, type, subject); a condition raised again while it is
 -- open counts as another occurrence of it. `active`: the condition holds now.
@@ -98,7 +101,9 @@ CREATE TABLE geofence_event (
     device_id text NOT NULL REFERENCES device (id) ON DELETE CASCADE,
     geofence_id bigint REFERENCES geofence (id) ON DELETE SET NULL,
     geofence_name text NOT NULL,
+    -- where the device went: out of the fence, or (back) into it
     type text NOT NULL CONSTRAINT geofence_event_type CHECK (type IN ('left', 'reentered')),
+    breach boolean NOT NULL,           -- the fence is broken now (left a keep-in, in a keep-out)
     time timestamptz NOT NULL,         -- device time of the sample that confirmed it
     received_at timestamptz,
     lat double precision,
