@@ -8,7 +8,14 @@ The messages are published as fast as the broker takes them while 1 or more work
 (`voltrent cloud worker`, real processes) ingest; the clock stops when the last row is
 committed. Prints messages/s, samples/s, and the workers' CPU per 1,000 samples.
 
-    .venv/bin/python benchmarks/ingest_throughput.py [--workers 2] [--quick]
+``--rules both`` runs it twice on fresh databases, rules off (`VOLTRENT_RULES=off`) then on,
+and prints what the rules cost. With rules on, ``--fences`` circle fences are spread over the
+area the positions are in and every device is assigned 2 of them (one it stays inside, one it
+is outside of), so every position is classified against two fences; ``--alarming`` percent of
+the devices report one cell over its limit, so their alarms are open and their machines busy
+on every batch, as on a fleet with some faulty packs.
+
+    .venv/bin/python benchmarks/ingest_throughput.py [--workers 2] [--rules both] [--quick]
 """
 
 from __future__ import annotations
@@ -41,14 +48,18 @@ from protocols.contract.codec import encode
 SAMPLES_PER_UPLOAD = 18
 
 
-def upload(seq0: int, t0: int) -> bytes:
+HEALTHY_CELLS = tuple(3.27 + i / 1e3 for i in range(16))
+FAULTY_CELLS = (*HEALTHY_CELLS[:15], 3.70)  # one cell over an LFP pack's limit
+
+
+def upload(seq0: int, t0: int, cells: tuple[float, ...] = HEALTHY_CELLS) -> bytes:
     samples: list[payloads.Sample] = []
     for n in range(6):
         ts = t0 + n * 10_000
         samples.append(
             payloads.BmsSample(
                 seq=seq0 + 3 * n, ts=ts, pack_voltage_v=52.3 + n / 100, current_a=-8.2,
-                soc_percent=71.5 - n / 10, cell_voltages_v=tuple(3.27 + i / 1e3 for i in range(16)),
+                soc_percent=71.5 - n / 10, cell_voltages_v=cells,
                 temperatures_c=(24.5, 25.0, 26.1), charge_mos=True, discharge_mos=True,
                 remaining_ah=28.6, full_capacity_ah=40.0, cycles=212,
             )
@@ -74,10 +85,29 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=1000)
     parser.add_argument("--uploads", type=int, default=10, help="messages per device")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--rules", choices=("on", "off", "both"), default="on")
+    parser.add_argument("--fences", type=int, default=10_000, help="with rules on")
+    parser.add_argument("--alarming", type=float, default=2.0, help="percent of devices")
     args = parser.parse_args()
     if args.quick:
         args.uploads = 3
     print_header("ingest throughput", args)
+    modes = ["off", "on"] if args.rules == "both" else [args.rules]
+    results = {mode: run(args, rules=mode == "on") for mode in modes}
+    if len(results) == 2:
+        off, on = results["off"], results["on"]
+        print()
+        print_table(
+            ["rules", "samples/s", "worker CPU per 1,000 samples"],
+            [[mode, f"{r['rate']:,.0f}", f"{r['cpu_ms']:.1f} ms"] for mode, r in results.items()]
+            + [["cost of rules", f"{(1 - on['rate'] / off['rate']) * 100:+.1f} % throughput",
+                f"{(on['cpu_ms'] / off['cpu_ms'] - 1) * 100:+.1f} % CPU"]],
+        )  # fmt: skip
+
+
+def run(args, *, rules: bool) -> dict[str, float]:
+    """One run on a fresh database and broker; samples/s and CPU ms per 1,000 samples."""
+    print(f"\n== rules {'on' if rules else 'off'}")
     workers: list[subprocess.Popen[bytes]] = []
     with (
         fresh_database() as (url, version),
@@ -93,12 +123,17 @@ def main() -> None:
             ):
                 for device_id in devices:
                     copy.write_row((device_id, "bench 16S LFP"))
+            if rules:
+                add_fences(url, devices, args.fences)
+            faulty = set(devices[: int(len(devices) * args.alarming / 100)])
             t0 = int(time.time() * 1000) - args.uploads * 60_000
             messages = [
-                (f"vr/v1/{d}/up/telemetry", upload(1 + u * SAMPLES_PER_UPLOAD, t0 + u * 60_000))
+                (f"vr/v1/{d}/up/telemetry",
+                 upload(1 + u * SAMPLES_PER_UPLOAD, t0 + u * 60_000,
+                        FAULTY_CELLS if d in faulty else HEALTHY_CELLS))
                 for u in range(args.uploads)
                 for d in devices
-            ]
+            ]  # fmt: skip
             total_samples = len(messages) * SAMPLES_PER_UPLOAD
             print(f"   PostgreSQL {version}, Mosquitto at {broker.url}, {args.workers} worker(s)")
             size = sum(len(p) for _, p in messages) / len(messages)
@@ -114,6 +149,7 @@ def main() -> None:
                     "MQTT_URL": broker.url,
                     "VOLTRENT_WORKER_ID": f"bench-worker-{n}",
                     "VOLTRENT_WORKER_GROUP": group,
+                    "VOLTRENT_RULES": "on" if rules else "off",
                 }
                 command = [sys.executable, "-m", "launcher.cli", "cloud", "worker", "--no-migrate"]
                 log = (work / f"worker-{n}.log").open("wb")
@@ -176,10 +212,48 @@ def main() -> None:
                     ["devices sustained at 1 upload/min", f"{len(messages) / elapsed * 60:,.0f}"],
                 ],
             )
+            if rules:
+                with psycopg.connect(url) as conn:
+                    counts = conn.execute(
+                        "SELECT (SELECT count(*) FROM alarm), (SELECT count(*) FROM rule_state),"
+                        " (SELECT count(*) FROM geofence_assignment)"
+                    ).fetchone()
+                print(f"   rules: {counts[0]} alarms, {counts[1]} machines away from rest,"
+                      f" {counts[2]} fence assignments")  # fmt: skip
+            return {"rate": total_samples / elapsed, "cpu_ms": cpu / total_samples * 1e6}
         finally:
             for worker in workers:
                 worker.terminate()
                 worker.wait(20)
+
+
+def add_fences(url: str, devices: list[str], count: int) -> None:
+    """``count`` 300 m circles on a grid over Shenzhen; each device gets the one around the
+    positions it reports (it stays inside) and one far away (it is outside of)."""
+    with psycopg.connect(url) as conn:
+        with (
+            conn.cursor() as cur,
+            cur.copy(
+                "COPY geofence (name, kind, circle_lat, circle_lon, circle_radius_m) FROM STDIN"
+            ) as copy,
+        ):
+            copy.write_row(("home", "keep_in", 22.5303, 113.93, 300.0))
+            n = 0
+            while n < count - 1:
+                lat, lon = 22.30 + (n // 100) * 0.004, 113.80 + (n % 100) * 0.004
+                if abs(lat - 22.53) < 0.01 and abs(lon - 113.93) < 0.01:
+                    count += 1  # not next to home: devices are outside of every grid fence
+                else:
+                    copy.write_row((f"grid {n}", "keep_out", lat, lon, 300.0))
+                n += 1
+        ids = [r[0] for r in conn.execute("SELECT id FROM geofence ORDER BY id")]
+        with (
+            conn.cursor() as cur,
+            cur.copy("COPY geofence_assignment (geofence_id, device_id) FROM STDIN") as copy,
+        ):
+            for i, device_id in enumerate(devices):
+                copy.write_row((ids[0], device_id))
+                copy.write_row((ids[1 + i % (len(ids) - 1)], device_id))
 
 
 if __name__ == "__main__":

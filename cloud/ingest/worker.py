@@ -32,6 +32,7 @@ from cloud.errors import StoreUnavailable
 from cloud.ingest import rows as R
 from cloud.ingest.consumer import Consumer, Delivery
 from cloud.ingest.writer import Writer
+from cloud.notify import Notifier
 from cloud.rules import offline
 from cloud.rules.engine import RuleEngine
 from cloud.store import partitions, retention, rollups
@@ -61,10 +62,15 @@ class Worker:
         # Every worker runs one; only the leader among them publishes (see cloud/dispatch).
         self.dispatcher = Dispatcher(config)
         self.rules = RuleEngine() if config.rules else None
+        # Every worker delivers alarm notifications to webhooks, off the ingest path.
+        self.notifier = Notifier(config.database_url, worker_id=config.mqtt.client_id)
 
     async def run(self) -> None:
         """Ingest until cancelled."""
         await self._connect()
+        if self.rules is not None:  # fences built before the first batch, not during it
+            assert self._conn is not None
+            await self.rules.refresh(self._conn)
         async with Consumer(self.config.mqtt, UPLINK_FILTER) as consumer:
             self.consumer = consumer
             log.info(
@@ -77,6 +83,7 @@ class Worker:
             )
             upkeep = asyncio.create_task(self._upkeep(), name="upkeep")
             dispatch = asyncio.create_task(self.dispatcher.run(), name="dispatcher")
+            notify = asyncio.create_task(self.notifier.run(), name="notifier")
             try:
                 while True:
                     batch = await consumer.next_batch(
@@ -85,7 +92,7 @@ class Worker:
                     await self.store(batch)
                     consumer.ack(batch)
             finally:
-                for task in (upkeep, dispatch):
+                for task in (upkeep, dispatch, notify):
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
@@ -209,6 +216,9 @@ class Worker:
             pruned = retention.prune_dead_letters(conn, self.config.retention_days)
             if pruned:
                 log.info("deleted %d dead letters past retention", pruned)
+            pruned = retention.prune_notifications(conn, self.config.retention_days)
+            if pruned:
+                log.info("deleted %d webhook deliveries past retention", pruned)
 
     async def _report(self, conn: psycopg.AsyncConnection) -> None:
         counters = dict(self.counters)
@@ -217,6 +227,7 @@ class Worker:
         counters.update({f"dispatch_{k}": v for k, v in self.dispatcher.counters.items()})
         if self.rules is not None:
             counters.update({f"rules_{k}": v for k, v in self.rules.counters.items()})
+        counters.update({f"notify_{k}": v for k, v in self.notifier.counters.items()})
         counters["dispatch_leader"] = int(self.dispatcher.leader)
         await conn.execute(
             """INSERT INTO worker_status AS w (client_id, hostname, pid, started_at, updated_at,

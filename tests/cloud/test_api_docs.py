@@ -43,6 +43,12 @@ ENDPOINTS = {
     "/api/alarm-profiles": {"get"},
     "/api/alarm-profiles/{model}": {"get", "put", "delete"},
     "/api/alarm-profile": {"get", "put", "delete"},
+    "/api/webhooks": {"get", "post"},
+    "/api/webhooks/{webhook_id}": {"get", "patch", "delete"},
+    "/api/webhooks/{webhook_id}/rotate-secret": {"post"},
+    "/api/webhooks/{webhook_id}/deliveries": {"get"},
+    "/api/webhooks/{webhook_id}/deliveries/{delivery_id}/retry": {"post"},
+    "/api/webhooks/{webhook_id}/test": {"post"},
     "/api/dead-letters": {"get"},
     "/api/health": {"get"},
 }

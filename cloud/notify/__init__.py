@@ -1,0 +1,15 @@
+"""Alarm notifications to webhooks: signed HTTP POSTs, retried, never slowing ingest.
+
+Ingest only inserts ``alarm_event`` rows; a trigger (migration 0009) turns each into one
+``alarm_notification`` row per webhook that wants it, with the payload made then, in the
+same transaction. The ``Notifier`` (notifier.py), one per worker, delivers those rows:
+claims (outbox.py), HTTP in threads (sender.py), and the signature a receiver checks
+(signing.py, whose docstring tells a receiver how). The API side is cloud/api/webhooks.py.
+"""
+
+from __future__ import annotations
+
+from cloud.notify.notifier import CHANNEL, Notifier
+from cloud.notify.signing import sign, verify
+
+__all__ = ["CHANNEL", "Notifier", "sign", "verify"]
