@@ -70,7 +70,38 @@ def check_store(config: CloudConfig) -> list[Finding]:
             level = "ok" if pending < 100_000 else "warn"
             findings.append(Finding(level, "rollups", f"{pending} minute buckets waiting"))
         findings += _ingest(conn)
+        findings += _rules(conn)
     return findings
+
+
+def _rules(conn: psycopg.Connection) -> list[Finding]:
+    """Fences, open alarms, and webhook deliveries that wait or gave up."""
+    fences, assigned = conn.execute(
+        "SELECT (SELECT count(*) FROM geofence), (SELECT count(DISTINCT device_id)"
+        " FROM geofence_assignment)"
+    ).fetchone()
+    alarms = dict(conn.execute(
+        "SELECT severity, count(*) FROM alarm WHERE state = 'open' GROUP BY severity"
+    ).fetchall())  # fmt: skip
+    shown = ", ".join(f"{alarms.get(s, 0)} {s}" for s in ("critical", "warning", "info"))
+    out = [
+        Finding("ok", "rules", f"{fences} fences on {assigned} devices; open alarms: {shown}"),
+    ]
+    hooks, pending, failed, oldest = conn.execute(
+        """SELECT (SELECT count(*) FROM webhook WHERE enabled),
+                  count(*) FILTER (WHERE state = 'pending'),
+                  count(*) FILTER (WHERE state = 'failed'),
+                  extract(epoch FROM now() - min(created_at) FILTER (WHERE state = 'pending'))
+           FROM alarm_notification"""
+    ).fetchone()
+    level = "warn" if failed or (oldest or 0) > 600 else "ok"
+    detail = f"{hooks} enabled webhooks, {pending} deliveries pending"
+    if oldest:
+        detail += f" (oldest {oldest:.0f} s)"
+    if failed:
+        detail += f", {failed} given up (GET /api/webhooks/{{id}}/deliveries?state=failed)"
+    out.append(Finding(level, "webhooks", detail))
+    return out
 
 
 def _migrations(conn: psycopg.Connection, layout: str) -> list[Finding]:

@@ -37,6 +37,17 @@ REGISTER_DEVICE = """
     VALUES (%s, 'pack', %s, %s)
     ON CONFLICT DO NOTHING
 """
+SERVICE_AREA = "demo service area"
+ADD_SERVICE_AREA = """
+    INSERT INTO geofence (name, kind, circle_lat, circle_lon, circle_radius_m, margin_m, dwell_s)
+    SELECT %s, 'keep_in', %s, %s, %s, 25, 30
+    WHERE NOT EXISTS (SELECT 1 FROM geofence WHERE name = %s)
+"""
+ASSIGN_SERVICE_AREA = """
+    INSERT INTO geofence_assignment (geofence_id, device_id)
+    SELECT g.id, d FROM geofence g, unnest(%s::text[]) AS d WHERE g.name = %s
+    ON CONFLICT DO NOTHING
+"""
 
 
 class DemoError(RuntimeError):
@@ -282,12 +293,26 @@ def _register_devices(database_url: str, fleet: FleetOptions) -> None:
         (f"{fleet.prefix}-{n:04d}", model, f"Demo e-bike pack {n}")
         for n in range(1, fleet.devices + 1)
     ]
+    lat, lon, radius_m = _service_area()
     try:
         with connect(database_url) as conn, conn.cursor() as cursor:
             cursor.executemany(REGISTER_DEVICE, rows)
+            cursor.execute(ADD_SERVICE_AREA, (SERVICE_AREA, lat, lon, radius_m, SERVICE_AREA))
+            cursor.execute(ASSIGN_SERVICE_AREA, ([r[0] for r in rows], SERVICE_AREA))
     except psycopg.Error as err:
         raise DemoError(f"cannot register the simulated devices: {err}") from err
-    log.info("registered %d simulated devices (existing ones kept)", len(rows))
+    log.info("registered %d simulated devices (existing ones kept) in a %.0f m keep-in fence",
+             len(rows), radius_m)  # fmt: skip
+
+
+def _service_area() -> tuple[float, float, float]:
+    """A keep-in circle over part of the simulated route, so that riders leave and re-enter
+    it: centred on the route's bounding box, a third of its diagonal in radius."""
+    from firmware_sim.route import Route, distance_m
+
+    south, west, north, east = Route.load().bounding_box
+    diagonal = distance_m(south, west, north, east)
+    return (south + north) / 2, (west + east) / 2, round(diagonal / 3, -1)
 
 
 def _wait_for_api(api_url: str, children: list[ChildProcess]) -> None:
@@ -369,6 +394,8 @@ VoltRent demo: {options.devices} simulated packs, each with its own edge agent
                    -H 'Content-Type: application/json' \\
                    -d '{{"type": "set_discharge", "args": {{"on": false}}}}'
               curl -s {api_url}/devices/{first}/commands     (queued -> sent -> done)
+  alarms      curl -s '{api_url}/alarms?state=open'
+              curl -s '{api_url}/geofence-events'   (riders leaving "{SERVICE_AREA}")
   MQTT        {mqtt_url} ({broker_note})
               watch it: voltrent watch --mqtt {mqtt_url}
   PostgreSQL  {database_note}

@@ -22,6 +22,8 @@ def test_a_healthy_setup_reports_layout_versions_and_no_failure(database, broker
     assert "migrations applied" in out
     assert "no ingest worker reported" in out  # a warning, not a failure
     assert "Mosquitto restores no MQTT 5 or shared subscription" in out
+    assert "0 fences on 0 devices; open alarms: 0 critical, 0 warning, 0 info" in out
+    assert "0 enabled webhooks, 0 deliveries pending" in out
 
 
 def test_an_unmigrated_store_and_a_missing_broker_fail_with_what_to_do(empty_database, capsys):
