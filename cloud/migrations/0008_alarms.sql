@@ -129,3 +129,20 @@ CREATE TRIGGER geofence_assignment_changed AFTER INSERT OR UPDATE OR DELETE OR T
     ON geofence_assignment FOR EACH STATEMENT EXECUTE FUNCTION rule_config_changed();
 CREATE TRIGGER alarm_profile_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
     ON alarm_profile FOR EACH STATEMENT EXECUTE FUNCTION rule_config_changed();
+
+-- A deleted fence takes its machines with it, and its open alarms are resolved (by 'auto',
+-- with a lifecycle event, so webhooks hear of it).
+CREATE FUNCTION geofence_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM rule_state WHERE rule = 'geofence' AND subject = OLD.id::text;
+    WITH resolved AS (
+        UPDATE alarm SET state = 'resolved', active = false, resolved_at = now(),
+            resolved_by = 'auto', resolution_note = 'the fence was deleted', updated_at = now()
+        WHERE type = 'outside_geofence' AND subject = OLD.id::text AND state = 'open'
+        RETURNING id)
+    INSERT INTO alarm_event (alarm_id, event, by, note)
+    SELECT id, 'resolved', 'auto', 'the fence was deleted' FROM resolved ORDER BY id;
+    RETURN OLD;
+END $$;
+CREATE TRIGGER geofence_deleted AFTER DELETE ON geofence
+    FOR EACH ROW EXECUTE FUNCTION geofence_deleted();

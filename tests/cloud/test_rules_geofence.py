@@ -176,3 +176,20 @@ def test_a_fence_edit_reaches_the_running_engine(database):
                      " WHERE id = %s", (fence_id,))  # fmt: skip
     rules.samples("p1", *track(10, t + 10_000, [RADIUS_M + 100] * 3))
     assert [c[0] for c in crossings(database, "p1")] == ["left", "reentered"]
+
+
+def test_deleting_a_fence_resolves_its_alarm_and_forgets_its_machines(database):
+    register(database, "p1")
+    fence_id = fence(database, "p1", dwell_s=0)
+    rules = Rules(database)
+    rules.samples("p1", *track(0, wire.now_ms() - 60_000, [RADIUS_M + 100] * 3))
+    assert alarms(database, "p1") == {("outside_geofence", str(fence_id)): ("open", True, 1)}
+    with psycopg.connect(database) as conn:
+        conn.execute("DELETE FROM geofence WHERE id = %s", (fence_id,))
+    assert alarms(database, "p1") == {("outside_geofence", str(fence_id)): ("resolved", False, 1)}
+    assert query(database, "SELECT count(*) FROM rule_state") == [(0,)]
+    assert query(database, "SELECT event, by FROM alarm_event ORDER BY id") == [
+        ("raised", None), ("resolved", "auto")]  # fmt: skip
+    # the crossing stays in the history, with the fence's name
+    assert query(database, "SELECT geofence_id, geofence_name FROM geofence_event") == [
+        (None, "depot")]  # fmt: skip
