@@ -89,6 +89,7 @@ class Dispatcher:
         sweep_s = self.config.dispatch_sweep_s
         next_sweep = loop.time()  # the first pass is a full sweep: catch up
         pending = outbox.Wakes.empty()
+        retry_at = None  # set while the broker refuses: pending wakes wait until then
         while True:
             if loop.time() >= next_sweep:
                 if await self._pass(self._sweep, work, publisher):
@@ -96,17 +97,23 @@ class Dispatcher:
                 else:
                     next_sweep = loop.time() + PUBLISH_RETRY_S
             timeout = max(0.0, next_sweep - loop.time())
-            await self._collect(listen, pending, timeout)
-            if pending and await self._pass(self._wakes, work, publisher, pending):
-                pending = outbox.Wakes.empty()
-            elif pending:
-                next_sweep = min(next_sweep, loop.time() + PUBLISH_RETRY_S)
+            if retry_at is not None:
+                timeout = min(timeout, max(0.0, retry_at - loop.time()))
+            await self._collect(listen, pending, timeout, block=retry_at is not None)
+            if not pending or (retry_at is not None and loop.time() < retry_at):
+                continue
+            if await self._pass(self._wakes, work, publisher, pending):
+                pending, retry_at = outbox.Wakes.empty(), None
+            else:
+                retry_at = loop.time() + PUBLISH_RETRY_S
 
     async def _collect(
-        self, listen: psycopg.AsyncConnection, wakes: outbox.Wakes, timeout: float
-    ) -> None:
-        """Wait up to ``timeout`` for a notification, then take every one already here."""
-        if not wakes:
+        self, listen: psycopg.AsyncConnection, wakes: outbox.Wakes, timeout: float,
+        *, block: bool = False,
+    ) -> None:  # fmt: skip
+        """Wait up to ``timeout`` for a notification (also with wakes in hand when ``block``:
+        the broker refused them, so they wait for the retry), then take every one here."""
+        if not wakes or block:
             async for notify in listen.notifies(timeout=timeout, stop_after=1):
                 wakes.add(notify.payload)
         if wakes:
