@@ -1,5 +1,6 @@
-"""``voltrent cloud migrate|worker|api|doctor``: the cloud processes, configured by the
-environment (DATABASE_URL, MQTT_URL, ...; see cloud/config.py)."""
+"""``voltrent cloud migrate|worker|api|doctor|broker-config|broker-account``: the cloud
+processes and tools, configured by the environment (DATABASE_URL, MQTT_URL, ...; see
+cloud/config.py)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,19 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     actions.add_parser("api", help="serve the REST API and its OpenAPI docs")
     actions.add_parser("doctor", help="check the store and the broker and say what is wrong")
+    broker = actions.add_parser(
+        "broker-config",
+        help="write the Mosquitto password file and ACL from the broker accounts",
+        description="Writes DIR/passwd and DIR/acl (devices: their own topics only; services:"
+        " all of vr/v1/). Point mosquitto.conf at them and send the broker SIGHUP after each run.",
+    )
+    broker.add_argument("--out", required=True, metavar="DIR", help="where to write the files")
+    account = actions.add_parser(
+        "broker-account",
+        help="issue, rotate or revoke a broker account (prints a new password once)",
+    )
+    account.add_argument("verb", choices=("issue", "revoke"))
+    account.add_argument("username", help="a device id, or a service name starting with '_'")
     cloud.set_defaults(handler=run_command)
 
 
@@ -44,6 +58,10 @@ def run_command(args: argparse.Namespace) -> int:
 
             serve(config)
             return 0
+        if args.action == "broker-config":
+            return _broker_config(config, args.out)
+        if args.action == "broker-account":
+            return _broker_account(config, args.verb, args.username)
         from cloud.doctor import run_doctor
 
         return run_doctor(config)
@@ -69,4 +87,48 @@ def _migrate(config: CloudConfig) -> int:
         print(f"  up to date ({len(report.already)} migrations)")
     for name in report.changed:
         print(f"  warning: {name} was edited after it was applied", file=sys.stderr)
+    return 0
+
+
+def _broker_config(config: CloudConfig, out: str) -> int:
+    from pathlib import Path
+
+    from cloud.broker import files
+    from cloud.store.db import connect
+
+    with connect(config.database_url) as conn:
+        written = files.write(conn, Path(out))
+    print(f"wrote {written.password_file} ({written.devices} devices, {written.services}"
+          f" services) and {written.acl_file}")  # fmt: skip
+    print("mosquitto.conf needs (per listener):")
+    print(f"  password_file {written.password_file.resolve()}")
+    print(f"  acl_file {written.acl_file.resolve()}")
+    print("  allow_anonymous false")
+    print("then reload the broker: kill -HUP <mosquitto pid>")
+    return 0
+
+
+def _broker_account(config: CloudConfig, verb: str, username: str) -> int:
+    import psycopg
+
+    from cloud.broker import accounts
+    from cloud.store.db import connect
+
+    service = username.startswith(accounts.SERVICE_PREFIX)
+    with connect(config.database_url) as conn:
+        if verb == "revoke":
+            if not accounts.revoke(conn, username):
+                print(f"{username}: no active broker account", file=sys.stderr)
+                return 1
+            print(f"{username}: revoked; run broker-config and reload the broker")
+            return 0
+        try:
+            password, _ = accounts.issue(conn, username, service=service)
+        except psycopg.errors.ForeignKeyViolation:
+            print(f"{username}: not a registered device (POST /api/devices first; service"
+                  " accounts start with '_')", file=sys.stderr)  # fmt: skip
+            return 1
+    print(f"username: {username}")
+    print(f"password: {password}")
+    print("(shown once; only its hash is kept. Run broker-config and reload the broker.)")
     return 0

@@ -192,3 +192,23 @@ def test_the_hash_is_mosquittos_own_format():
     assert not accounts.verify_password("s3cret", "plain-text")
     with pytest.raises(ValueError, match="service accounts start with"):
         accounts.issue(None, "worker", service=True)  # type: ignore[arg-type]
+
+
+def test_the_cli_issues_revokes_and_writes_the_files(database, tmp_path, capsys):
+    from cloud.cli import _broker_account, _broker_config
+    from cloud.config import CloudConfig
+
+    config = CloudConfig(database_url=database)
+    register(database, "pack-a")
+    assert _broker_account(config, "issue", "pack-a") == 0
+    password = capsys.readouterr().out.split("password: ")[1].split()[0]
+    assert _broker_account(config, "issue", "pack-zz") == 1  # not registered
+    assert "not a registered device" in capsys.readouterr().err
+    assert _broker_config(config, str(tmp_path / "auth")) == 0
+    line = (tmp_path / "auth" / "passwd").read_text().strip()
+    assert line.startswith("pack-a:$7$")
+    assert accounts.verify_password(password, line.split(":", 1)[1])
+    assert _broker_account(config, "revoke", "pack-a") == 0
+    assert _broker_account(config, "revoke", "pack-a") == 1
+    assert _broker_config(config, str(tmp_path / "auth")) == 0
+    assert (tmp_path / "auth" / "passwd").read_text() == ""
