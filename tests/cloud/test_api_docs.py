@@ -49,6 +49,8 @@ ENDPOINTS = {
     "/api/webhooks/{webhook_id}/deliveries": {"get"},
     "/api/webhooks/{webhook_id}/deliveries/{delivery_id}/retry": {"post"},
     "/api/webhooks/{webhook_id}/test": {"post"},
+    "/api/broker/authn": {"post"},
+    "/api/broker/authz": {"post"},
     "/api/dead-letters": {"get"},
     "/api/health": {"get"},
 }

@@ -212,3 +212,50 @@ def test_the_cli_issues_revokes_and_writes_the_files(database, tmp_path, capsys)
     assert _broker_account(config, "revoke", "pack-a") == 1
     assert _broker_config(config, str(tmp_path / "auth")) == 0
     assert (tmp_path / "auth" / "passwd").read_text() == ""
+
+
+def test_the_http_endpoints_answer_as_the_files_do(database):
+    from tests.cloud.api_support import api_client
+
+    register(database, "pack-a", "pack-b")
+    with psycopg.connect(database) as conn:
+        a = accounts.issue(conn, "pack-a")[0]
+        worker = accounts.issue(conn, "_worker", service=True)[0]
+        accounts.issue(conn, "pack-b")
+        accounts.revoke(conn, "pack-b")
+    with api_client(database) as api:
+
+        def authn(username, password):
+            body = {"username": username, "password": password, "peerhost": "10.0.0.7"}
+            answer = api.post("/api/broker/authn", json=body)
+            assert answer.status_code == 200
+            return answer.get_json()["result"]
+
+        def authz(username, action, topic):
+            body = {"username": username, "action": action, "topic": topic}
+            answer = api.post("/api/broker/authz", json=body)
+            assert answer.status_code == 200
+            return answer.get_json()["result"]
+
+        assert authn("pack-a", a) == "allow"
+        assert authn("_worker", worker) == "allow"
+        assert authn("pack-a", worker) == "deny"
+        assert authn("pack-b", "anything") == "deny"  # revoked
+        assert authn("nobody", a) == "deny"
+        assert authz("pack-a", "publish", "vr/v1/pack-a/up/telemetry") == "allow"
+        assert authz("pack-a", "publish", "vr/v1/pack-b/up/telemetry") == "deny"
+        assert authz("pack-a", "publish", "vr/v1/pack-a/down/cmd") == "deny"
+        assert authz("pack-a", "publish", "vr/v1/pack-a/up/+") == "deny"
+        assert authz("pack-a", "subscribe", "vr/v1/pack-a/down/#") == "allow"
+        assert authz("pack-a", "subscribe", "vr/v1/pack-b/down/lease") == "deny"
+        assert authz("pack-a", "subscribe", "#") == "deny"
+        assert authz("pack-a", "subscribe", "vr/v1/+/down/#") == "deny"
+        assert authz("pack-a", "subscribe", "$share/g/vr/v1/pack-a/down/#") == "allow"
+        assert authz("_worker", "subscribe", "$share/voltrent/vr/v1/+/up/#") == "allow"
+        assert authz("_worker", "publish", "vr/v1/pack-a/down/cmd") == "allow"
+        assert authz("_worker", "subscribe", "$SYS/broker/version") == "allow"
+        assert authz("_worker", "publish", "other/topic") == "deny"
+        assert authz("pack-b", "publish", "vr/v1/pack-b/up/telemetry") == "deny"  # revoked
+        bad = api.post("/api/broker/authz", json={"username": "pack-a", "topic": "x"})
+        assert bad.status_code == 422
+        assert bad.get_json()["errors"][0]["field"] == "action"

@@ -1,0 +1,78 @@
+"""``/api/broker/authn`` and ``/api/broker/authz``: the broker accounts and their topic rules
+for a broker cluster that asks over HTTP, in the shape EMQX 5's HTTP authentication and
+authorisation expect (200 with ``{"result": "allow" | "deny"}``).
+
+Configure EMQX with a POST JSON body ``{"username": "${username}", "password":
+"${password}"}`` for authentication and ``{"username": "${username}", "topic": "${topic}",
+"action": "${action}"}`` for authorisation. The same accounts and rules as the Mosquitto files
+of ``voltrent cloud broker-config`` (cloud/broker/). Serve these to the broker's network only:
+until accounts exist (the access-control issue), the API has no sign-in of its own.
+"""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask.views import MethodView
+
+from cloud.api.db import connection
+from cloud.api.schemas import Blueprint
+from cloud.broker.accounts import verify_password
+from cloud.broker.rules import allowed
+
+blp = Blueprint(
+    "broker_auth", __name__, url_prefix="/api/broker",
+    description="Broker authentication and authorisation over HTTP (EMQX 5 compatible)",
+)  # fmt: skip
+
+ACCOUNT = (
+    "SELECT kind, password_hash FROM broker_account WHERE username = %s AND revoked_at IS NULL"
+)
+
+
+class _BrokerBody(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE  # a broker may be set up to send more (clientid, peerhost, ...)
+
+
+class AuthnSchema(_BrokerBody):
+    username = ma.fields.String(required=True, validate=ma.validate.Length(max=200))
+    password = ma.fields.String(required=True, validate=ma.validate.Length(max=1000))
+
+
+class AuthzSchema(_BrokerBody):
+    username = ma.fields.String(required=True, validate=ma.validate.Length(max=200))
+    topic = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=65535))
+    action = ma.fields.String(required=True, validate=ma.validate.OneOf(["publish", "subscribe"]))
+
+
+class ResultSchema(ma.Schema):
+    result = ma.fields.String(metadata={"description": "allow or deny"})
+    is_superuser = ma.fields.Boolean()
+
+
+def _account(username: str) -> dict | None:
+    with connection() as conn:
+        return conn.execute(ACCOUNT, (username,)).fetchone()
+
+
+@blp.route("/authn")
+class Authn(MethodView):
+    @blp.arguments(AuthnSchema)
+    @blp.response(200, ResultSchema)
+    def post(self, body):
+        """May this username and password connect"""
+        account = _account(body["username"])
+        ok = account is not None and verify_password(body["password"], account["password_hash"])
+        return {"result": "allow" if ok else "deny", "is_superuser": False}
+
+
+@blp.route("/authz")
+class Authz(MethodView):
+    @blp.arguments(AuthzSchema)
+    @blp.response(200, ResultSchema)
+    def post(self, body):
+        """May this account publish to, or subscribe to, this topic"""
+        account = _account(body["username"])
+        ok = account is not None and allowed(account["kind"], body["username"], body["action"],
+                                             body["topic"])  # fmt: skip
+        return {"result": "allow" if ok else "deny"}
