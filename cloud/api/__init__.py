@@ -16,6 +16,7 @@ from cloud.api import (
     alarm_profiles,
     alarms,
     broker_auth,
+    broker_credentials,
     commands,
     dead_letters,
     devices,
@@ -55,7 +56,8 @@ def create_app(config: CloudConfig | None = None) -> Flask:
     api = Api(app)
     blueprints = (
         devices, unknown_devices, history, fleet, commands, leases, geofences, geofence_events,
-        alarms, alarm_profiles, webhooks, broker_auth, dead_letters, health,
+        alarms, alarm_profiles, webhooks, broker_auth,
+        broker_credentials, dead_letters, health,
     )  # fmt: skip
     for blueprint in (module.blp for module in blueprints):
         api.register_blueprint(blueprint)

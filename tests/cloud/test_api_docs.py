@@ -51,6 +51,7 @@ ENDPOINTS = {
     "/api/webhooks/{webhook_id}/test": {"post"},
     "/api/broker/authn": {"post"},
     "/api/broker/authz": {"post"},
+    "/api/devices/{device_id}/broker-credentials": {"get", "post", "delete"},
     "/api/dead-letters": {"get"},
     "/api/health": {"get"},
 }

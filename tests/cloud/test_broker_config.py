@@ -259,3 +259,29 @@ def test_the_http_endpoints_answer_as_the_files_do(database):
         bad = api.post("/api/broker/authz", json={"username": "pack-a", "topic": "x"})
         assert bad.status_code == 422
         assert bad.get_json()["errors"][0]["field"] == "action"
+
+
+def test_the_api_issues_rotates_and_revokes_a_devices_credentials(database):
+    from tests.cloud.api_support import api_client
+
+    register(database, "pack-a")
+    url = "/api/devices/pack-a/broker-credentials"
+    with api_client(database) as api:
+        assert api.get(url).status_code == 404
+        assert api.post("/api/devices/nope/broker-credentials").status_code == 404
+        first = api.post(url)
+        assert first.status_code == 201
+        issued = first.get_json()
+        assert issued["username"] == "pack-a" and issued["active"] is True
+        shown = api.get(url).get_json()
+        assert "password" not in shown and shown["active"] is True
+        second = api.post(url).get_json()  # rotate
+        assert second["password"] != issued["password"] and second["rotated_at"]
+        with psycopg.connect(database) as conn:
+            (stored,) = conn.execute("SELECT password_hash FROM broker_account").fetchone()
+        assert issued["password"] not in stored
+        assert accounts.verify_password(second["password"], stored)
+        assert not accounts.verify_password(issued["password"], stored)
+        revoked = api.delete(url)
+        assert revoked.status_code == 200 and revoked.get_json()["active"] is False
+        assert api.delete(url).status_code == 404

@@ -1,0 +1,76 @@
+"""``/api/devices/{id}/broker-credentials``: a device's own MQTT account.
+
+POST issues one (or rotates it: the old password stops working at the next broker reload)
+and is the only answer that ever holds the password; GET says whether one is active; DELETE
+revokes it. The broker learns of changes from ``voltrent cloud broker-config`` (Mosquitto,
+then SIGHUP) or at once through ``/api/broker/authn`` (EMQX over HTTP).
+"""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask.views import MethodView
+
+from cloud.api.db import connection
+from cloud.api.problems import fail
+from cloud.api.schemas import Blueprint
+from cloud.broker import accounts
+
+blp = Blueprint(
+    "broker_credentials", __name__, url_prefix="/api",
+    description="Each device's own MQTT credentials: issue, rotate, revoke",
+)  # fmt: skip
+
+GET_ACCOUNT = """
+SELECT username, created_at, rotated_at, revoked_at FROM broker_account
+WHERE device_id = %s"""
+DEVICE_EXISTS = "SELECT 1 FROM device WHERE id = %s"
+
+
+class CredentialsSchema(ma.Schema):
+    username = ma.fields.String()
+    password = ma.fields.String(metadata={"description": "only in the answer to POST"})
+    active = ma.fields.Boolean()
+    created_at = ma.fields.AwareDateTime()
+    rotated_at = ma.fields.AwareDateTime(allow_none=True)
+    revoked_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+def _device(conn, device_id: str) -> None:
+    if conn.execute(DEVICE_EXISTS, (device_id,)).fetchone() is None:
+        fail(404, f"device {device_id!r} is not registered")
+
+
+def _shown(row: dict) -> dict:
+    return {**row, "active": row["revoked_at"] is None}
+
+
+@blp.route("/devices/<device_id>/broker-credentials")
+class BrokerCredentials(MethodView):
+    @blp.response(200, CredentialsSchema)
+    def get(self, device_id):
+        """A device's MQTT account (never its password)"""
+        with connection() as conn:
+            _device(conn, device_id)
+            row = conn.execute(GET_ACCOUNT, (device_id,)).fetchone()
+        if row is None:
+            fail(404, f"device {device_id!r} has no broker credentials yet: POST issues them")
+        return _shown(row)
+
+    @blp.response(201, CredentialsSchema)
+    def post(self, device_id):
+        """Issue or rotate a device's MQTT password (shown in this answer only)"""
+        with connection() as conn, conn.transaction():
+            _device(conn, device_id)
+            password, row = accounts.issue(conn, device_id)
+        return {**_shown(row), "password": password}
+
+    @blp.response(200, CredentialsSchema)
+    def delete(self, device_id):
+        """Revoke a device's MQTT account"""
+        with connection() as conn, conn.transaction():
+            _device(conn, device_id)
+            if not accounts.revoke(conn, device_id):
+                fail(404, f"device {device_id!r} has no active broker credentials")
+            row = conn.execute(GET_ACCOUNT, (device_id,)).fetchone()
+        return _shown(row)
