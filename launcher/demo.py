@@ -25,6 +25,7 @@ from typing import Any
 
 from launcher.amqtt_broker import choose_broker, mqtt_protocol
 from launcher.children import ChildDied, ChildProcess, stop_all
+from launcher.demo_fleet import SERVICE_AREA, register_fleet
 from launcher.sim import FleetOptions, SimulatedFleet
 
 log = logging.getLogger("voltrent.demo")
@@ -32,22 +33,6 @@ log = logging.getLogger("voltrent.demo")
 DATABASE = "voltrent"
 WORKER_ID = "voltrent-demo-worker"
 API_READY_TIMEOUT_S = 60.0
-REGISTER_DEVICE = """
-    INSERT INTO device (id, kind, model, name)
-    VALUES (%s, 'pack', %s, %s)
-    ON CONFLICT DO NOTHING
-"""
-SERVICE_AREA = "demo service area"
-ADD_SERVICE_AREA = """
-    INSERT INTO geofence (name, kind, circle_lat, circle_lon, circle_radius_m, margin_m, dwell_s)
-    SELECT %s, 'keep_in', %s, %s, %s, 25, 30
-    WHERE NOT EXISTS (SELECT 1 FROM geofence WHERE name = %s)
-"""
-ASSIGN_SERVICE_AREA = """
-    INSERT INTO geofence_assignment (geofence_id, device_id)
-    SELECT g.id, d FROM geofence g, unnest(%s::text[]) AS d WHERE g.name = %s
-    ON CONFLICT DO NOTHING
-"""
 
 
 class DemoError(RuntimeError):
@@ -172,7 +157,12 @@ def _run(options: DemoOptions, work_dir: Path, stack: contextlib.ExitStack) -> i
         report_interval_s=options.report_interval_s,
         upload_interval_s=options.upload_interval_s,
     )
-    _register_devices(database_url, fleet_options)
+    import psycopg
+
+    try:
+        register_fleet(database_url, fleet_options)
+    except psycopg.Error as err:
+        raise DemoError(f"cannot register the simulated devices: {err}") from err
 
     logs = work_dir / "logs"
     children = [
@@ -281,38 +271,6 @@ def _migrate(env: dict[str, str]) -> None:
         len(report.applied),
         len(report.already),
     )
-
-
-def _register_devices(database_url: str, fleet: FleetOptions) -> None:
-    import psycopg
-
-    from cloud.store.db import connect
-
-    model = f"JBD 16S {fleet.chemistry}"
-    rows = [
-        (f"{fleet.prefix}-{n:04d}", model, f"Demo e-bike pack {n}")
-        for n in range(1, fleet.devices + 1)
-    ]
-    lat, lon, radius_m = _service_area()
-    try:
-        with connect(database_url) as conn, conn.cursor() as cursor:
-            cursor.executemany(REGISTER_DEVICE, rows)
-            cursor.execute(ADD_SERVICE_AREA, (SERVICE_AREA, lat, lon, radius_m, SERVICE_AREA))
-            cursor.execute(ASSIGN_SERVICE_AREA, ([r[0] for r in rows], SERVICE_AREA))
-    except psycopg.Error as err:
-        raise DemoError(f"cannot register the simulated devices: {err}") from err
-    log.info("registered %d simulated devices (existing ones kept) in a %.0f m keep-in fence",
-             len(rows), radius_m)  # fmt: skip
-
-
-def _service_area() -> tuple[float, float, float]:
-    """A keep-in circle over part of the simulated route, so that riders leave and re-enter
-    it: centred on the route's bounding box, a third of its diagonal in radius."""
-    from firmware_sim.route import Route, distance_m
-
-    south, west, north, east = Route.load().bounding_box
-    diagonal = distance_m(south, west, north, east)
-    return (south + north) / 2, (west + east) / 2, round(diagonal / 3, -1)
 
 
 def _wait_for_api(api_url: str, children: list[ChildProcess]) -> None:

@@ -95,12 +95,14 @@ class Writer:
             await self._dead_letters(letters)
             await self._unknown(unknown)
             stored = Stored(models=models)
-            stored.bms = await self._insert("bms_sample", rows.bms)
-            stored.positions = await self._insert("position", rows.positions)
-            vehicle = await self._insert("vehicle_sample", rows.vehicle)
-            stored.events = await self._insert("device_event", rows.events)
-            counts["samples_stored"] += len(stored.bms) + len(stored.positions) + len(vehicle)
-            counts["events_stored"] += len(stored.events)
+            for table, given, kept in (
+                ("bms_sample", rows.bms, stored.bms),
+                ("position", rows.positions, stored.positions),
+                ("vehicle_sample", rows.vehicle, None),
+                ("device_event", rows.events, stored.events),
+            ):
+                count = await self._insert(table, given, kept)
+                counts["events_stored" if table == "device_event" else "samples_stored"] += count
             if self.rules is not None:
                 await self.rules.evaluate(self.conn, stored)
             counts["acks_stored"] += await self._acks(rows.acks)
@@ -181,14 +183,14 @@ class Writer:
                 ],
             )  # fmt: skip
 
-    async def _insert(self, table: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        """Insert what is not stored yet; the rows that were (a redelivery adds none).
-
-        Without rules only the count matters, so the rows are then ``rows[:count]``
-        (placeholders of the right length, never evaluated).
-        """
+    async def _insert(
+        self, table: str, rows: list[tuple[Any, ...]], kept: list[tuple[Any, ...]] | None
+    ) -> int:
+        """Insert what is not stored yet; how many were (a redelivery adds none). With rules
+        on, the rows really stored are appended to ``kept`` for them to evaluate."""
         if not rows:
-            return []
+            return 0
+        keep = self.rules is not None and kept is not None
         columns = _STAGES[table]
         stage = sql.Identifier(f"stage_{table}")
         names = sql.SQL(", ").join(map(sql.Identifier, columns))
@@ -202,11 +204,8 @@ class Writer:
                 " ORDER BY device_id, time, seq ON CONFLICT DO NOTHING"
                 " RETURNING device_id, time, seq"
             ).format(table=sql.Identifier(table), names=names, stage=stage)
-            result = sql.SQL(
-                "SELECT device_id, time, seq FROM inserted"
-                if self.rules is not None
-                else "SELECT count(*) FROM inserted"
-            )
+            returned = "device_id, time, seq" if keep else "count(*)"
+            result = sql.SQL(f"SELECT {returned} FROM inserted")
             if table == "bms_sample" and self.layout == "partitioned":
                 query = sql.SQL(
                     "WITH inserted AS ({insert}),"
@@ -222,18 +221,15 @@ class Writer:
             await cur.execute(query)
             found = await cur.fetchall()
             await cur.execute(sql.SQL("TRUNCATE {}").format(stage))
-        if self.rules is None:
-            return rows[: found[0][0]]
-        if len(found) == len(rows):
-            return rows
+        if not keep:
+            return found[0][0]
         inserted = set(found)
-        stored = []
         for row in rows:  # a key twice in one batch was stored once: keep its first row
             key = (row[0], row[1], row[2])
             if key in inserted:
                 inserted.discard(key)
-                stored.append(row)
-        return stored
+                kept.append(row)  # type: ignore[union-attr]
+        return len(found)
 
     async def _acks(self, acks: list[tuple[Any, ...]]) -> int:
         """Store each ack and move its command to the final state, in this transaction."""

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from cloud.ingest import rows as R
-from cloud.rules.catalogue import CHARGING_MIN_A, Settings, Spec
+from cloud.rules.catalogue import CHARGING_MIN_A, Settings
 
 ALARM = -1
 DEADBAND = 0
@@ -31,7 +31,6 @@ _COLUMN = {name: i for i, name in enumerate(R.BMS_COLUMNS)}
 class Zones:
     """One type's zone, value and raise threshold per sample (parallel to the batch's rows)."""
 
-    spec_by_row: list[Spec]  # the spec each row's device uses (models may differ)
     zone: np.ndarray  # int8
     value: np.ndarray  # float, NaN when unknown
     threshold: np.ndarray  # float
@@ -92,12 +91,9 @@ def zones(
         zone = np.full(n, NORMAL, dtype=np.int8)
         threshold = np.full(n, np.nan)
         value = np.full(n, np.nan)
-        spec_by_row: list[Spec] = [None] * n  # type: ignore[list-item]
         for key, settings in distinct.items():
             spec = settings.specs[type_]
             mask = which == key
-            for i in np.flatnonzero(mask):
-                spec_by_row[i] = spec
             if not spec.enabled:
                 continue
             assert spec.signal is not None and spec.raise_ is not None and spec.clear is not None
@@ -113,7 +109,7 @@ def zones(
             zone[mask] = z[mask]
             value[mask] = v[mask]
             threshold[mask] = spec.raise_
-        out[type_] = Zones(spec_by_row, zone, value, threshold)
+        out[type_] = Zones(zone, value, threshold)
     return out
 
 

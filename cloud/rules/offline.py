@@ -20,6 +20,7 @@ from cloud.rules import lifecycle
 from cloud.rules.catalogue import Spec
 from cloud.rules.engine import RuleEngine
 from cloud.rules.hysteresis import OUTSIDE
+from cloud.rules.machines import ms
 
 SWEEP_LOCK = 0x7672736F  # "vrso": one sweeping worker at a time
 RULE = "alarm:offline"
@@ -54,8 +55,8 @@ async def sweep(conn: psycopg.AsyncConnection, engine: RuleEngine) -> int:
                     since = last_seen + timedelta(seconds=spec.raise_)
                     transitions.append(_transition(device_id, spec, lifecycle.RAISED, since,
                                                    silent_s, last_seen))  # fmt: skip
-                    state = {"state": OUTSIDE, "since_ms": _ms(since), "pending_since_ms": None,
-                             "last_ms": _ms(now)}  # fmt: skip
+                    state = {"state": OUTSIDE, "since_ms": ms(since), "pending_since_ms": None,
+                             "last_ms": ms(now)}  # fmt: skip
                     await write.execute(SAVE, (device_id, RULE, Jsonb(state)))
                 elif raised and not silent:
                     transitions.append(_transition(device_id, spec, lifecycle.CLEARED, last_seen,
@@ -76,7 +77,3 @@ def _transition(
         value=round(silent_s, 1), threshold=spec.raise_, message=message,
         sample={"last_seen_at": last_seen.isoformat()},
     )  # fmt: skip
-
-
-def _ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)

@@ -11,7 +11,7 @@ import pytest
 from tests.cloud import wire
 from tests.cloud.helpers import Publisher, WorkerProcess, register, scalar, wait_for
 from tests.cloud.rules_support import one_cell, pack
-from tests.cloud.test_notify import Receiver, add_webhook, closed_port
+from tests.cloud.webhook_support import Receiver, add_webhook, closed_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.slow]
 
