@@ -40,6 +40,28 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     account.add_argument("verb", choices=("issue", "revoke"))
     account.add_argument("username", help="a device id, or a service name starting with '_'")
+    command_key = actions.add_parser(
+        "command-key",
+        help="print the [commands] section of a gateway's edge.toml (its command key)",
+        description="Prints the device's current command key (derived from"
+        " VOLTRENT_COMMAND_KEY) as the TOML its gateway needs; --rotate first moves it to a new"
+        " generation, after which a gateway holding only the old key refuses new commands.",
+    )
+    command_key.add_argument("device_id")
+    command_key.add_argument("--rotate", action="store_true", help="issue a new key first")
+    person = actions.add_parser(
+        "account",
+        help="create a person's account (prints its generated password once)",
+        description="Creates an account with a generated password, printed once: how the first"
+        " administrator is made. Default: the platform operator and its administrator role.",
+    )
+    person.add_argument("verb", choices=("create",))
+    person.add_argument("login", help="lower case: letters, digits and @ . _ + -")
+    person.add_argument("--operator", type=int, default=1, metavar="ID", help="default: 1")
+    person.add_argument(
+        "--role", action="append", metavar="NAME", help="a role of that operator (repeatable);"
+        " default: administrator",
+    )  # fmt: skip
     cloud.set_defaults(handler=run_command)
 
 
@@ -62,6 +84,10 @@ def run_command(args: argparse.Namespace) -> int:
             return _broker_config(config, args.out)
         if args.action == "broker-account":
             return _broker_account(config, args.verb, args.username)
+        if args.action == "command-key":
+            return _command_key(config, args.device_id, args.rotate)
+        if args.action == "account":
+            return _create_account(config, args.login, args.operator, args.role)
         from cloud.doctor import run_doctor
 
         return run_doctor(config)
@@ -131,4 +157,69 @@ def _broker_account(config: CloudConfig, verb: str, username: str) -> int:
     print(f"username: {username}")
     print(f"password: {password}")
     print("(shown once; only its hash is kept. Run broker-config and reload the broker.)")
+    return 0
+
+
+def _command_key(config: CloudConfig, device_id: str, rotate: bool) -> int:
+    from cloud.dispatch import command_keys
+    from cloud.store.db import connect
+
+    if config.command_key is None:
+        print("command signing is off: set VOLTRENT_COMMAND_KEY", file=sys.stderr)
+        return 1
+    with connect(config.database_url) as conn:
+        find = command_keys.rotate if rotate else command_keys.generation
+        generation = find(conn, device_id)
+    if generation is None:
+        print(f"{device_id}: not a registered device", file=sys.stderr)
+        return 1
+    print(command_keys.Signer(config.command_key).key(device_id, generation).edge_toml(), end="")
+    return 0
+
+
+def _create_account(
+    config: CloudConfig, login: str, operator_id: int, roles: list[str] | None
+) -> int:
+    import psycopg
+
+    from cloud.access import passwords
+    from cloud.store.db import connect
+
+    login = login.strip().lower()
+    roles = roles or ["administrator"]
+    password = passwords.generate()
+    with connect(config.database_url) as conn:
+        if conn.execute("SELECT 1 FROM operator WHERE id = %s", (operator_id,)).fetchone() is None:
+            print(f"no operator {operator_id}", file=sys.stderr)
+            return 1
+        found = dict(conn.execute(
+            "SELECT name, id FROM role WHERE operator_id = %s AND name = ANY (%s)",
+            (operator_id, roles),
+        ).fetchall())  # fmt: skip
+        missing = [name for name in roles if name not in found]
+        if missing:
+            print(f"operator {operator_id} has no role {missing[0]!r}", file=sys.stderr)
+            return 1
+        try:
+            account_id = conn.execute(
+                """
+                INSERT INTO account (operator_id, login, name, password_hash, password_changed_at)
+                VALUES (%s, %s, %s, %s, now()) RETURNING id
+                """,
+                (operator_id, login, login, passwords.hash_password(password)),
+            ).fetchone()[0]
+        except psycopg.errors.UniqueViolation:
+            print(f"the login {login!r} is taken", file=sys.stderr)
+            return 1
+        except psycopg.errors.CheckViolation:
+            print(f"{login!r} is not a valid login: 3..200 characters of a-z, 0-9 and @ . _ + -",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+        conn.execute(
+            "INSERT INTO account_role (account_id, role_id) SELECT %s, unnest(%s::bigint[])",
+            (account_id, list(found.values())),
+        )
+    print(f"account {account_id}: {login} (operator {operator_id}; roles {', '.join(roles)})")
+    print(f"password: {password}")
+    print("(shown once; only its hash is kept. Change it: PUT /api/auth/password)")
     return 0

@@ -5,6 +5,8 @@ Every variable has one spelling; `voltrent cloud doctor` prints the effective va
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import socket
 from collections.abc import Mapping
@@ -83,6 +85,15 @@ class CloudConfig:
     rules: bool = True
     # How often one worker looks for devices that went silent (the "offline" alarm).
     offline_sweep_s: int = 30
+    # The master secret every device's command key is derived from (None: commands and
+    # lease terms go out unsigned); never printed, never stored in the database.
+    command_key: bytes | None = field(default=None, repr=False)
+    # The database role the API's signed-in requests run as, so row-level security applies
+    # ("": run as the connecting role, policies not applied: the API's own filters only).
+    api_db_role: str = "voltrent_api"
+    # A signed-in session ends after this long, or after this long unused.
+    session_hours: int = 12
+    session_idle_minutes: int = 120
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> CloudConfig:
@@ -113,6 +124,10 @@ class CloudConfig:
             dispatch_standby_retry_s=_int(env, "VOLTRENT_DISPATCH_STANDBY_RETRY_S", 2, minimum=1),
             rules=_choice(env, "VOLTRENT_RULES", "on", ("on", "off")) == "on",
             offline_sweep_s=_int(env, "VOLTRENT_OFFLINE_SWEEP_S", 30, minimum=1),
+            command_key=_command_key(env),
+            api_db_role=env.get("VOLTRENT_API_DB_ROLE", "voltrent_api"),
+            session_hours=_int(env, "VOLTRENT_SESSION_HOURS", 12, minimum=1),
+            session_idle_minutes=_int(env, "VOLTRENT_SESSION_IDLE_MINUTES", 120, minimum=1),
         )
 
 
@@ -136,6 +151,35 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> in
     if value < minimum:
         raise ConfigError(f"{name}: must be at least {minimum}, got {value}")
     return value
+
+
+MIN_COMMAND_KEY_BYTES = 32
+
+
+def _command_key(env: Mapping[str, str]) -> bytes | None:
+    """VOLTRENT_COMMAND_KEY (base64) or VOLTRENT_COMMAND_KEY_FILE (a file holding it)."""
+    inline, path = env.get("VOLTRENT_COMMAND_KEY"), env.get("VOLTRENT_COMMAND_KEY_FILE")
+    if inline and path:
+        raise ConfigError("VOLTRENT_COMMAND_KEY and VOLTRENT_COMMAND_KEY_FILE: set only one")
+    name, text = "VOLTRENT_COMMAND_KEY", inline
+    if path:
+        name = "VOLTRENT_COMMAND_KEY_FILE"
+        try:
+            with open(path, encoding="ascii") as handle:
+                text = handle.read()
+        except (OSError, UnicodeDecodeError) as err:
+            raise ConfigError(f"{name}: cannot read {path}: {err}") from None
+        if not text.strip():
+            raise ConfigError(f"{name}: {path} is empty")
+    if not text:
+        return None
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise ConfigError(f"{name}: not base64") from None
+    if len(key) < MIN_COMMAND_KEY_BYTES:
+        raise ConfigError(f"{name}: {len(key)} bytes, at least {MIN_COMMAND_KEY_BYTES} needed")
+    return key
 
 
 def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:

@@ -19,6 +19,7 @@ from cloud.mqtt_client import new_client
 from cloud.store import partitions, timescale
 from cloud.store.db import connect, describe
 from cloud.store.migrate import migrations, store_layout
+from protocols.contract.signing import fingerprint
 
 STALE_WORKER_S = 120
 
@@ -71,7 +72,46 @@ def check_store(config: CloudConfig) -> list[Finding]:
             findings.append(Finding(level, "rollups", f"{pending} minute buckets waiting"))
         findings += _ingest(conn)
         findings += _rules(conn)
+        findings += _access(conn, config)
     return findings
+
+
+def _access(conn: psycopg.Connection, config: CloudConfig) -> list[Finding]:
+    """Who can sign in, and whether the API's requests run under row-level security."""
+    operators, accounts, admins = conn.execute(
+        """SELECT (SELECT count(*) FROM operator),
+                  (SELECT count(*) FROM account WHERE disabled_at IS NULL),
+                  (SELECT count(*) FROM account a JOIN account_role ar ON ar.account_id = a.id
+                   JOIN role r ON r.id = ar.role_id
+                   WHERE a.operator_id = 1 AND r.operator_id = 1 AND '*' = ANY (r.permissions)
+                     AND a.disabled_at IS NULL)"""
+    ).fetchone()
+    level = "ok" if admins else "warn"
+    detail = f"{operators} operators, {accounts} active accounts, {admins} platform administrators"
+    if not admins:
+        detail += ": nobody can manage the platform; run `voltrent cloud account create LOGIN`"
+    out = [Finding(level, "accounts", detail)]
+    guarded = conn.execute(
+        "SELECT count(*) FROM pg_class WHERE relnamespace = current_schema()::regnamespace"
+        " AND relrowsecurity"
+    ).fetchone()[0]
+    role = config.api_db_role
+    if not role:
+        out.append(Finding("warn", "row security", "off (VOLTRENT_API_DB_ROLE is empty): the"
+                           " API's own filters are the only wall between operators"))  # fmt: skip
+        return out
+    member = conn.execute(
+        "SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = %s",
+        (role,),
+    ).fetchone()
+    if member is None or not member[0]:
+        why = "does not exist" if member is None else f"is not granted to {conn.info.user}"
+        out.append(Finding("FAIL", "row security", f"role {role} {why}: signed-in requests will"
+                           " fail (README, Row-level security)"))  # fmt: skip
+    else:
+        out.append(Finding("ok", "row security", f"signed-in requests run as {role};"
+                           f" {guarded} tables have policies"))  # fmt: skip
+    return out
 
 
 def _rules(conn: psycopg.Connection) -> list[Finding]:
@@ -256,12 +296,22 @@ def check_broker(config: CloudConfig, wait_s: float = 2.0) -> list[Finding]:
     return out
 
 
+def _signing(config: CloudConfig) -> Finding:
+    if config.command_key is None:
+        return Finding("warn", "command signing", "off: set VOLTRENT_COMMAND_KEY (gateways"
+                       " refuse unsigned commands and lease terms)")  # fmt: skip
+    return Finding(
+        "ok", "command signing", f"on (kid fingerprint {fingerprint(config.command_key)})"
+    )
+
+
 def run_doctor(config: CloudConfig) -> int:
     """Print every finding; 1 if any failed."""
     findings = [
         Finding("ok", "config", f"DATABASE_URL={describe(config.database_url)}"
                 f" MQTT_URL={config.mqtt.url.split('@')[-1]} worker id {config.mqtt.client_id}")
     ]  # fmt: skip
+    findings.append(_signing(config))
     findings += check_store(config)
     findings += check_broker(config)
     width = max(len(f.subject) for f in findings)

@@ -24,13 +24,22 @@ from edge_agent.lease import LeaseGuard, TrustedTime
 from edge_agent.motion import MotionMonitor
 from edge_agent.outbox import Outbox
 from edge_agent.recorder import Recorder
+from edge_agent.signatures import SignatureCheck
 from edge_agent.soc_alarm import SocAlarm
 from edge_agent.sources import source_class
 from edge_agent.sources.base import Backoff, Source
 from edge_agent.sources.jbd import BmsReading, JbdSource
 from edge_agent.state_store import StateStore
 from edge_agent.uplink import Uplink
-from protocols.contract import Command, DeviceConfig, LeaseTerm, Status, Topic, decode
+from protocols.contract import (
+    Command,
+    DeviceConfig,
+    LeaseTerm,
+    SignatureError,
+    Status,
+    Topic,
+    decode,
+)
 from protocols.errors import PayloadError
 
 log = logging.getLogger(__name__)
@@ -64,7 +73,12 @@ class EdgeAgent:
         ]
         self._build_control()
         self.started_monotonic = time.monotonic()
-        self.counters = {"downlink_rejected": 0, "downlink_unsupported": 0, "task_crashes": 0}
+        self.counters = {
+            "downlink_rejected": 0,
+            "downlink_unsupported": 0,
+            "lease_terms_bad_signature": 0,
+            "task_crashes": 0,
+        }
         self._config_version = -1
 
     # -- status ----------------------------------------------------------------------
@@ -103,6 +117,7 @@ class EdgeAgent:
             },
         )
         self._report_outbox_notices()
+        self.signatures.announce()
         try:
             async with asyncio.TaskGroup() as group:
                 for source in self.sources:
@@ -162,10 +177,21 @@ class EdgeAgent:
         elif isinstance(message, Command):
             self.executor.submit(message)
         elif isinstance(message, LeaseTerm):
-            self.guard.apply_term(message)
+            self.receive_term(message)
         else:
             self.counters["downlink_unsupported"] += 1
             log.info("no handler yet for %s", topic.channel.value)
+
+    def receive_term(self, term: LeaseTerm) -> None:
+        """A lease term from down/lease: enforced only when its signature holds (a forged
+        "not leased" would cut the power; a forged issued_at would move the clock floor)."""
+        try:
+            self.signatures.check(term)
+        except SignatureError as err:
+            self.counters["lease_terms_bad_signature"] += 1
+            log.warning("lease term version %d ignored: %s", term.version, err)
+            return
+        self.guard.apply_term(term)
 
     def apply_config(self, message: DeviceConfig) -> None:
         """Take reporting intervals from the retained down/config (newer versions only)."""
@@ -198,6 +224,7 @@ class EdgeAgent:
         bms_source = next((s for s in self.sources if isinstance(s, JbdSource)), None)
         self.bms = BmsControl(bms_source, self.state) if bms_source is not None else None
         self.soc_alarm = SocAlarm(self.state, self.recorder.record_event)
+        self.signatures = SignatureCheck(self.config.device_id, self.config.commands)
         self.guard = LeaseGuard(
             control,
             self.state,
@@ -214,6 +241,7 @@ class EdgeAgent:
             self.bms,
             self.guard,
             self.soc_alarm,
+            signatures=self.signatures,
             on_event=self.recorder.record_event,
             locate=self.recorder.record_position_now,
             apply_reporting=self.apply_reporting,

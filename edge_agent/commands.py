@@ -1,7 +1,15 @@
 """The command executor: ``down/cmd`` in, one ack per ``cmd_id`` out on ``up/ack``.
 
-On arrival (``submit``): a ``cmd_id`` seen before is dropped (counted in
-``commands_duplicate``; its one ack is already stored or sent). Otherwise the command is
+On arrival (``submit``), first the signature (``edge_agent.signatures``): an unsigned
+command, one signed with a key id this gateway does not hold, or one whose MAC does not
+match (tampered, or signed for another device) -> ack ``rejected`` "command not signed" /
+"unknown signing key 'x'" / "bad signature", counted in ``commands_bad_signature``, never
+run, and its ``cmd_id`` is NOT remembered: a forger who guessed a real command's id must
+not make the device drop the real one as a duplicate (no ack either when the id is known
+already: the real command has its own). Then a ``cmd_id`` seen before is dropped (counted
+in ``commands_duplicate``; its one ack is already stored or sent), which is what stops a
+replayed signed command: seen cmd_ids are kept until ``executed_retention_s`` after their
+expiry, and past its expiry a command is refused anyway. Otherwise the command is
 stored as pending, then checked: not in the catalogue or bad args -> ack ``rejected`` with
 the catalogue's reason; the device clock not trusted (``Clock.plausible`` false: RTC unset
 and no GNSS fix yet) -> ``rejected`` with "device clock not trusted", because expiry cannot
@@ -51,10 +59,11 @@ from edge_agent.bms_control import BmsControl, BmsControlError
 from edge_agent.config import ControlConfig
 from edge_agent.lease import EventSink, LeaseGuard, TrustedTime
 from edge_agent.motion import MotionMonitor, MotionSnapshot, wait_for_standstill
+from edge_agent.signatures import SignatureCheck
 from edge_agent.soc_alarm import ALARM_PARAMETER, SocAlarm
 from edge_agent.state_store import StateStore
 from protocols import jbd
-from protocols.contract import Ack, Command
+from protocols.contract import Ack, Command, SignatureError
 from protocols.contract import commands as catalogue
 
 log = logging.getLogger(__name__)
@@ -90,6 +99,7 @@ class CommandExecutor:
         guard: LeaseGuard,
         soc_alarm: SocAlarm,
         *,
+        signatures: SignatureCheck,
         on_event: EventSink,
         locate: Callable[[], dict[str, Any] | None],
         apply_reporting: Callable[[dict[str, float]], dict[str, float]],
@@ -102,6 +112,7 @@ class CommandExecutor:
         self.bms = bms
         self.guard = guard
         self.soc_alarm = soc_alarm
+        self.signatures = signatures
         self._on_event = on_event
         self._locate = locate
         self._apply_reporting = apply_reporting
@@ -109,6 +120,7 @@ class CommandExecutor:
         self._queue: asyncio.Queue[Command] = asyncio.Queue()
         self.counters = {
             "commands_received": 0,
+            "commands_bad_signature": 0,
             "commands_duplicate": 0,
             "commands_done": 0,
             "commands_failed": 0,
@@ -125,6 +137,11 @@ class CommandExecutor:
     def submit(self, command: Command) -> None:
         """Take a command from down/cmd (never blocks: execution is the worker's)."""
         self.counters["commands_received"] += 1
+        try:
+            self.signatures.check(command)
+        except SignatureError as err:
+            self._refuse_unproven(command, str(err))
+            return
         if not self.store.add_pending(command):
             self.counters["commands_duplicate"] += 1
             log.info("command %s delivered again: not executed, not acked again", command.cmd_id)
@@ -135,6 +152,14 @@ class CommandExecutor:
             self._finish(command, outcome.result, outcome.reason, outcome.observed)
             return
         self._queue.put_nowait(command)
+
+    def _refuse_unproven(self, command: Command, reason: str) -> None:
+        self.counters["commands_bad_signature"] += 1
+        log.warning("command %s (%s) refused: %s", command.cmd_id, command.type, reason)
+        if self.store.seen(command.cmd_id):
+            return  # the genuine command of that id has, or will have, its own ack
+        self.store.queue_ack(Ack(command.cmd_id, self.time.now_ms(), "rejected", reason))
+        self._wake_uplink(True)
 
     def _precheck(self, command: Command) -> dict[str, Any]:
         try:

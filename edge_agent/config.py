@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import tomllib
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from protocols.contract import check_device_id
+from protocols.contract import check_device_id, signing
 from protocols.errors import PayloadError
 from protocols.slcan import BITRATE_COMMANDS
+
+KEY_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
 class ConfigError(ValueError):
@@ -101,6 +105,19 @@ class ControlConfig:
 
 
 @dataclass(frozen=True)
+class CommandsConfig:
+    """The keys that prove a command or lease term came from the cloud (edge_agent.signatures).
+
+    ``keys`` maps each key id to its key (``[commands] keys = { "ab12cd34.1" = "<base64>" }``,
+    from ``voltrent cloud command-key``); during a rotation it holds the old and the new.
+    """
+
+    keys: Mapping[str, bytes] = field(default_factory=dict, repr=False)
+    # accept commands and lease terms without a signature: for a bench without a cloud key
+    allow_unsigned: bool = False
+
+
+@dataclass(frozen=True)
 class SerialSourceConfig:
     port: str
     baudrate: int = 9600
@@ -162,6 +179,7 @@ class AgentConfig:
     outbox: OutboxConfig = field(default_factory=OutboxConfig)
     reporting: ReportingConfig = field(default_factory=ReportingConfig)
     control: ControlConfig = field(default_factory=ControlConfig)
+    commands: CommandsConfig = field(default_factory=CommandsConfig)
     sources: tuple[SourceConfig, ...] = ()
     log_level: str = "INFO"
 
@@ -187,7 +205,8 @@ def parse_config(
     reader = _Reader(source, base_dir or Path.cwd())
     document = dict(document)
     sources_table = document.pop("sources", {})
-    config = reader.build(AgentConfig, document, "", skip={"sources"})
+    commands = reader.commands_section(document.pop("commands", {}))
+    config = reader.build(AgentConfig, document, "", skip={"sources", "commands"})
     try:
         check_device_id(config.device_id)
     except PayloadError as err:
@@ -206,7 +225,7 @@ def parse_config(
         raise ConfigError(f"{source}: reporting.batch_size: must be at least 1")
     if urlsplit(config.mqtt.url).scheme not in ("mqtt", "mqtts"):
         raise ConfigError(f"{source}: mqtt.url: expected mqtt://host:port or mqtts://host:port")
-    return dataclasses.replace(config, sources=sources)
+    return dataclasses.replace(config, sources=sources, commands=commands)
 
 
 class _Reader:
@@ -216,6 +235,31 @@ class _Reader:
 
     def fail(self, key: str, message: str) -> typing.NoReturn:
         raise ConfigError(f"{self.source}: {key}: {message}")
+
+    def commands_section(self, table: Any) -> CommandsConfig:
+        if not isinstance(table, dict):
+            self.fail("commands", "expected a table")
+        table = dict(table)
+        keys_table = table.pop("keys", {})
+        allow_unsigned = table.pop("allow_unsigned", False)
+        for key in table:
+            self.fail(f"commands.{key}", "unknown key (expected keys or allow_unsigned)")
+        if not isinstance(allow_unsigned, bool):
+            self.fail("commands.allow_unsigned", f"expected true or false, got {allow_unsigned!r}")
+        if not isinstance(keys_table, dict):
+            self.fail("commands.keys", 'expected a table like { "ab12cd34.1" = "<base64>" }')
+        keys = {}
+        for kid, text in keys_table.items():
+            dotted = f'commands.keys."{kid}"'
+            if not KEY_ID.fullmatch(kid):
+                self.fail(dotted, "expected a key id like ab12cd34.1")
+            if not isinstance(text, str):
+                self.fail(dotted, f"expected the key as a base64 string, got {text!r}")
+            try:
+                keys[kid] = signing.decode_key(text)
+            except ValueError as err:
+                self.fail(dotted, str(err))
+        return CommandsConfig(keys=keys, allow_unsigned=allow_unsigned)
 
     def source_section(self, name: str, table: Any, key: str) -> SourceConfig:
         if not isinstance(table, dict):

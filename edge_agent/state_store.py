@@ -113,6 +113,15 @@ class StateStore:
         rows = self._query("SELECT command FROM commands WHERE state = 'pending' ORDER BY arrival")
         return [Command.from_wire(json.loads(row[0])) for row in rows]
 
+    def queue_ack(self, ack: Ack) -> None:
+        """Queue an ack for a command that is not remembered (its signature failed): the
+        cmd_id stays unseen, and a result stored later for it replaces this ack."""
+        with self._writing() as connection:
+            connection.execute(
+                "INSERT OR IGNORE INTO acks (cmd_id, payload) VALUES (?, ?)",
+                (ack.cmd_id, encode(ack)),
+            )
+
     def finish(self, command: Command, ack: Ack) -> bool:
         """Store the result and queue its ack in one transaction. False (nothing written)
         when this cmd_id already has a result: the caller must not ack again."""
@@ -129,8 +138,10 @@ class StateStore:
                 " ON CONFLICT (cmd_id) DO UPDATE SET state = 'finished', result = excluded.result",
                 (command.cmd_id, encode(command), command.expires_at, ack.result),
             )
+            # REPLACE: a rejection queued by queue_ack() for a forged copy of this cmd_id
             connection.execute(
-                "INSERT INTO acks (cmd_id, payload) VALUES (?, ?)", (command.cmd_id, payload)
+                "INSERT OR REPLACE INTO acks (cmd_id, payload) VALUES (?, ?)",
+                (command.cmd_id, payload),
             )
         return True
 
@@ -155,10 +166,13 @@ class StateStore:
         rows = self._query("SELECT cmd_id, payload FROM acks ORDER BY rowid LIMIT ?", (limit,))
         return [PendingAck(cmd_id, bytes(payload)) for cmd_id, payload in rows]
 
-    def ack_sent(self, cmd_id: str) -> None:
-        """The broker has the ack (PUBACK): never send it again."""
+    def ack_sent(self, ack: PendingAck) -> None:
+        """The broker has the ack (PUBACK): never send it again. Matched on the payload too:
+        an ack that replaced it meanwhile (see queue_ack) is still to be sent."""
         with self._writing() as connection:
-            connection.execute("DELETE FROM acks WHERE cmd_id = ?", (cmd_id,))
+            connection.execute(
+                "DELETE FROM acks WHERE cmd_id = ? AND payload = ?", (ack.cmd_id, ack.payload)
+            )
 
     def acks_waiting(self) -> int:
         return self._query("SELECT COUNT(*) FROM acks")[0][0]

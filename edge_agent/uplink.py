@@ -198,7 +198,7 @@ class Uplink:
         while pending := self.acks.acks(self.config.reporting.batch_size):
             for ack in pending:
                 await client.publish(topic, ack.payload, qos=1, timeout=PUBACK_TIMEOUT_S)
-                self.acks.ack_sent(ack.cmd_id)
+                self.acks.ack_sent(ack)
                 self.counters["acks_published"] += 1
                 self.counters["messages_published"] += 1
                 sent += 1

@@ -25,7 +25,8 @@ from typing import Any
 
 from launcher.amqtt_broker import choose_broker, mqtt_protocol
 from launcher.children import ChildDied, ChildProcess, stop_all
-from launcher.demo_fleet import SERVICE_AREA, register_fleet
+from launcher.demo_access import DemoAccess, set_up_access
+from launcher.demo_fleet import SERVICE_AREA, gateway_keys, master_key_file, register_fleet
 from launcher.sim import FleetOptions, SimulatedFleet
 
 log = logging.getLogger("voltrent.demo")
@@ -150,6 +151,8 @@ def _run(options: DemoOptions, work_dir: Path, stack: contextlib.ExitStack) -> i
         "VOLTRENT_WORKER_ID": os.environ.get("VOLTRENT_WORKER_ID") or WORKER_ID,
         "PYTHONUNBUFFERED": "1",
     }
+    if not (env.get("VOLTRENT_COMMAND_KEY") or env.get("VOLTRENT_COMMAND_KEY_FILE")):
+        env["VOLTRENT_COMMAND_KEY_FILE"] = str(master_key_file(work_dir / "command.key"))
     _migrate(env)
     fleet_options = FleetOptions(
         devices=options.devices,
@@ -159,8 +162,14 @@ def _run(options: DemoOptions, work_dir: Path, stack: contextlib.ExitStack) -> i
     )
     import psycopg
 
+    from cloud.config import CloudConfig
+
+    master = CloudConfig.from_env(env).command_key
+    assert master is not None  # set just above, or by the caller
     try:
         register_fleet(database_url, fleet_options)
+        keys = gateway_keys(database_url, master, fleet_options)
+        access = set_up_access(database_url, work_dir)
     except psycopg.Error as err:
         raise DemoError(f"cannot register the simulated devices: {err}") from err
 
@@ -175,9 +184,9 @@ def _run(options: DemoOptions, work_dir: Path, stack: contextlib.ExitStack) -> i
     api_url = f"http://{_url_host(api_host)}:{api_port}/api"
     _wait_for_api(api_url, children)
 
-    fleet = SimulatedFleet(fleet_options, mqtt_url)
+    fleet = SimulatedFleet(fleet_options, mqtt_url, keys)
     print(
-        _banner(options, work_dir, api_url, mqtt_url, database_note, broker_note, children),
+        _banner(options, work_dir, api_url, mqtt_url, database_note, broker_note, children, access),
         flush=True,
     )
     return asyncio.run(_run_fleet(fleet, children, options.duration))
@@ -338,22 +347,26 @@ def _banner(
     database_note: str,
     broker_note: str,
     children: list[ChildProcess],
+    access: DemoAccess,
 ) -> str:
     first = "sim-0001"
     logs = ", ".join(str(child.log_path) for child in children)
+    auth = '-H "Authorization: Bearer $VOLTRENT_TOKEN"'
     return f"""
 VoltRent demo: {options.devices} simulated packs, each with its own edge agent
   API         {api_url}
   API docs    {api_url}/docs
-  try         curl -s {api_url}/fleet/summary
-              curl -s {api_url}/devices/{first}/state
-              curl -s '{api_url}/devices?online=true'
-  cut power   curl -s -X POST {api_url}/devices/{first}/commands -H 'X-Operator: demo' \\
+  sign in     {access.login} / {access.password}   (POST {api_url}/auth/sign-in)
+  token       export VOLTRENT_TOKEN=$(cat {access.token_file})
+  try         curl -s {api_url}/fleet/summary {auth}
+              curl -s {api_url}/devices/{first}/state {auth}
+              curl -s '{api_url}/devices?online=true' {auth}
+  cut power   curl -s -X POST {api_url}/devices/{first}/commands {auth} \\
                    -H 'Content-Type: application/json' \\
                    -d '{{"type": "set_discharge", "args": {{"on": false}}}}'
-              curl -s {api_url}/devices/{first}/commands     (queued -> sent -> done)
-  alarms      curl -s '{api_url}/alarms?state=open'
-              curl -s '{api_url}/geofence-events'   (riders leaving "{SERVICE_AREA}")
+              curl -s {api_url}/devices/{first}/commands {auth}   (queued -> sent -> done)
+  alarms      curl -s '{api_url}/alarms?state=open' {auth}
+              curl -s '{api_url}/geofence-events' {auth}   (riders leaving "{SERVICE_AREA}")
   MQTT        {mqtt_url} ({broker_note})
               watch it: voltrent watch --mqtt {mqtt_url}
   PostgreSQL  {database_note}

@@ -1,9 +1,14 @@
 """The demo's fleet in the store: the simulated packs registered, and a keep-in service area
-over part of their route, so that riders leave and re-enter it and the rules have work."""
+over part of their route, so that riders leave and re-enter it and the rules have work; and
+the demo's command signing key, with each simulated gateway's key derived from it."""
 
 from __future__ import annotations
 
+import base64
 import logging
+import os
+import secrets
+from pathlib import Path
 
 from launcher.sim import FleetOptions
 
@@ -34,8 +39,8 @@ def register_fleet(database_url: str, fleet: FleetOptions) -> None:
 
     model = f"JBD 16S {fleet.chemistry}"
     rows = [
-        (f"{fleet.prefix}-{n:04d}", model, f"Demo e-bike pack {n}")
-        for n in range(1, fleet.devices + 1)
+        (device_id, model, f"Demo e-bike pack {n}")
+        for n, device_id in enumerate(device_ids(fleet), start=1)
     ]
     lat, lon, radius_m = service_area()
     with connect(database_url) as conn, conn.cursor() as cursor:
@@ -44,6 +49,44 @@ def register_fleet(database_url: str, fleet: FleetOptions) -> None:
         cursor.execute(ASSIGN_SERVICE_AREA, ([r[0] for r in rows], SERVICE_AREA))
     log.info("registered %d simulated devices (existing ones kept) in a %.0f m keep-in fence",
              len(rows), radius_m)  # fmt: skip
+
+
+GENERATIONS = "SELECT id, command_key_generation FROM device WHERE id = ANY(%s)"
+
+
+def device_ids(fleet: FleetOptions) -> list[str]:
+    return [f"{fleet.prefix}-{n:04d}" for n in range(1, fleet.devices + 1)]
+
+
+def master_key_file(path: Path) -> Path:
+    """The demo's master secret for signing commands: made once (32 random bytes, base64,
+    readable by the owner only) and kept with the demo's data."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(base64.b64encode(secrets.token_bytes(32)).decode() + "\n")
+        log.info("made the command signing key %s", path)
+    return path
+
+
+def gateway_keys(
+    database_url: str, master: bytes, fleet: FleetOptions
+) -> dict[str, dict[str, str]]:
+    """Each simulated gateway's [commands] keys: its current key (a key rotated in an earlier
+    run of the demo included), as `voltrent cloud command-key` would print it."""
+    from cloud.dispatch.command_keys import Signer
+    from cloud.store.db import connect
+    from protocols.contract.signing import encode_key
+
+    signer = Signer(master)
+    with connect(database_url) as conn:
+        rows = conn.execute(GENERATIONS, (device_ids(fleet),)).fetchall()
+    keys = {}
+    for device_id, generation in rows:
+        key = signer.key(device_id, generation)
+        keys[device_id] = {key.kid: encode_key(key.secret)}
+    return keys
 
 
 def service_area() -> tuple[float, float, float]:

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import signal
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,9 +44,15 @@ class FleetOptions:
 
 
 def agent_config(
-    device: SimulatedDevice, mqtt_url: str, work_dir: Path, options: FleetOptions
+    device: SimulatedDevice,
+    mqtt_url: str,
+    work_dir: Path,
+    options: FleetOptions,
+    command_keys: Mapping[str, str] | None = None,
 ) -> AgentConfig:
-    """The TOML document an installer would write for this device, checked the same way."""
+    """The TOML document an installer would write for this device, checked the same way;
+    ``command_keys`` is its [commands] keys table (kid -> base64), None: no keys, so the
+    agent refuses every command and lease term."""
     sources: dict[str, Any] = {
         "bms": {
             "type": "jbd",
@@ -67,13 +74,21 @@ def agent_config(
         },
         "sources": sources,
     }
+    if command_keys:
+        document["commands"] = {"keys": dict(command_keys)}
     return parse_config(document, source=f"{device.device_id} (simulated)")
 
 
 class SimulatedFleet:
-    """N simulated devices and their edge agents in one event loop."""
+    """N simulated devices and their edge agents in one event loop; ``command_keys`` gives
+    each device's [commands] keys (see ``agent_config``)."""
 
-    def __init__(self, options: FleetOptions, mqtt_url: str) -> None:
+    def __init__(
+        self,
+        options: FleetOptions,
+        mqtt_url: str,
+        command_keys: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> None:
         self.options = options
         self.mqtt_url = mqtt_url
         self.devices: list[SimulatedDevice] = []
@@ -91,7 +106,9 @@ class SimulatedFleet:
             )
             device = SimulatedDevice(spec, options.work_dir / device_id)
             self.devices.append(device)
-            self.agents.append(EdgeAgent(agent_config(device, mqtt_url, options.work_dir, options)))
+            keys = (command_keys or {}).get(device_id)
+            config = agent_config(device, mqtt_url, options.work_dir, options, keys)
+            self.agents.append(EdgeAgent(config))
 
     async def run(self) -> None:
         try:

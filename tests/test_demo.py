@@ -39,6 +39,7 @@ class Demo:
             if name not in ("DATABASE_URL", "MQTT_URL", "MQTT_PROTOCOL")
             and not name.startswith("VOLTRENT_")
         }
+        self.work_dir = work_dir
         command = [sys.executable, "-m", "launcher.cli", "demo", "--dir", str(work_dir)]
         command += ["--devices", str(len(DEVICES)), "--report-interval", "1"]
         command += ["--upload-interval", "2", *options]
@@ -75,7 +76,13 @@ class Demo:
         return self.wait_for(r"API +(http://\S+/api)\n")[1]
 
     def state(self, device_id: str) -> dict:
-        with urllib.request.urlopen(f"{self.api_url()}/devices/{device_id}/state", timeout=10) as r:
+        url = f"{self.api_url()}/devices/{device_id}/state"  # waits for the banner
+        token = (self.work_dir / "token").read_text().strip()
+        request = urllib.request.Request(
+            url,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as r:
             return json.load(r)
 
     def wait_for_data(self) -> dict[str, dict]:

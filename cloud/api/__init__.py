@@ -12,11 +12,16 @@ from __future__ import annotations
 
 from flask import Flask
 
+from cloud.access import guard
 from cloud.api import (
+    accounts,
     alarm_profiles,
     alarms,
+    audit,
+    auth,
     broker_auth,
     broker_credentials,
+    command_keys,
     commands,
     dead_letters,
     devices,
@@ -27,6 +32,11 @@ from cloud.api import (
     health,
     history,
     leases,
+    operators,
+    roles,
+    stores,
+    tokens,
+    transfers,
     unknown_devices,
     webhooks,
 )
@@ -51,16 +61,20 @@ def create_app(config: CloudConfig | None = None) -> Flask:
         API_VERSION=API_VERSION,
         OPENAPI_VERSION="3.0.3",
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        CLOUD_CONFIG=config,  # session lifetimes, the command key
     )
     docs.configure_docs(app)
     api = Api(app)
     blueprints = (
         devices, unknown_devices, history, fleet, commands, leases, geofences, geofence_events,
         alarms, alarm_profiles, webhooks, broker_auth,
-        broker_credentials, dead_letters, health,
+        broker_credentials, dead_letters, health, auth, tokens, accounts, roles, operators,
+        stores, transfers, audit, command_keys,
     )  # fmt: skip
     for blueprint in (module.blp for module in blueprints):
         api.register_blueprint(blueprint)
     register_problem_handlers(app)
-    init_database(app, config.database_url)
+    command_keys.init_app(app, config)
+    guard.install(app, api.spec)
+    init_database(app, config.database_url, config.api_db_role)
     return app

@@ -6,6 +6,10 @@ A profile names the cell chemistry of a model and overrides any setting of any t
 since an empty path segment names nothing). Every document is checked by the catalogue's
 ``check_profile``, the same code the worker trusts, and stored as it normalises it; the
 worker reloads profiles when the table changes (a trigger moves ``rule_config_version``).
+
+Profiles are platform settings, the same for the whole fleet whichever operator a device
+belongs to: anyone who may see alarms may read them, only the platform operator's accounts
+with ``platform.alarm_profiles`` may change them. The editor is the caller's login.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 from flask.views import MethodView
 from psycopg.types.json import Jsonb
 
+from cloud.access.guard import principal, requires
 from cloud.api.alarm_schemas import (
     MAX_NAME,
     AlarmTypeSchema,
@@ -23,7 +28,6 @@ from cloud.api.alarm_schemas import (
     ProfileDetailSchema,
     ProfileSchema,
 )
-from cloud.api.alarms import operator
 from cloud.api.db import connection
 from cloud.api.problems import fail
 from cloud.api.schemas import Blueprint
@@ -90,7 +94,7 @@ def _put(model: str, document: dict[str, Any]) -> dict[str, Any]:
     except ProfileError as err:
         fail(422, str(err), errors=[{"field": err.field, "in": "body", "reason": err.reason}])
     with connection() as conn:
-        row = conn.execute(PUT_PROFILE, (model, Jsonb(profile), operator())).fetchone()
+        row = conn.execute(PUT_PROFILE, (model, Jsonb(profile), principal().login)).fetchone()
     return _with_effective(row)
 
 
@@ -102,6 +106,7 @@ def _delete(model: str) -> None:
 
 @blp.route("/alarm-types")
 class AlarmTypes(MethodView):
+    @requires("alarm.read")
     @blp.arguments(NoArgs, location="query")
     @blp.response(200, AlarmTypeSchema(many=True))
     def get(self, _args):
@@ -120,6 +125,7 @@ class AlarmTypes(MethodView):
 
 @blp.route("/alarm-profiles")
 class AlarmProfiles(MethodView):
+    @requires("alarm.read")
     @blp.arguments(NoArgs, location="query")
     @blp.response(200, ProfileSchema(many=True))
     def get(self, _args):
@@ -130,6 +136,7 @@ class AlarmProfiles(MethodView):
 
 @blp.route("/alarm-profiles/<string:model>")
 class AlarmProfile(MethodView):
+    @requires("alarm.read")
     @blp.arguments(NoArgs, location="query")
     @blp.response(200, ProfileDetailSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -137,6 +144,7 @@ class AlarmProfile(MethodView):
         """Get a model's alarm profile and the settings it makes"""
         return _get(model)
 
+    @requires("platform.alarm_profiles")
     @blp.arguments(ProfileBodySchema)
     @blp.response(200, ProfileDetailSchema)
     def put(self, document, model):
@@ -145,10 +153,11 @@ class AlarmProfile(MethodView):
         `chemistry` (LFP or NMC, default LFP) picks the defaults; `rules` maps an alarm
         type to the settings it overrides (`enabled`, `severity`, `auto_clear`, `raise`,
         `clear`, `dwell_s`, as the type has them; see `GET /api/alarm-types`). A refused
-        document is a 422 naming the field. The editor is the `X-Operator` header, if given.
+        document is a 422 naming the field.
         """
         return _put(model, document)
 
+    @requires("platform.alarm_profiles")
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, model):
@@ -158,6 +167,7 @@ class AlarmProfile(MethodView):
 
 @blp.route("/alarm-profile")
 class FleetAlarmProfile(MethodView):
+    @requires("alarm.read")
     @blp.arguments(NoArgs, location="query")
     @blp.response(200, ProfileDetailSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -165,6 +175,7 @@ class FleetAlarmProfile(MethodView):
         """Get the fleet-wide alarm profile and the settings it makes"""
         return _get(FLEET_WIDE)
 
+    @requires("platform.alarm_profiles")
     @blp.arguments(ProfileBodySchema)
     @blp.response(200, ProfileDetailSchema)
     def put(self, document):
@@ -174,6 +185,7 @@ class FleetAlarmProfile(MethodView):
         """
         return _put(FLEET_WIDE, document)
 
+    @requires("platform.alarm_profiles")
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self):

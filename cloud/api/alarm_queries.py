@@ -8,6 +8,9 @@ The curve reads the type's signal straight from ``bms_sample`` with the catalogu
 (``SIGNALS``); when the window holds more than ``MAX_POINTS`` samples it keeps, per
 ``date_bin`` bucket, the lowest and the highest, so a spike survives the thinning. Plain
 PostgreSQL 14+ throughout (TimescaleDB reads it the same).
+
+Every query keeps to the caller's devices (``cloud.access.scope``; row-level security is the
+second wall), so its parameters are named and include ``scope.params()``.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from cloud.access import scope
 from cloud.rules.catalogue import (
     DEFAULT_CHEMISTRY,
     DEFAULTS,
@@ -39,13 +43,15 @@ _ALARM_END = (
     "CASE WHEN a.state = 'open' AND a.active THEN now() ELSE greatest(a.latest_at, a.cleared_at)"
     " END"
 )
+# alarm_mute.operator holds the login of the account that muted the type.
 _MUTED = """EXISTS (
     SELECT 1 FROM alarm_mute m
-    WHERE m.operator = %(operator)s AND m.type = a.type AND (m.until IS NULL OR m.until > now()))
+    WHERE m.operator = %(login)s AND m.type = a.type AND (m.until IS NULL OR m.until > now()))
 """
 # Every filter is optional: a NULL parameter switches its condition off.
 _FILTER = f"""
-WHERE (%(types)s::text[] IS NULL OR a.type = ANY(%(types)s::text[]))
+WHERE {scope.device_id("a.device_id")}
+  AND (%(types)s::text[] IS NULL OR a.type = ANY(%(types)s::text[]))
   AND (%(state)s::text IS NULL OR a.state = %(state)s)
   AND (%(active)s::boolean IS NULL OR a.active = %(active)s)
   AND (%(severity)s::text IS NULL OR a.severity = %(severity)s)
@@ -60,34 +66,41 @@ LIST_ALARMS = (
     _SELECT + _FILTER + "ORDER BY a.latest_at DESC, a.id DESC LIMIT %(limit)s OFFSET %(offset)s"
 )
 COUNT_ALARMS = "SELECT count(*) AS n FROM alarm a" + _FILTER
-GET_ALARM = _SELECT + "WHERE a.id = %(id)s"
-ALARM_EXISTS = "SELECT 1 FROM alarm WHERE id = %s"
+_MINE = f"a.id = %(alarm_id)s AND {scope.device_id('a.device_id')}"
+GET_ALARM = _SELECT + "WHERE " + _MINE
+ALARM_EXISTS = "SELECT 1 FROM alarm a WHERE " + _MINE
+# For the alarm's own rows (occurrences, events): the alarm is one of the caller's.
+_OF_MINE = f"alarm_id = %(alarm_id)s AND EXISTS (SELECT 1 FROM alarm a WHERE {_MINE})"
 
 OCCURRENCE_COLUMNS = "n, time, received_at, value, threshold, resent"
 LATEST_OCCURRENCES = f"""
-SELECT {OCCURRENCE_COLUMNS} FROM alarm_occurrence WHERE alarm_id = %s ORDER BY n DESC LIMIT %s
+SELECT {OCCURRENCE_COLUMNS} FROM alarm_occurrence WHERE {_OF_MINE}
+ORDER BY n DESC LIMIT %(limit)s
 """
-COUNT_OCCURRENCES = "SELECT count(*) AS n FROM alarm_occurrence WHERE alarm_id = %(alarm_id)s"
+COUNT_OCCURRENCES = f"SELECT count(*) AS n FROM alarm_occurrence WHERE {_OF_MINE}"
 LIST_OCCURRENCES = f"""
-SELECT {OCCURRENCE_COLUMNS}, sample FROM alarm_occurrence WHERE alarm_id = %(alarm_id)s
+SELECT {OCCURRENCE_COLUMNS}, sample FROM alarm_occurrence WHERE {_OF_MINE}
 ORDER BY n DESC LIMIT %(limit)s OFFSET %(offset)s
 """
-LATEST_EVENTS = """
+LATEST_EVENTS = f"""
 SELECT * FROM (
     SELECT id, event, at, time, resent, by, note FROM alarm_event
-    WHERE alarm_id = %s ORDER BY id DESC LIMIT %s
+    WHERE {_OF_MINE} ORDER BY id DESC LIMIT %(limit)s
 ) AS latest ORDER BY id
 """
-COUNT_EVENTS = "SELECT count(*) AS n FROM alarm_event WHERE alarm_id = %s"
+COUNT_EVENTS = f"SELECT count(*) AS n FROM alarm_event WHERE {_OF_MINE}"
 
 # Rows are locked in the order the rules engine writes alarms (lifecycle.apply sorts its
 # transitions by device, type and subject, compared as Python compares strings: COLLATE "C"),
 # so resolving many alarms while a worker updates some of them never makes a deadlock.
 _LOCK_ORDER = 'ORDER BY device_id COLLATE "C", type COLLATE "C", subject COLLATE "C", id'
-LOCK_BY_IDS = f"SELECT id, state FROM alarm WHERE id = ANY(%s) {_LOCK_ORDER} FOR UPDATE"
+LOCK_BY_IDS = f"""
+SELECT id, state FROM alarm WHERE id = ANY(%(ids)s) AND {scope.device_id("device_id")}
+{_LOCK_ORDER} FOR UPDATE
+"""
 LOCK_BY_FILTER = f"""
 SELECT id, state FROM alarm
-WHERE state = 'open'
+WHERE state = 'open' AND {scope.device_id("device_id")}
   AND (%(type)s::text IS NULL OR type = %(type)s)
   AND (%(device_id)s::text IS NULL OR device_id = %(device_id)s)
   AND (%(severity)s::text IS NULL OR severity = %(severity)s)
@@ -95,10 +108,10 @@ WHERE state = 'open'
 {_LOCK_ORDER}
 FOR UPDATE
 """
-RESOLVE = """
+RESOLVE = f"""
 UPDATE alarm SET state = 'resolved', resolved_at = now(), resolved_by = %(by)s,
                  resolution_note = %(note)s, updated_at = now()
-WHERE id = ANY(%(ids)s) AND state = 'open'
+WHERE id = ANY(%(ids)s) AND state = 'open' AND {scope.device_id("device_id")}
 RETURNING id
 """
 RESOLVED_EVENTS = """
@@ -107,22 +120,26 @@ SELECT id, 'resolved', %(by)s, %(note)s FROM unnest(%(ids)s::bigint[]) AS id ORD
 """
 
 # The profiles that may apply to a device: its model's first, then the fleet-wide one ('').
-DEVICE_PROFILES = """
+DEVICE_PROFILES = f"""
 SELECT p.profile FROM device d JOIN alarm_profile p ON p.model IN (d.model, '')
-WHERE d.id = %s
+WHERE d.id = %(device_id)s AND {scope.device("d")}
 ORDER BY p.model = ''
 """
-OCCURRENCE_TIMES = """
+OCCURRENCE_TIMES = f"""
 SELECT time FROM alarm_occurrence
-WHERE alarm_id = %(alarm_id)s AND time BETWEEN %(start)s AND %(end)s
+WHERE {_OF_MINE} AND time BETWEEN %(start)s AND %(end)s
 ORDER BY time LIMIT %(limit)s
 """
-# {value} is an expression over a bms_sample row: the catalogue's SIGNALS, or a protection flag.
-_SERIES = """
+# {value} is an expression over a bms_sample row: the catalogue's SIGNALS, or a protection flag
+# (not an f-string: sql.SQL.format() fills it).
+_SERIES = (
+    """
 SELECT time, seq, ({value}) AS value FROM bms_sample
 WHERE device_id = %(device_id)s AND time BETWEEN %(start)s AND %(end)s
-  AND ({value}) IS NOT NULL
-"""
+  AND ({value}) IS NOT NULL AND """
+    + scope.device_id("device_id")
+    + "\n"
+)
 COUNT_SERIES = "SELECT count(*) AS n FROM (" + _SERIES + ") AS series"
 SERIES = _SERIES + "ORDER BY time, seq"
 # Each bucket's lowest and highest, at their own times (one point if they are the same).
@@ -142,9 +159,10 @@ ORDER BY time, seq
 )
 PROTECTION_FLAG = "(%(subject)s = ANY(protection))::integer"
 
-_POSITIONS = """
+_POSITIONS = f"""
 SELECT time, seq, lat, lon FROM position
 WHERE device_id = %(device_id)s AND time BETWEEN %(start)s AND %(end)s AND valid
+  AND {scope.device_id("device_id")}
 """
 COUNT_POSITIONS = "SELECT count(*) AS n FROM (" + _POSITIONS + ") AS fixes"
 POSITIONS = "SELECT time, lat, lon FROM (" + _POSITIONS + ") AS fixes ORDER BY time, seq"
@@ -163,25 +181,28 @@ ORDER BY time, seq
 )
 
 
-def resolve(
-    conn: psycopg.Connection, ids: Sequence[int], by: str, note: str
-) -> tuple[list[int], dict[int, str]]:
-    """Resolve the open alarms among ``ids`` (in the caller's transaction).
+def lock(conn: psycopg.Connection, ids: Sequence[int]) -> dict[int, str]:
+    """Lock the caller's alarms among ``ids`` (in the caller's transaction); the state of
+    each one found. Ids of other operators' alarms are not found, like missing ones."""
+    rows = conn.execute(LOCK_BY_IDS, scope.params(ids=list(ids)))
+    return {row["id"]: row["state"] for row in rows}
 
-    Returns the ids resolved now, and the state every id found was in before.
-    """
-    found = {row["id"]: row["state"] for row in conn.execute(LOCK_BY_IDS, (list(ids),))}
-    params = {"ids": [i for i in found if found[i] == "open"], "by": by, "note": note}
+
+def resolve(conn: psycopg.Connection, found: dict[int, str], by: str, note: str) -> list[int]:
+    """Resolve the open ones of the alarms ``lock()`` found (in the caller's transaction);
+    the ids resolved now."""
+    params = scope.params(ids=[i for i in found if found[i] == "open"], by=by, note=note)
     if not params["ids"]:
-        return [], found
+        return []
     resolved = sorted(row["id"] for row in conn.execute(RESOLVE, params))
     conn.execute(RESOLVED_EVENTS, {**params, "ids": resolved})
-    return resolved, found
+    return resolved
 
 
 def open_alarm_ids(conn: psycopg.Connection, wanted: dict[str, Any]) -> list[int]:
-    """Ids of the open alarms a batch filter selects, locked (in the caller's transaction)."""
-    params = {key: wanted.get(key) for key in ("type", "device_id", "severity", "active")}
+    """Ids of the caller's open alarms a batch filter selects, locked (in the caller's
+    transaction)."""
+    params = scope.params(**{k: wanted.get(k) for k in ("type", "device_id", "severity", "active")})
     return sorted(row["id"] for row in conn.execute(LOCK_BY_FILTER, params))
 
 
@@ -189,7 +210,7 @@ def settings_of_device(conn: psycopg.Connection, device_id: str) -> Settings:
     """The effective alarm settings of a device, as the engine picks them: its model's
     profile, else the fleet-wide one, else the defaults; a profile the catalogue refuses
     (stored before a type was retired, say) is passed over, as the engine does."""
-    for row in conn.execute(DEVICE_PROFILES, (device_id,)):
+    for row in conn.execute(DEVICE_PROFILES, scope.params(device_id=device_id)):
         try:
             return settings_for(check_profile(row["profile"]))
         except ProfileError:

@@ -22,7 +22,7 @@ GEOFENCE_EVENT_TYPES = ("left", "reentered")
 MAX_ID = 2**63 - 1  # bigint: a bigger id names nothing, and must not reach the store
 MAX_BATCH = 10_000
 MAX_NOTE = 2000
-MAX_NAME = 200  # who resolves, mutes or edits: alarm_mute.operator allows 1..200
+MAX_NAME = 200  # a device model, as alarm_profile.model allows
 DEFAULT_AROUND_S = 1800
 MAX_AROUND_S = 7 * 86_400
 _TYPES = ", ".join(TYPES)
@@ -64,7 +64,7 @@ class AlarmListArgs(_RangeArgs):
     )
     include_muted = ma.fields.Boolean(
         load_default=False,
-        metadata={"description": "also the types the X-Operator has muted (default: left out)"},
+        metadata={"description": "also the types the caller has muted (default: left out)"},
     )
 
 
@@ -88,9 +88,11 @@ class AlarmSchema(ma.Schema):
     message = ma.fields.String()
     resent = ma.fields.Boolean(metadata={"description": "every occurrence came from a backlog"})
     resolved_at = Timestamp(allow_none=True)
-    resolved_by = ma.fields.String(allow_none=True, metadata={"description": "or 'auto'"})
+    resolved_by = ma.fields.String(
+        allow_none=True, metadata={"description": "the login of who resolved it, or 'auto'"}
+    )
     resolution_note = ma.fields.String(allow_none=True)
-    muted = ma.fields.Boolean(metadata={"description": "the X-Operator has muted its type"})
+    muted = ma.fields.Boolean(metadata={"description": "the caller has muted its type"})
     created_at = Timestamp()
     updated_at = Timestamp()
 
@@ -140,10 +142,6 @@ class ResolveSchema(ma.Schema):
         validate=ma.validate.Length(min=1, max=MAX_NOTE),
         metadata={"description": "what was done about it"},
     )
-    resolved_by = ma.fields.String(
-        validate=ma.validate.Length(min=1, max=MAX_NAME),
-        metadata={"description": "who resolves it; else the X-Operator header (one is required)"},
-    )
 
 
 class AlarmFilterSchema(ma.Schema):
@@ -177,13 +175,12 @@ class BatchResolveSchema(ResolveSchema):
 
 class ResolveResultSchema(ma.Schema):
     id = ma.fields.Integer()
-    result = ma.fields.String(metadata={"description": "resolved | already_resolved | not_found"})
+    result = ma.fields.String(metadata={"description": "resolved | already_resolved"})
 
 
 class BatchResolvedSchema(ma.Schema):
     resolved = ma.fields.Integer(metadata={"description": "alarms this request resolved"})
     already_resolved = ma.fields.Integer()
-    not_found = ma.fields.Integer()
     results = ma.fields.List(
         ma.fields.Nested(ResolveResultSchema),
         metadata={"description": "one per id, in the order given (a filter: the alarms it hit)"},
@@ -258,7 +255,7 @@ class MuteBodySchema(ma.Schema):
 
 
 class MuteSchema(ma.Schema):
-    operator = ma.fields.String()
+    login = ma.fields.String(metadata={"description": "the account that muted it"})
     type = ma.fields.String()
     until = Timestamp(allow_none=True)
     in_force = ma.fields.Boolean(metadata={"description": "false once `until` has passed"})

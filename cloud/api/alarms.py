@@ -1,10 +1,11 @@
 """``/api/alarms``: list alarms, read one with its occurrences, resolve them, plot the signal
-around one; and ``/api/alarm-mutes``, the alarm types an operator does not want to see.
+around one; and ``/api/alarm-mutes``, the alarm types a person does not want to see.
 
 The rules engine in the worker raises, repeats and clears alarms; people only resolve them.
-Until accounts exist (the tenancy issue) a person is the ``X-Operator`` header: it names who
-resolves (unless the body says ``resolved_by``) and whose mutes apply. A mute hides its type
-from that operator's list, it changes nothing about the alarm itself.
+A caller sees and resolves the alarms of its own devices (its operator's subtree; a store's
+account: its store's). Who resolves is the signed-in account's login. Mutes belong to the
+signed-in account too: a mute hides its type from that account's list (and from webhooks
+following that login), it changes nothing about the alarm itself.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
-from flask import request
 from flask.views import MethodView
 
+from cloud.access import scope
+from cloud.access.guard import principal, requires
 from cloud.api import alarm_queries as queries
 from cloud.api.alarm_schemas import (
     MAX_ID,
-    MAX_NAME,
     AlarmDetailSchema,
     AlarmListArgs,
     AlarmSchema,
@@ -33,7 +34,6 @@ from cloud.api.alarm_schemas import (
     OccurrenceWithSampleSchema,
     ResolveSchema,
 )
-from cloud.api.commands import OPERATOR_HEADER
 from cloud.api.db import connection
 from cloud.api.encoding import format_time
 from cloud.api.paging import PAGE_SIZE, PagedQueryArgs, fetch_page
@@ -45,30 +45,18 @@ blp = Blueprint(
     "alarms", __name__, url_prefix="/api", description="Alarms: list, resolve, curve, mutes"
 )
 
+# alarm_mute.operator holds the login of the account that muted the type.
 LIST_MUTES = """
-SELECT operator, type, until, (until IS NULL OR until > now()) AS in_force, created_at
+SELECT operator AS login, type, until, (until IS NULL OR until > now()) AS in_force, created_at
 FROM alarm_mute WHERE operator = %s ORDER BY type
 """
 PUT_MUTE = """
 INSERT INTO alarm_mute (operator, type, until) VALUES (%s, %s, %s)
 ON CONFLICT (operator, type) DO UPDATE SET until = EXCLUDED.until
-RETURNING operator, type, until, (until IS NULL OR until > now()) AS in_force, created_at
+RETURNING operator AS login, type, until, (until IS NULL OR until > now()) AS in_force,
+          created_at
 """
 DELETE_MUTE = "DELETE FROM alarm_mute WHERE operator = %s AND type = %s RETURNING type"
-
-
-def operator(*, needed_for: str | None = None) -> str | None:
-    """The ``X-Operator`` header, stripped; a 422 if it is needed and absent, or too long."""
-    name = request.headers.get(OPERATOR_HEADER, "").strip()
-    if len(name) > MAX_NAME:
-        reason = f"at most {MAX_NAME} characters"
-        fail(422, f"{OPERATOR_HEADER}: {reason}", errors=[
-            {"field": OPERATOR_HEADER, "in": "header", "reason": reason}
-        ])  # fmt: skip
-    if not name and needed_for:
-        reason = f"the {OPERATOR_HEADER} header is required: it names the operator {needed_for}"
-        fail(422, reason, errors=[{"field": OPERATOR_HEADER, "in": "header", "reason": reason}])
-    return name or None
 
 
 def _shown(row: dict[str, Any]) -> dict[str, Any]:
@@ -78,45 +66,38 @@ def _shown(row: dict[str, Any]) -> dict[str, Any]:
 def _alarm(conn: psycopg.Connection, alarm_id: int) -> dict[str, Any]:
     row = None
     if alarm_id <= MAX_ID:
-        row = conn.execute(queries.GET_ALARM, {"id": alarm_id, "operator": operator()}).fetchone()
+        params = scope.params(alarm_id=alarm_id, login=principal().login)
+        row = conn.execute(queries.GET_ALARM, params).fetchone()
     if row is None:
         fail(404, f"no alarm {alarm_id}")
     return _shown(row)
 
 
-def _resolver(body: dict[str, Any]) -> str:
-    resolved_by = body.get("resolved_by") or operator()
-    if not resolved_by:
-        reason = f"say who resolves it: resolved_by in the body, or the {OPERATOR_HEADER} header"
-        fail(422, reason, errors=[{"field": "resolved_by", "in": "body", "reason": reason}])
-    return resolved_by
-
-
 @blp.route("/alarms")
 class Alarms(MethodView):
+    @requires("alarm.read")
     @blp.arguments(AlarmListArgs, location="query")
     @blp.response(200, AlarmSchema(many=True))
     @blp.paginate(page_size=PAGE_SIZE, max_page_size=500)
     def get(self, args, pagination_parameters):
         """List alarms, latest occurrence first
 
-        Filter by `type` (repeatable), `state`, `active`, `severity`, `device_id`,
-        `subject`, and by a time range: `from`/`to` keep the alarms whose life (first
-        occurrence to now while it is open and active, else to its latest occurrence or
-        clearing) overlaps it. With an `X-Operator` header, the types that operator muted
-        are left out unless `include_muted=true`. Pages of `page_size` (default 50, at
-        most 500); the `X-Pagination` header gives the total.
+        The alarms of the caller's devices. Filter by `type` (repeatable), `state`,
+        `active`, `severity`, `device_id`, `subject`, and by a time range: `from`/`to` keep
+        the alarms whose life (first occurrence to now while it is open and active, else to
+        its latest occurrence or clearing) overlaps it. The types the caller muted are left
+        out unless `include_muted=true`. Pages of `page_size` (default 50, at most 500); the
+        `X-Pagination` header gives the total.
         """
-        who = operator()
-        params = {
-            "types": args.get("type") or None,
+        params = scope.params(
+            types=args.get("type") or None,
             **{key: args.get(key) for key in ("state", "active", "severity", "device_id")},
-            "subject": args.get("subject"),
-            "start": args.get("start"),
-            "end": args.get("end"),
-            "operator": who,
-            "hide_muted": who is not None and not args["include_muted"],
-        }
+            subject=args.get("subject"),
+            start=args.get("start"),
+            end=args.get("end"),
+            login=principal().login,
+            hide_muted=not args["include_muted"],
+        )
         with connection() as conn:
             rows = fetch_page(
                 conn, queries.COUNT_ALARMS, queries.LIST_ALARMS, params, pagination_parameters
@@ -126,6 +107,7 @@ class Alarms(MethodView):
 
 @blp.route("/alarms/<int:alarm_id>")
 class Alarm(MethodView):
+    @requires("alarm.read")
     @blp.arguments(NoArgs, location="query")
     @blp.response(200, AlarmDetailSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -133,41 +115,42 @@ class Alarm(MethodView):
         """Get an alarm with its latest occurrences and its lifecycle"""
         with connection() as conn:
             alarm = _alarm(conn, alarm_id)
+            mine = scope.params(alarm_id=alarm_id)
             alarm["occurrences"] = conn.execute(
-                queries.LATEST_OCCURRENCES, (alarm_id, queries.DETAIL_OCCURRENCES)
+                queries.LATEST_OCCURRENCES, {**mine, "limit": queries.DETAIL_OCCURRENCES}
             ).fetchall()
             alarm["events"] = conn.execute(
-                queries.LATEST_EVENTS, (alarm_id, queries.DETAIL_EVENTS)
+                queries.LATEST_EVENTS, {**mine, "limit": queries.DETAIL_EVENTS}
             ).fetchall()
-            alarm["event_count"] = conn.execute(queries.COUNT_EVENTS, (alarm_id,)).fetchone()["n"]
+            alarm["event_count"] = conn.execute(queries.COUNT_EVENTS, mine).fetchone()["n"]
         return alarm
 
 
 @blp.route("/alarms/<int:alarm_id>/occurrences")
 class AlarmOccurrences(MethodView):
+    @requires("alarm.read")
     @blp.arguments(PagedQueryArgs, location="query")
     @blp.response(200, OccurrenceWithSampleSchema(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.paginate(page_size=PAGE_SIZE, max_page_size=500)
     def get(self, _args, alarm_id, pagination_parameters):
         """List an alarm's occurrences, newest first, each with the sample that raised it"""
+        mine = scope.params(alarm_id=alarm_id)
         with connection() as conn:
-            if (
-                alarm_id > MAX_ID
-                or conn.execute(queries.ALARM_EXISTS, (alarm_id,)).fetchone() is None
-            ):
+            if alarm_id > MAX_ID or conn.execute(queries.ALARM_EXISTS, mine).fetchone() is None:
                 fail(404, f"no alarm {alarm_id}")
             return fetch_page(
                 conn,
                 queries.COUNT_OCCURRENCES,
                 queries.LIST_OCCURRENCES,
-                {"alarm_id": alarm_id},
+                mine,
                 pagination_parameters,
             )
 
 
 @blp.route("/alarms/<int:alarm_id>/resolve")
 class AlarmResolve(MethodView):
+    @requires("alarm.resolve")
     @blp.arguments(ResolveSchema)
     @blp.response(200, AlarmSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -175,19 +158,17 @@ class AlarmResolve(MethodView):
     def post(self, body, alarm_id):
         """Resolve an open alarm
 
-        `note` (required) says what was done; who resolves it is `resolved_by`, or the
-        `X-Operator` header. An alarm already resolved is a 409. If the condition still
-        holds, the engine raises a new alarm at its next occurrence.
+        `note` (required) says what was done; the caller's login is recorded as who
+        resolved it. An alarm already resolved is a 409. If the condition still holds, the
+        engine raises a new alarm at its next occurrence.
         """
-        by = _resolver(body)
         with connection() as conn:
             with conn.transaction():
-                resolved, found = queries.resolve(
-                    conn, [alarm_id] if alarm_id <= MAX_ID else [], by, body["note"]
-                )
-            if not resolved:
+                found = queries.lock(conn, [alarm_id] if alarm_id <= MAX_ID else [])
                 if alarm_id not in found:
                     fail(404, f"no alarm {alarm_id}")
+                resolved = queries.resolve(conn, found, principal().login, body["note"])
+            if not resolved:
                 was = _alarm(conn, alarm_id)
                 fail(409, f"alarm {alarm_id} is already resolved (by {was['resolved_by']} at"
                           f" {format_time(was['resolved_at'])})")  # fmt: skip
@@ -196,39 +177,40 @@ class AlarmResolve(MethodView):
 
 @blp.route("/alarms/resolve")
 class AlarmsResolve(MethodView):
+    @requires("alarm.resolve")
     @blp.arguments(BatchResolveSchema)
     @blp.response(200, BatchResolvedSchema)
     def post(self, body):
         """Resolve many alarms at once
 
-        Name them with `alarm_ids`, or select the open ones with `filter` (`type`,
-        `device_id`, `severity`, `active`; at least one). All in one transaction, with
-        one `note`; the answer says for each id whether it was resolved now, was
-        already resolved, or does not exist.
+        Name them with `alarm_ids` (every one must be an alarm of the caller's devices: a
+        404 names the first that is not, and nothing is resolved), or select the caller's
+        open ones with `filter` (`type`, `device_id`, `severity`, `active`; at least one).
+        All in one transaction, with one `note`; the answer says for each id whether it was
+        resolved now or was already resolved.
         """
-        by = _resolver(body)
         with connection() as conn, conn.transaction():
             if "alarm_ids" in body:
                 ids = list(dict.fromkeys(body["alarm_ids"]))
+                found = queries.lock(conn, ids)
+                missing = next((i for i in ids if i not in found), None)
+                if missing is not None:
+                    fail(404, f"no alarm {missing}")
             else:
                 ids = queries.open_alarm_ids(conn, body["filter"])
-            resolved, found = queries.resolve(conn, ids, by, body["note"]) if ids else ([], {})
-        now = set(resolved)
-        results = [
-            {"id": i, "result": "resolved" if i in now else
-             "already_resolved" if i in found else "not_found"}
-            for i in ids
-        ]  # fmt: skip
+                found = dict.fromkeys(ids, "open")
+            now = set(queries.resolve(conn, found, principal().login, body["note"]))
+        results = [{"id": i, "result": "resolved" if i in now else "already_resolved"} for i in ids]
         return {
             "resolved": len(now),
-            "already_resolved": sum(r["result"] == "already_resolved" for r in results),
-            "not_found": sum(r["result"] == "not_found" for r in results),
+            "already_resolved": len(ids) - len(now),
             "results": results,
         }
 
 
 @blp.route("/alarms/<int:alarm_id>/curve")
 class AlarmCurve(MethodView):
+    @requires("alarm.read")
     @blp.arguments(CurveArgs, location="query")
     @blp.response(200, CurveSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -250,14 +232,14 @@ class AlarmCurve(MethodView):
                 how = f"raised by {spec.source}" if spec else "not in the alarm catalogue"
                 fail(409, f"alarm type {alarm['type']!r} is {how}: it has no signal to plot")
             end = max(alarm["latest_at"], alarm["cleared_at"] or alarm["latest_at"])
-            params = {
-                "device_id": alarm["device_id"],
-                "alarm_id": alarm_id,
-                "subject": alarm["subject"],
-                "start": alarm["first_at"] - timedelta(seconds=args["before_s"]),
-                "end": end + timedelta(seconds=args["after_s"]),
-                "limit": queries.MAX_POINTS,
-            }
+            params = scope.params(
+                device_id=alarm["device_id"],
+                alarm_id=alarm_id,
+                subject=alarm["subject"],
+                start=alarm["first_at"] - timedelta(seconds=args["before_s"]),
+                end=end + timedelta(seconds=args["after_s"]),
+                limit=queries.MAX_POINTS,
+            )
             curve: dict[str, Any] = {
                 "alarm_id": alarm_id, "device_id": alarm["device_id"], "type": alarm["type"],
                 "subject": alarm["subject"], "source": spec.source, "signal": spec.signal,
@@ -281,26 +263,26 @@ class AlarmCurve(MethodView):
 
 @blp.route("/alarm-mutes")
 class AlarmMutes(MethodView):
+    @requires("alarm.read")
     @blp.arguments(NoArgs, location="query")
     @blp.response(200, MuteSchema(many=True))
     def get(self, _args):
-        """List the alarm types the X-Operator has muted"""
-        who = operator(needed_for="whose mutes to list")
+        """List the alarm types the caller has muted"""
         with connection() as conn:
-            return conn.execute(LIST_MUTES, (who,)).fetchall()
+            return conn.execute(LIST_MUTES, (principal().login,)).fetchall()
 
 
 @blp.route("/alarm-mutes/<string:alarm_type>")
 class AlarmMute(MethodView):
+    @requires("alarm.read")
     @blp.arguments(MuteBodySchema)
     @blp.response(200, MuteSchema)
     def put(self, body, alarm_type):
-        """Mute an alarm type for the X-Operator, until a time or for good
+        """Mute an alarm type for the caller, until a time or for good
 
-        Alarms of a muted type are left out of that operator's alarm list. Muting again
-        replaces `until`.
+        Alarms of a muted type are left out of the caller's alarm list, and webhooks that
+        follow the caller's login do not send them. Muting again replaces `until`.
         """
-        who = operator(needed_for="who mutes")
         if alarm_type not in TYPES:
             reason = f"unknown alarm type {alarm_type!r}; known: {', '.join(TYPES)}"
             fail(422, reason, errors=[{"field": "alarm_type", "in": "path", "reason": reason}])
@@ -311,13 +293,14 @@ class AlarmMute(MethodView):
                 {"field": "until", "in": "body", "reason": reason}
             ])  # fmt: skip
         with connection() as conn:
-            return conn.execute(PUT_MUTE, (who, alarm_type, until)).fetchone()
+            return conn.execute(PUT_MUTE, (principal().login, alarm_type, until)).fetchone()
 
+    @requires("alarm.read")
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, alarm_type):
-        """Unmute an alarm type for the X-Operator"""
-        who = operator(needed_for="who unmutes")
+        """Unmute an alarm type for the caller"""
+        who = principal().login
         with connection() as conn:
             if conn.execute(DELETE_MUTE, (who, alarm_type)).fetchone() is None:
                 fail(404, f"{who!r} has not muted {alarm_type!r}")

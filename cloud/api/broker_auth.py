@@ -1,12 +1,34 @@
 """``/api/broker/authn`` and ``/api/broker/authz``: the broker accounts and their topic rules
 for a broker cluster that asks over HTTP, in the shape EMQX 5's HTTP authentication and
-authorisation expect (200 with ``{"result": "allow" | "deny"}``).
+authorisation expect (200 with ``{"result": "allow" | "deny"}``). The same accounts and rules
+as the Mosquitto files of ``voltrent cloud broker-config`` (cloud/broker/).
 
-Configure EMQX with a POST JSON body ``{"username": "${username}", "password":
-"${password}"}`` for authentication and ``{"username": "${username}", "topic": "${topic}",
-"action": "${action}"}`` for authorisation. The same accounts and rules as the Mosquitto files
-of ``voltrent cloud broker-config`` (cloud/broker/). Serve these to the broker's network only:
-until accounts exist (the access-control issue), the API has no sign-in of its own.
+The broker signs in like any client of the API: with an API token of a platform account
+whose role holds ``platform.broker`` (best a token narrowed to just that permission), sent
+as a bearer header on every call. In EMQX 5 (``emqx.conf``, or the same fields in the
+dashboard)::
+
+    authentication = [{
+      mechanism = password_based, backend = http, method = post
+      url = "https://api.example/api/broker/authn"
+      headers { "content-type" = "application/json", "authorization" = "Bearer vrt_..." }
+      body { username = "${username}", password = "${password}" }
+    }]
+    authorization {
+      no_match = deny
+      sources = [{
+        type = http, method = post
+        url = "https://api.example/api/broker/authz"
+        headers { "content-type" = "application/json", "authorization" = "Bearer vrt_..." }
+        body { username = "${username}", topic = "${topic}", action = "${action}" }
+      }]
+    }
+
+A missing, expired or revoked token answers 401 and a token without the permission 403.
+EMQX takes any answer but 200 (or 204) as "ignore" and falls through to the next
+authenticator or source, and at the end to ``no_match``: keep that ``deny`` (EMQX's default
+is ``allow``, which would open every topic while the token is wrong), and renew the token
+before it expires.
 """
 
 from __future__ import annotations
@@ -14,6 +36,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask.views import MethodView
 
+from cloud.access.guard import requires
 from cloud.api.db import connection
 from cloud.api.schemas import Blueprint
 from cloud.broker.accounts import verify_password
@@ -51,12 +74,15 @@ class ResultSchema(ma.Schema):
 
 
 def _account(username: str) -> dict | None:
+    # Only the platform's accounts can hold platform.broker; under row-level security they
+    # see the service accounts (the workers') as well as every device's.
     with connection() as conn:
         return conn.execute(ACCOUNT, (username,)).fetchone()
 
 
 @blp.route("/authn")
 class Authn(MethodView):
+    @requires("platform.broker")
     @blp.arguments(AuthnSchema)
     @blp.response(200, ResultSchema)
     def post(self, body):
@@ -68,6 +94,7 @@ class Authn(MethodView):
 
 @blp.route("/authz")
 class Authz(MethodView):
+    @requires("platform.broker")
     @blp.arguments(AuthzSchema)
     @blp.response(200, ResultSchema)
     def post(self, body):

@@ -19,7 +19,8 @@ _TYPES = ", ".join(COMMAND_TYPES)
 
 
 class CommandBodySchema(ma.Schema):
-    """What every command body says: the command, how long it may wait, who and why."""
+    """What every command body says: the command, how long it may wait and why (who: the
+    caller)."""
 
     type = ma.fields.String(required=True, metadata={"description": f"one of {_TYPES}"})
     args = ma.fields.Dict(
@@ -37,10 +38,6 @@ class CommandBodySchema(ma.Schema):
         allow_none=True,
         validate=ma.validate.Length(max=500),
         metadata={"description": "why it is issued (kept with the command)"},
-    )
-    issued_by = ma.fields.String(
-        validate=ma.validate.Length(min=1, max=200),
-        metadata={"description": "who issues it; else the X-Operator header (one is required)"},
     )
 
 

@@ -1,20 +1,25 @@
 """``/api/.../commands``: issue commands to one device or many, follow and cancel them.
 
 The API only writes rows (the transactional outbox); the dispatcher in the worker publishes
-them and the device's ack moves them to their final state. Until accounts exist, who issues
-a command comes from the body's ``issued_by`` or else the ``X-Operator`` header; one of the
-two is required.
+them and the device's ack moves them to their final state. Only the caller's devices can be
+commanded or seen (``cloud.access.scope``); each command type needs its own permission
+(``permissions.COMMAND_PERMISSIONS``), checked in the view because the type is in the body.
+The command's ``issued_by`` is the caller's login.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import psycopg
-from flask import request, url_for
+from flask import url_for
 from flask.views import MethodView
 from psycopg.types.json import Jsonb
 
+from cloud.access import scope
+from cloud.access.guard import principal, requires, signed_in
+from cloud.access.permissions import COMMAND_PERMISSIONS
 from cloud.api.command_schemas import (
     BatchSchema,
     BulkCommandSchema,
@@ -30,15 +35,16 @@ from cloud.api.schemas import Blueprint
 from cloud.dispatch.outbox import INSERT_COMMAND, new_id
 from protocols.contract.commands import CommandError, check_command
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 blp = Blueprint(
     "commands", __name__, url_prefix="/api", description="Remote control: commands to devices"
 )
 
-OPERATOR_HEADER = "X-Operator"
-DEVICE_EXISTS = "SELECT 1 FROM device WHERE id = %s"
+DEVICE_EXISTS = f"SELECT 1 FROM device d WHERE d.id = %(device_id)s AND {scope.device('d')}"
 INSERT_BATCH = """
-INSERT INTO command_batch (batch_id, issued_by, reason, type, args, selector)
-VALUES (%(batch_id)s, %(issued_by)s, %(reason)s, %(type)s, %(args)s, %(selector)s)
+INSERT INTO command_batch (batch_id, issued_by, reason, type, args, selector, operator_id)
+VALUES (%(batch_id)s, %(issued_by)s, %(reason)s, %(type)s, %(args)s, %(selector)s, %(tenant)s)
 """
 INSERT_BATCH_COMMANDS = """
 INSERT INTO command (cmd_id, device_id, type, args, issued_by, reason, expires_at, batch_id)
@@ -48,41 +54,58 @@ FROM unnest(%(cmd_ids)s::text[], %(device_ids)s::text[]) WITH ORDINALITY
      AS u(cmd_id, device_id, n)
 ORDER BY u.n
 """
-KNOWN_DEVICES = "SELECT id FROM device WHERE id = ANY(%s)"
-# Every filter is optional: a NULL parameter switches its condition off.
-FILTERED_DEVICES = """
+KNOWN_DEVICES = f"SELECT d.id FROM device d WHERE d.id = ANY(%(device_ids)s) AND {scope.device()}"
+# Every filter is optional: a NULL parameter switches its condition off. Only ever the
+# caller's devices.
+FILTERED_DEVICES = f"""
 SELECT d.id FROM device d LEFT JOIN device_state s ON s.device_id = d.id
-WHERE (%(kind)s::text IS NULL OR d.kind = %(kind)s)
+WHERE {scope.device("d")}
+  AND (%(kind)s::text IS NULL OR d.kind = %(kind)s)
   AND (%(model)s::text IS NULL OR d.model = %(model)s)
   AND (%(online)s::boolean IS NULL OR coalesce(s.online, false) = %(online)s)
 ORDER BY d.id COLLATE "C"
 """
-GET_COMMAND = "SELECT * FROM command WHERE cmd_id = %s"
+_MINE = f"cmd_id = %(cmd_id)s AND {scope.device_id('device_id')}"
+GET_COMMAND = f"SELECT * FROM command WHERE {_MINE}"
 # FOR UPDATE waits for a dispatcher pass that holds the row, then sees the state it left.
-CANCEL = """
+CANCEL = f"""
 UPDATE command c SET state = 'cancelled', cancelled_at = now()
-FROM (SELECT cmd_id, state AS was FROM command WHERE cmd_id = %s FOR UPDATE) old
+FROM (SELECT cmd_id, state AS was FROM command WHERE {_MINE} FOR UPDATE) old
 WHERE c.cmd_id = old.cmd_id AND old.was IN ('queued', 'sent')
 RETURNING c.*, old.was
 """
 _HISTORY_WHERE = (
     "WHERE device_id = %(device_id)s AND (%(state)s::text IS NULL OR state = %(state)s)"
+    f" AND {scope.device_id('device_id')}"
 )
 COUNT_HISTORY = "SELECT count(*) AS n FROM command " + _HISTORY_WHERE
 LIST_HISTORY = (
     "SELECT * FROM command " + _HISTORY_WHERE
     + " ORDER BY created_at DESC, cmd_id DESC LIMIT %(limit)s OFFSET %(offset)s"
 )  # fmt: skip
+TYPE_PERMISSIONS = ", ".join(f"`{kind}`: `{perm}`" for kind, perm in COMMAND_PERMISSIONS.items())
 
 
-def _issuer(body: dict[str, Any]) -> str:
-    issued_by = body.get("issued_by") or request.headers.get(OPERATOR_HEADER, "").strip()
-    if not issued_by:
-        reason = f"say who issues the command: issued_by in the body, or the {OPERATOR_HEADER}"
-        fail(422, reason + " header", errors=[
-            {"field": "issued_by", "in": "body", "reason": reason + " header"}
-        ])  # fmt: skip
-    return issued_by[:200]
+def _with_type_permissions(func: F) -> F:
+    """Add to ``func``'s description which permission each command type needs."""
+    doc = (func.__doc__ or "").rstrip()
+    func.__doc__ = f"{doc}\n\nEach command type needs its own permission: {TYPE_PERMISSIONS}."
+    return func
+
+
+def _allowed_args(body: dict[str, Any]) -> dict[str, Any]:
+    """The normalised args of a command the caller may issue: 403 naming the permission its
+    type needs, else a 422 naming the field the command catalogue refused."""
+    needed = COMMAND_PERMISSIONS.get(body["type"])
+    if needed is None:
+        _checked_args(body)  # an unknown type: a 422 naming the field
+        fail(403, f"The command type {body['type']!r} has no permission rule, so nobody may"
+                  " issue it.")  # fmt: skip
+    who = principal()
+    if not who.can(needed):
+        fail(403, f"A {body['type']} command needs the permission '{needed}', which"
+                  f" {who.login} does not have.")  # fmt: skip
+    return _checked_args(body)
 
 
 def _checked_args(body: dict[str, Any]) -> dict[str, Any]:
@@ -95,20 +118,24 @@ def _checked_args(body: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/devices/<string:device_id>/commands")
 class DeviceCommands(MethodView):
+    @requires("command.read")
     @blp.arguments(CommandHistoryArgs, location="query")
     @blp.response(200, CommandSchema(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.paginate(page_size=PAGE_SIZE, max_page_size=500)
     def get(self, args, device_id, pagination_parameters):
         """List a device's commands, newest first"""
-        params = {"device_id": device_id, "state": args.get("state")}
+        params = scope.params(device_id=device_id, state=args.get("state"))
         with connection() as conn:
-            if conn.execute(DEVICE_EXISTS, (device_id,)).fetchone() is None:
+            if conn.execute(DEVICE_EXISTS, params).fetchone() is None:
                 fail(404, f"no device {device_id!r}")
             return fetch_page(conn, COUNT_HISTORY, LIST_HISTORY, params, pagination_parameters)
 
+    @signed_in
+    @_with_type_permissions
     @blp.arguments(CommandCreateSchema)
     @blp.response(201, CommandSchema, headers={"Location": {"schema": {"type": "string"}}})
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body, device_id):
@@ -117,19 +144,18 @@ class DeviceCommands(MethodView):
         The command is queued and published to the device right away if it is online,
         else when it comes back online; it expires after `expires_in_s` (default 300 s)
         and is then never sent. Follow it with `GET /api/commands/{cmd_id}`.
-        Who issues it: `issued_by`, or the `X-Operator` header.
         """
-        params = {
-            "cmd_id": body.get("cmd_id") or new_id("c"),
-            "device_id": device_id,
-            "type": body["type"],
-            "args": Jsonb(_checked_args(body)),
-            "issued_by": _issuer(body),
-            "reason": body.get("reason"),
-            "expires_in_s": body["expires_in_s"],
-        }
+        params = scope.params(
+            cmd_id=body.get("cmd_id") or new_id("c"),
+            device_id=device_id,
+            type=body["type"],
+            args=Jsonb(_allowed_args(body)),
+            issued_by=principal().login,
+            reason=body.get("reason"),
+            expires_in_s=body["expires_in_s"],
+        )
         with connection() as conn:
-            if conn.execute(DEVICE_EXISTS, (device_id,)).fetchone() is None:
+            if conn.execute(DEVICE_EXISTS, params).fetchone() is None:
                 fail(404, f"no device {device_id!r}")
             try:
                 with conn.transaction():
@@ -141,46 +167,52 @@ class DeviceCommands(MethodView):
         return row, 201, {"Location": url_for("commands.Command", cmd_id=row["cmd_id"])}
 
 
+def _unknown(device_ids: list[str]) -> None:
+    """404 naming the first device that is not the caller's (unregistered looks the same)."""
+    more = f" (and {len(device_ids) - 1} more)" if len(device_ids) > 1 else ""
+    reason = f"no device {device_ids[0]!r}{more}"
+    fail(404, reason, errors=[{"field": "device_ids", "in": "body", "reason": reason}])
+
+
 @blp.route("/commands")
 class Commands(MethodView):
+    @signed_in
+    @_with_type_permissions
     @blp.arguments(BulkCommandSchema)
     @blp.response(201, BatchSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
     def post(self, body):
         """Issue one command to many devices
 
-        Name the devices with `device_ids` (every one must be registered) or select
-        them with `filter` (`kind`, `model`, `online`; at least one). Each device gets its
-        own command (its own `cmd_id`), all in one batch; the answer lists them.
+        Name the devices with `device_ids` (every one must be the caller's, else a 404 and
+        nothing is issued) or select them with `filter` (`kind`, `model`, `online`; at least
+        one), which selects only among the caller's devices. Each device gets its own
+        command (its own `cmd_id`), all in one batch; the answer lists them.
         """
-        args = _checked_args(body)
-        issued_by = _issuer(body)
+        args = _allowed_args(body)
         with connection() as conn:
             if "device_ids" in body:
                 device_ids = list(dict.fromkeys(body["device_ids"]))
-                known = {row["id"] for row in conn.execute(KNOWN_DEVICES, (device_ids,))}
-                unknown = [d for d in device_ids if d not in known]
-                if unknown:
-                    listed = ", ".join(map(repr, unknown[:10]))
-                    more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
-                    fail(422, f"unknown devices: {listed}{more}", errors=[
-                        {"field": "device_ids", "in": "body", "reason": f"not registered:"
-                                                                        f" {listed}{more}"}
-                    ])  # fmt: skip
+                found = conn.execute(KNOWN_DEVICES, scope.params(device_ids=device_ids))
+                mine = {row["id"] for row in found}
+                if len(mine) < len(device_ids):
+                    _unknown([d for d in device_ids if d not in mine])
                 selector: dict[str, Any] = {"device_ids": device_ids}
             else:
                 wanted = {key: body["filter"].get(key) for key in ("kind", "model", "online")}
-                device_ids = [row["id"] for row in conn.execute(FILTERED_DEVICES, wanted)]
+                found = conn.execute(FILTERED_DEVICES, scope.params(**wanted))
+                device_ids = [row["id"] for row in found]
                 if not device_ids:
                     fail(422, f"no device matches the filter {body['filter']}")
                 selector = {"filter": body["filter"]}
             batch_id = new_id("b")
             cmd_ids = [f"{batch_id}.{n}" for n in range(1, len(device_ids) + 1)]
-            params = {
-                "batch_id": batch_id, "issued_by": issued_by, "reason": body.get("reason"),
-                "type": body["type"], "args": Jsonb(args), "selector": Jsonb(selector),
-                "expires_in_s": body["expires_in_s"], "cmd_ids": cmd_ids,
-                "device_ids": device_ids,
-            }  # fmt: skip
+            params = scope.params(
+                batch_id=batch_id, issued_by=principal().login, reason=body.get("reason"),
+                type=body["type"], args=Jsonb(args), selector=Jsonb(selector),
+                expires_in_s=body["expires_in_s"], cmd_ids=cmd_ids, device_ids=device_ids,
+            )  # fmt: skip
             try:
                 with conn.transaction():
                     conn.execute(INSERT_BATCH, params)
@@ -193,12 +225,13 @@ class Commands(MethodView):
 
 @blp.route("/commands/<string:cmd_id>")
 class Command(MethodView):
+    @requires("command.read")
     @blp.response(200, CommandSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, cmd_id):
         """Get a command's live status"""
         with connection() as conn:
-            row = conn.execute(GET_COMMAND, (cmd_id,)).fetchone()
+            row = conn.execute(GET_COMMAND, scope.params(cmd_id=cmd_id)).fetchone()
         if row is None:
             fail(404, f"no command {cmd_id!r}")
         return row
@@ -206,6 +239,7 @@ class Command(MethodView):
 
 @blp.route("/commands/<string:cmd_id>/cancel")
 class CommandCancel(MethodView):
+    @requires("command.cancel")
     @blp.response(200, CancelSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -216,10 +250,11 @@ class CommandCancel(MethodView):
         have it already and still execute it: `may_still_execute` says so, and its ack
         (kept in `result`) tells what it did. A command in a final state is a 409.
         """
+        params = scope.params(cmd_id=cmd_id)
         with connection() as conn:
-            row = conn.execute(CANCEL, (cmd_id,)).fetchone()
+            row = conn.execute(CANCEL, params).fetchone()
             if row is None:
-                current = conn.execute(GET_COMMAND, (cmd_id,)).fetchone()
+                current = conn.execute(GET_COMMAND, params).fetchone()
                 if current is None:
                     fail(404, f"no command {cmd_id!r}")
                 fail(409, f"command {cmd_id!r} is {current['state']}: only a queued or sent"

@@ -3,6 +3,13 @@
 Waitress serves requests from a few threads; each borrows a connection for the length of
 one request. A store that is down surfaces as StoreUnavailable (a 503 problem), never as a
 hung request: borrowing waits at most ``timeout_s``.
+
+For a signed-in request the connection runs as ``role`` (``SET ROLE``, session level, made
+before the view's first statement and undone when the connection goes back), with
+``voltrent.tenant`` and ``voltrent.store`` naming the caller's operator and store: the
+row-level security policies (migration 0011) then show only the caller's subtree, whatever
+the view's SQL forgets. Session level, not ``SET LOCAL``: a view that commits or rolls back
+half-way must not fall back to the owner's rights.
 """
 
 from __future__ import annotations
@@ -13,7 +20,8 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 import psycopg
-from flask import Flask, current_app
+import psycopg.sql
+from flask import Flask, current_app, g, has_request_context
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
@@ -28,8 +36,16 @@ _EXTENSION = "voltrent.db"
 class Database:
     """A lazily opened pool of connections to the store, shared by the app's threads."""
 
-    def __init__(self, url: str, *, max_size: int = POOL_MAX_SIZE, timeout_s: float = 5.0):
+    def __init__(
+        self,
+        url: str,
+        *,
+        role: str = "",
+        max_size: int = POOL_MAX_SIZE,
+        timeout_s: float = 5.0,
+    ):
         self.url = url
+        self.role = role
         self.max_size = max_size
         self.timeout_s = timeout_s
         self._pool: ConnectionPool | None = None
@@ -58,17 +74,53 @@ class Database:
             return self._pool
 
     @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection]:
-        """Borrow a connection for one unit of work: committed on success, else rolled back."""
+    def connection(self, *, scoped: bool = True) -> Iterator[psycopg.Connection]:
+        """Borrow a connection for one unit of work: committed on success, else rolled back.
+
+        ``scoped`` (default) and a signed-in caller: the connection sees only the caller's
+        subtree. ``scoped=False`` is for the platform's own bookkeeping (authentication, the
+        audit log), never for answering a caller."""
+        who = g.get("principal") if scoped and has_request_context() else None
         try:
             with self._opened().connection(timeout=self.timeout_s) as conn:
-                yield conn
+                if who is None:
+                    yield conn
+                    return
+                self._enter_scope(conn, who.operator_id, who.store_id)
+                try:
+                    yield conn
+                    conn.commit()
+                except BaseException:
+                    conn.rollback()
+                    raise
+                finally:
+                    self._leave_scope(conn)
         except PoolTimeout as err:
             raise StoreUnavailable(
                 f"PostgreSQL at {describe(self.url)}: no connection within {self.timeout_s} s"
             ) from err
         except psycopg.OperationalError as err:
             raise StoreUnavailable(f"PostgreSQL at {describe(self.url)}: {err}") from err
+
+    def _enter_scope(self, conn: psycopg.Connection, tenant: int, store: int | None) -> None:
+        conn.execute(
+            "SELECT set_config('voltrent.tenant', %s, false),"
+            " set_config('voltrent.store', %s, false)",
+            (str(tenant), "" if store is None else str(store)),
+        )
+        if self.role:
+            conn.execute(psycopg.sql.SQL("SET ROLE {}").format(psycopg.sql.Identifier(self.role)))
+        conn.commit()
+
+    def _leave_scope(self, conn: psycopg.Connection) -> None:
+        if conn.closed or conn.broken:
+            return  # the pool drops it
+        try:
+            conn.execute("RESET ROLE; RESET voltrent.tenant; RESET voltrent.store")
+            conn.commit()
+        except psycopg.Error:
+            conn.close()  # never hand a connection still in a caller's scope to another
+            raise
 
     def close(self) -> None:
         """Close the pool; the next connection() opens a new one."""
@@ -78,9 +130,9 @@ class Database:
             close_pool()  # a finalizer runs once: closing here also unregisters it
 
 
-def init_database(app: Flask, url: str) -> Database:
-    """Attach a Database for ``url`` to ``app``."""
-    database = Database(url)
+def init_database(app: Flask, url: str, role: str = "") -> Database:
+    """Attach a Database for ``url`` to ``app``; signed-in requests run as ``role``."""
+    database = Database(url, role=role)
     app.extensions[_EXTENSION] = database
     return database
 

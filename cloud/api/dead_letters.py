@@ -1,4 +1,8 @@
-"""``/api/dead-letters``: payloads the ingest worker could not store, and why."""
+"""``/api/dead-letters``: payloads the ingest worker could not store, and why.
+
+The platform's alone (``platform.dead_letters``): a rejected payload may name no device, or
+one that is not registered.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 import marshmallow as ma
 from flask.views import MethodView
 
+from cloud.access.guard import requires
 from cloud.api.db import connection
 from cloud.api.paging import PAGE_SIZE, PagedQueryArgs, fetch_page
 from cloud.api.schemas import Blueprint, Timestamp
@@ -70,6 +75,7 @@ def _dead_letter(row: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("")
 class DeadLetters(MethodView):
+    @requires("platform.dead_letters")
     @blp.arguments(DeadLetterArgs, location="query")
     @blp.response(200, DeadLetterSchema(many=True))
     @blp.paginate(page_size=PAGE_SIZE, max_page_size=100)

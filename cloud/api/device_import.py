@@ -17,18 +17,21 @@ import marshmallow as ma
 import psycopg
 from psycopg.types.json import Jsonb
 
+from cloud.access import scope
 from cloud.api.device_schemas import DeviceCreateSchema
 from cloud.errors import CloudError
 
 COLUMNS = ("id", "serial", "kind", "model", "name")
 
 INSERT_UNLESS_REGISTERED = """
-INSERT INTO device (id, serial, kind, model, name, attributes)
-VALUES (%(id)s, %(serial)s, %(kind)s, %(model)s, %(name)s, %(attributes)s)
+INSERT INTO device (id, serial, kind, model, name, attributes, operator_id, store_id)
+VALUES (%(id)s, %(serial)s, %(kind)s, %(model)s, %(name)s, %(attributes)s, %(operator_id)s,
+        %(store_id)s)
 ON CONFLICT (id) DO NOTHING
 RETURNING id
 """
-SERIAL_OWNER = "SELECT id FROM device WHERE serial = %s"
+# Only a device the caller can see is named: another operator's serial is just "used".
+SERIAL_OWNER = f"SELECT d.id FROM device d WHERE d.serial = %(serial)s AND {scope.device('d')}"
 
 
 class CsvFileError(CloudError, ValueError):
@@ -47,13 +50,17 @@ class ImportReport:
         self.errors.append({"line": line, "field": field_name, "reason": reason})
 
 
-def import_devices(conn: psycopg.Connection, data: bytes) -> ImportReport:
-    """Register every good row of the CSV ``data``; CsvFileError if the file is unreadable."""
+def import_devices(
+    conn: psycopg.Connection, data: bytes, operator_id: int, store_id: int | None
+) -> ImportReport:
+    """Register every good row of the CSV ``data`` to ``operator_id`` / ``store_id``;
+    CsvFileError if the file is unreadable."""
     report = ImportReport()
     devices = _checked_rows(_read_rows(data, report), report)
     with conn.transaction():
         for line, device in devices:
-            _insert(conn, line, device, report)
+            owned = {**device, "operator_id": operator_id, "store_id": store_id}
+            _insert(conn, line, owned, report)
     report.errors.sort(key=lambda error: error["line"])
     return report
 
@@ -133,7 +140,7 @@ def _insert(conn: psycopg.Connection, line: int, device: dict[str, Any], report:
         with conn.transaction():  # a savepoint: a collision undoes this row only
             created = conn.execute(INSERT_UNLESS_REGISTERED, params).fetchone()
     except psycopg.errors.UniqueViolation:
-        owner = conn.execute(SERIAL_OWNER, (params["serial"],)).fetchone()
+        owner = conn.execute(SERIAL_OWNER, scope.params(serial=params["serial"])).fetchone()
         holder = f" by device {owner['id']!r}" if owner else ""
         report.reject(line, "serial", f"serial {params['serial']!r} is already used{holder}")
         return

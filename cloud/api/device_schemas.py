@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from cloud.api.paging import PagedQueryArgs
-from cloud.api.schemas import Timestamp
+from cloud.api.schemas import QueryArgs, Timestamp
 from protocols.contract.topics import DEVICE_ID_PATTERN
 
 KINDS = ("pack", "vehicle")
@@ -39,6 +39,21 @@ class DeviceCreateSchema(ma.Schema):
     model = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
     name = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
     attributes = ma.fields.Dict(keys=ma.fields.String(), load_default=dict)
+    operator_id = ma.fields.Integer(
+        metadata={"description": "the owner, in the caller's subtree (default: the caller's)"}
+    )
+    store_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "a store of that operator (default: none)"}
+    )
+
+
+class DeviceOwnerArgs(QueryArgs):
+    """Who devices imported from a CSV file belong to."""
+
+    operator_id = ma.fields.Integer(
+        metadata={"description": "the owner, in the caller's subtree (default: the caller's)"}
+    )
+    store_id = ma.fields.Integer(metadata={"description": "a store of that operator"})
 
 
 class DeviceUpdateSchema(ma.Schema):
@@ -52,6 +67,10 @@ class DeviceUpdateSchema(ma.Schema):
 
 
 class DeviceListArgs(PagedQueryArgs):
+    operator_id = ma.fields.Integer(
+        metadata={"description": "devices of this operator and its sub-operators"}
+    )
+    store_id = ma.fields.Integer(metadata={"description": "devices of this store"})
     kind = ma.fields.String(validate=ma.validate.OneOf(KINDS))
     model = ma.fields.String(metadata={"description": "exact model"})
     online = ma.fields.Boolean(metadata={"description": "as the device's last status said"})
@@ -76,6 +95,8 @@ class DeviceSchema(ma.Schema):
     model = ma.fields.String()
     name = ma.fields.String()
     attributes = ma.fields.Dict()
+    operator_id = ma.fields.Integer()
+    store_id = ma.fields.Integer(allow_none=True)
     created_at = Timestamp()
     updated_at = Timestamp()
     state = ma.fields.Nested(CompactStateSchema)

@@ -9,16 +9,20 @@ from flask import request, url_for
 from flask.views import MethodView
 from psycopg.types.json import Jsonb
 
+from cloud.access import scope
+from cloud.access.guard import requires
 from cloud.api.db import connection
-from cloud.api.device_import import CsvFileError, import_devices
+from cloud.api.device_import import SERIAL_OWNER, CsvFileError, import_devices
 from cloud.api.device_schemas import (
     DeviceCreateSchema,
     DeviceListArgs,
+    DeviceOwnerArgs,
     DeviceSchema,
     DeviceStateSchema,
     DeviceUpdateSchema,
     ImportReportSchema,
 )
+from cloud.api.owners import owner
 from cloud.api.paging import PAGE_SIZE, fetch_page
 from cloud.api.problems import fail
 from cloud.api.schemas import Blueprint
@@ -28,13 +32,18 @@ blp = Blueprint(
 )
 
 _SELECT = """
-SELECT d.id, d.serial, d.kind, d.model, d.name, d.attributes, d.created_at, d.updated_at,
+SELECT d.id, d.serial, d.kind, d.model, d.name, d.attributes, d.operator_id, d.store_id,
+       d.created_at, d.updated_at,
        coalesce(s.online, false) AS online, s.last_seen_at, s.soc_percent, s.lat, s.lon
 FROM device d LEFT JOIN device_state s ON s.device_id = d.id
 """
 # Every filter is optional: a NULL parameter switches its condition off.
-_FILTER = """
-WHERE (%(kind)s::text IS NULL OR d.kind = %(kind)s)
+_FILTER = f"""
+WHERE {scope.device("d")}
+  AND (%(operator_id)s::bigint IS NULL
+       OR d.operator_id IN (SELECT id FROM operator WHERE path @> ARRAY[%(operator_id)s::bigint]))
+  AND (%(store_id)s::bigint IS NULL OR d.store_id = %(store_id)s)
+  AND (%(kind)s::text IS NULL OR d.kind = %(kind)s)
   AND (%(model)s::text IS NULL OR d.model = %(model)s)
   AND (%(online)s::boolean IS NULL OR coalesce(s.online, false) = %(online)s)
   AND (%(q)s::text IS NULL
@@ -47,13 +56,14 @@ LIST_DEVICES = _SELECT + _FILTER + 'ORDER BY d.id COLLATE "C" LIMIT %(limit)s OF
 COUNT_DEVICES = (
     "SELECT count(*) AS n FROM device d LEFT JOIN device_state s ON s.device_id = d.id" + _FILTER
 )
-GET_DEVICE = _SELECT + "WHERE d.id = %(id)s"
+GET_DEVICE = _SELECT + f"WHERE d.id = %(id)s AND {scope.device('d')}"
 INSERT_DEVICE = """
-INSERT INTO device (id, serial, kind, model, name, attributes)
-VALUES (%(id)s, %(serial)s, %(kind)s, %(model)s, %(name)s, %(attributes)s)
+INSERT INTO device (id, serial, kind, model, name, attributes, operator_id, store_id)
+VALUES (%(id)s, %(serial)s, %(kind)s, %(model)s, %(name)s, %(attributes)s, %(operator_id)s,
+        %(store_id)s)
 """
 # Absent fields keep their value; serial needs a flag because null is a value it can take.
-UPDATE_DEVICE = """
+UPDATE_DEVICE = f"""
 UPDATE device SET
     serial = CASE WHEN %(serial_given)s THEN %(serial)s ELSE serial END,
     kind = coalesce(%(kind)s, kind),
@@ -61,12 +71,11 @@ UPDATE device SET
     name = coalesce(%(name)s, name),
     attributes = coalesce(%(attributes)s, attributes),
     updated_at = now()
-WHERE id = %(id)s
+WHERE id = %(id)s AND {scope.device("device")}
 RETURNING id
 """
-DELETE_DEVICE = "DELETE FROM device WHERE id = %s RETURNING id"
-SERIAL_OWNER = "SELECT id FROM device WHERE serial = %s"
-GET_STATE = "SELECT * FROM device_state WHERE device_id = %s"
+DELETE_DEVICE = f"DELETE FROM device d WHERE d.id = %(id)s AND {scope.device('d')} RETURNING id"
+GET_STATE = f"SELECT * FROM device_state WHERE device_id = %(id)s AND {scope.device_id()}"
 
 _STATE_COLUMNS = ("online", "last_seen_at", "soc_percent", "lat", "lon")
 _IMPORT_BODY = {
@@ -91,7 +100,7 @@ def _device(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _fetch(conn: psycopg.Connection, device_id: str) -> dict[str, Any]:
-    row = conn.execute(GET_DEVICE, {"id": device_id}).fetchone()
+    row = conn.execute(GET_DEVICE, scope.params(id=device_id)).fetchone()
     if row is None:
         fail(404, f"no device {device_id!r}")
     return _device(row)
@@ -103,13 +112,14 @@ def _conflict(
     """409 naming what is taken: the id, or the serial (and by whom)."""
     if err.diag.constraint_name == "device_pkey":
         fail(409, f"device {device['id']!r} already exists")
-    owner = conn.execute(SERIAL_OWNER, (device.get("serial"),)).fetchone()
+    owner = conn.execute(SERIAL_OWNER, scope.params(serial=device.get("serial"))).fetchone()
     holder = f" by device {owner['id']!r}" if owner else ""
     fail(409, f"serial {device.get('serial')!r} is already used{holder}")
 
 
 @blp.route("")
 class Devices(MethodView):
+    @requires("device.read")
     @blp.arguments(DeviceListArgs, location="query")
     @blp.response(200, DeviceSchema(many=True))
     @blp.paginate(page_size=PAGE_SIZE, max_page_size=500)
@@ -119,22 +129,31 @@ class Devices(MethodView):
         Pages of `page_size` (default 50, at most 500); the `X-Pagination` header
         gives the total and the neighbouring pages.
         """
-        params = {key: args.get(key) for key in ("kind", "model", "online", "q")}
+        names = ("operator_id", "store_id", "kind", "model", "online", "q")
+        params = scope.params(**{key: args.get(key) for key in names})
         with connection() as conn:
             rows = fetch_page(conn, COUNT_DEVICES, LIST_DEVICES, params, pagination_parameters)
         return [_device(row) for row in rows]
 
+    @requires("device.write")
     @blp.arguments(DeviceCreateSchema)
     @blp.response(201, DeviceSchema, headers={"Location": {"schema": {"type": "string"}}})
     @blp.alt_response(409, response="CONFLICT")
     def post(self, new_device):
-        """Register a device"""
+        """Register a device
+
+        It belongs to the caller's operator (and store, for a store's account) unless
+        `operator_id` / `store_id` name another of the caller's subtree.
+        """
         params = {
             **new_device,
             "serial": new_device.get("serial"),
             "attributes": Jsonb(new_device["attributes"]),
         }
         with connection() as conn:
+            params["operator_id"], params["store_id"] = owner(
+                conn, new_device.get("operator_id"), new_device.get("store_id")
+            )
             try:
                 with conn.transaction():
                     conn.execute(INSERT_DEVICE, params)
@@ -146,11 +165,13 @@ class Devices(MethodView):
 
 @blp.route("/import")
 class DeviceImport(MethodView):
+    @requires("device.write")
+    @blp.arguments(DeviceOwnerArgs, location="query")
     @blp.doc(requestBody=_IMPORT_BODY)
     @blp.response(200, ImportReportSchema)
     @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-    def post(self):
+    def post(self, args):
         """Register devices from a CSV file
 
         Send the file as a `text/csv` body or as the multipart/form-data field `file`.
@@ -162,8 +183,9 @@ class DeviceImport(MethodView):
         """
         data = _uploaded_csv()
         with connection() as conn:
+            operator_id, store_id = owner(conn, args.get("operator_id"), args.get("store_id"))
             try:
-                report = import_devices(conn, data)
+                report = import_devices(conn, data, operator_id, store_id)
             except CsvFileError as err:
                 fail(422, f"cannot import this CSV: {err}")
         return report
@@ -188,6 +210,7 @@ def _uploaded_csv() -> bytes:
 
 @blp.route("/<string:device_id>")
 class Device(MethodView):
+    @requires("device.read")
     @blp.response(200, DeviceSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, device_id):
@@ -195,6 +218,7 @@ class Device(MethodView):
         with connection() as conn:
             return _fetch(conn, device_id)
 
+    @requires("device.write")
     @blp.arguments(DeviceUpdateSchema)
     @blp.response(200, DeviceSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -202,7 +226,7 @@ class Device(MethodView):
     def patch(self, changes, device_id):
         """Change a device's serial, kind, model, name or attributes"""
         params = {
-            "id": device_id,
+            **scope.params(id=device_id),
             "serial_given": "serial" in changes,
             "serial": changes.get("serial"),
             "kind": changes.get("kind"),
@@ -221,23 +245,25 @@ class Device(MethodView):
                     fail(404, f"no device {device_id!r}")
             return _fetch(conn, device_id)
 
+    @requires("device.write")
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, device_id):
         """Remove a device from the registry (its history stays in the store)"""
         with connection() as conn:
-            if conn.execute(DELETE_DEVICE, (device_id,)).fetchone() is None:
+            if conn.execute(DELETE_DEVICE, scope.params(id=device_id)).fetchone() is None:
                 fail(404, f"no device {device_id!r}")
 
 
 @blp.route("/<string:device_id>/state")
 class DeviceState(MethodView):
+    @requires("device.read")
     @blp.response(200, DeviceStateSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, device_id):
         """Get the latest state a device reported (BMS, position, CAN signals, status)"""
         with connection() as conn:
-            row = conn.execute(GET_STATE, (device_id,)).fetchone()
+            row = conn.execute(GET_STATE, scope.params(id=device_id)).fetchone()
         if row is None:
             fail(404, f"no device {device_id!r}")
         return row

@@ -1,10 +1,16 @@
-"""``/api/fleet/summary``: the whole fleet in numbers, from device_state (no history scan)."""
+"""``/api/fleet/summary``: the caller's fleet in numbers, from device_state (no history scan).
+
+The counts are of the caller's subtree (a store's account: its store). Unknown devices and
+dead letters are the platform's: they are counted only for a caller who may list them.
+"""
 
 from __future__ import annotations
 
 import marshmallow as ma
 from flask.views import MethodView
 
+from cloud.access import scope
+from cloud.access.guard import principal, requires
 from cloud.api.db import connection
 from cloud.api.schemas import Blueprint
 
@@ -14,7 +20,7 @@ blp = Blueprint("fleet", __name__, url_prefix="/api/fleet", description="The fle
 CHARGING_ABOVE_A = 0.5
 DISCHARGING_BELOW_A = -0.5
 
-SUMMARY = """
+SUMMARY = f"""
 SELECT count(*) AS total,
        count(*) FILTER (WHERE s.online) AS online,
        count(*) FILTER (WHERE NOT s.online AND s.last_seen_at IS NOT NULL) AS offline,
@@ -30,10 +36,12 @@ SELECT count(*) AS total,
        count(*) FILTER (WHERE s.soc_percent >= 20 AND s.soc_percent < 50) AS soc_20_50,
        count(*) FILTER (WHERE s.soc_percent >= 50 AND s.soc_percent < 80) AS soc_50_80,
        count(*) FILTER (WHERE s.soc_percent >= 80) AS soc_80_up,
-       (SELECT count(*) FROM unknown_device) AS unknown_devices,
-       (SELECT count(*) FROM dead_letter WHERE received_at > now() - INTERVAL '24 hours')
-           AS dead_letters_24h
+       CASE WHEN %(unknown)s THEN (SELECT count(*) FROM unknown_device) END AS unknown_devices,
+       CASE WHEN %(dead_letters)s THEN (
+           SELECT count(*) FROM dead_letter WHERE received_at > now() - INTERVAL '24 hours')
+       END AS dead_letters_24h
 FROM device d JOIN device_state s ON s.device_id = d.id
+WHERE {scope.device("d")}
 """
 
 
@@ -67,12 +75,21 @@ class FleetSummarySchema(ma.Schema):
     )
     discharge_mos_off = ma.fields.Integer(metadata={"description": "power cut at the BMS"})
     soc_bands = ma.fields.Nested(SocBandsSchema, metadata={"description": "latest SOC, %"})
-    unknown_devices = ma.fields.Integer(metadata={"description": "publishing unregistered"})
-    dead_letters_24h = ma.fields.Integer(metadata={"description": "rejected in the last 24 h"})
+    unknown_devices = ma.fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "publishing unregistered; null without `platform.unknown_devices`"
+        },
+    )
+    dead_letters_24h = ma.fields.Integer(
+        allow_none=True,
+        metadata={"description": "rejected in the last 24 h; null without `platform.dead_letters`"},
+    )
 
 
 @blp.route("/summary")
 class FleetSummary(MethodView):
+    @requires("device.read")
     @blp.response(200, FleetSummarySchema)
     def get(self):
         """Count devices by connectivity, kind, charge state and SOC band
@@ -80,7 +97,13 @@ class FleetSummary(MethodView):
         Charge state and SOC are each device's latest reading, also for a device that
         is offline now.
         """
-        params = {"charging": CHARGING_ABOVE_A, "discharging": DISCHARGING_BELOW_A}
+        who = principal()
+        params = scope.params(
+            charging=CHARGING_ABOVE_A,
+            discharging=DISCHARGING_BELOW_A,
+            unknown=who.can("platform.unknown_devices"),
+            dead_letters=who.can("platform.dead_letters"),
+        )
         with connection() as conn:
             row = conn.execute(SUMMARY, params).fetchone()
         return {

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
+from cloud.access import scope
+from cloud.access.guard import requires
 from cloud.api.alarm_schemas import GeofenceEventArgs, GeofenceEventSchema
 from cloud.api.db import connection
 from cloud.api.paging import PAGE_SIZE, fetch_page
@@ -18,8 +20,9 @@ from cloud.api.schemas import Blueprint
 blp = Blueprint("geofence_events", __name__, url_prefix="/api", description="Fence crossings")
 
 # Every filter is optional: a NULL parameter switches its condition off.
-_FILTER = """
-WHERE (%(device_id)s::text IS NULL OR device_id = %(device_id)s)
+_FILTER = f"""
+WHERE {scope.device_id("device_id")}
+  AND (%(device_id)s::text IS NULL OR device_id = %(device_id)s)
   AND (%(geofence_id)s::bigint IS NULL OR geofence_id = %(geofence_id)s)
   AND (%(type)s::text IS NULL OR type = %(type)s)
   AND (%(breach)s::boolean IS NULL OR breach = %(breach)s)
@@ -36,20 +39,20 @@ COUNT_EVENTS = "SELECT count(*) AS n FROM geofence_event" + _FILTER
 
 @blp.route("/geofence-events")
 class GeofenceEvents(MethodView):
+    @requires("geofence.read")
     @blp.arguments(GeofenceEventArgs, location="query")
     @blp.response(200, GeofenceEventSchema(many=True))
     @blp.paginate(page_size=PAGE_SIZE, max_page_size=500)
     def get(self, args, pagination_parameters):
         """List fence crossings, newest first
 
-        Filter by `device_id`, `geofence_id`, `type` (left or reentered), `breach` (the
-        crossing broke the fence: left a keep-in or entered a keep-out) and by device time,
-        `from` <= time < `to`. Pages of `page_size` (default 50, at most 500); the
-        `X-Pagination` header gives the total.
+        The crossings of the caller's devices, whoever's fence it was. Filter by `device_id`,
+        `geofence_id`, `type` (left or reentered), `breach` (the crossing broke the fence:
+        left a keep-in or entered a keep-out) and by device time, `from` <= time < `to`.
+        Pages of `page_size` (default 50, at most 500); the `X-Pagination` header gives the
+        total.
         """
-        params = {
-            key: args.get(key)
-            for key in ("device_id", "geofence_id", "type", "breach", "start", "end")
-        }
+        wanted = ("device_id", "geofence_id", "type", "breach", "start", "end")
+        params = scope.params(**{key: args.get(key) for key in wanted})
         with connection() as conn:
             return fetch_page(conn, COUNT_EVENTS, LIST_EVENTS, params, pagination_parameters)

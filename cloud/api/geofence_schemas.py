@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from cloud.api.alarm_schemas import MAX_ID
 from cloud.api.command_schemas import MAX_BULK_DEVICES
 from cloud.api.device_schemas import KINDS as DEVICE_KINDS
 from cloud.api.device_schemas import check_device_id
@@ -84,6 +85,11 @@ class GeofenceCreateSchema(ma.Schema.from_dict(_fields())):  # type: ignore[misc
         load_default=DEFAULT_DWELL_S, validate=ma.validate.Range(min=0, max=MAX_DWELL_S)
     )
     action = ma.fields.Nested(ActionSchema, load_default=None, allow_none=True)
+    operator_id = ma.fields.Integer(
+        strict=True,
+        validate=ma.validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "the owner: a sub-operator (default: the caller's operator)"},
+    )
 
     @ma.validates_schema
     def _shape(self, data, **kwargs):
@@ -106,6 +112,7 @@ class GeofenceSchema(ma.Schema):
     """A geofence as stored."""
 
     id = ma.fields.Integer()
+    operator_id = ma.fields.Integer(metadata={"description": "the operator it belongs to"})
     name = ma.fields.String()
     kind = ma.fields.String()
     geometry = ma.fields.Dict(allow_none=True, metadata={"description": "null for a circle"})

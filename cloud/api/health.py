@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask.views import MethodView
 
+from cloud.access.guard import public
 from cloud.api.db import connection
 from cloud.api.schemas import Blueprint
 
@@ -17,6 +18,7 @@ class HealthSchema(ma.Schema):
 
 @blp.route("")
 class Health(MethodView):
+    @public
     @blp.response(200, HealthSchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def get(self):

@@ -4,7 +4,8 @@ The range is ``from`` <= time < ``to`` in device time (ISO 8601 with a timezone;
 the last hour). Rows come in time order, at most ``limit`` (default 10,000, at most
 100,000); ``truncated`` says more matched. With ``bucket`` the answer has ``buckets``
 instead of ``rows``. The body is written straight from the query, without a marshmallow
-pass per row: a 100,000-row answer must not take seconds to serialise.
+pass per row: a 100,000-row answer must not take seconds to serialise. Only the caller's
+devices (``device.read``); another operator's is a 404 like a missing one.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import psycopg
 from flask import Response, jsonify
 from flask.views import MethodView
 
+from cloud.access import scope
+from cloud.access.guard import requires
 from cloud.api import history_queries as queries
 from cloud.api.db import connection
 from cloud.api.history_schemas import (
@@ -37,24 +40,24 @@ blp = Blueprint(
     description="One device's samples and events over a time range",
 )
 
-DEVICE_EXISTS = "SELECT 1 FROM device WHERE id = %s"
+DEVICE_EXISTS = f"SELECT 1 FROM device d WHERE d.id = %(device_id)s AND {scope.device('d')}"
 
 
 def _params(device_id: str, args: dict[str, Any], **extra: Any) -> dict[str, Any]:
     # One row beyond the limit tells a cut answer from one that just fits.
-    return {
-        "device_id": device_id,
-        "start": args["start"],
-        "end": args["end"],
-        "bucket": args.get("bucket"),
-        "limit": args["limit"] + 1,
+    return scope.params(
+        device_id=device_id,
+        start=args["start"],
+        end=args["end"],
+        bucket=args.get("bucket"),
+        limit=args["limit"] + 1,
         **extra,
-    }
+    )
 
 
-def _require_device(conn: psycopg.Connection, device_id: str) -> None:
-    if conn.execute(DEVICE_EXISTS, (device_id,)).fetchone() is None:
-        fail(404, f"no device {device_id!r}")
+def _require_device(conn: psycopg.Connection, params: dict[str, Any]) -> None:
+    if conn.execute(DEVICE_EXISTS, params).fetchone() is None:
+        fail(404, f"no device {params['device_id']!r}")
 
 
 def _answer(device_id: str, args: dict[str, Any], rows: list[dict[str, Any]]) -> Response:
@@ -75,6 +78,7 @@ def _answer(device_id: str, args: dict[str, Any], rows: list[dict[str, Any]]) ->
 
 @blp.route("/<string:device_id>/bms")
 class BmsHistory(MethodView):
+    @requires("device.read")
     @blp.arguments(BucketedRangeArgs, location="query")
     @blp.response(200, BmsHistorySchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -87,7 +91,7 @@ class BmsHistory(MethodView):
         """
         params = _params(device_id, args)
         with connection() as conn:
-            _require_device(conn, device_id)
+            _require_device(conn, params)
             if args.get("bucket"):
                 rows = queries.bms_buckets(conn, params)
             else:
@@ -97,6 +101,7 @@ class BmsHistory(MethodView):
 
 @blp.route("/<string:device_id>/positions")
 class PositionHistory(MethodView):
+    @requires("device.read")
     @blp.arguments(PositionArgs, location="query")
     @blp.response(200, PositionHistorySchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -109,13 +114,14 @@ class PositionHistory(MethodView):
         params = _params(device_id, args, valid_only=args["valid_only"])
         query = queries.POSITION_BUCKETS if args.get("bucket") else queries.POSITION_ROWS
         with connection() as conn:
-            _require_device(conn, device_id)
+            _require_device(conn, params)
             rows = conn.execute(query, params).fetchall()
         return _answer(device_id, args, rows)
 
 
 @blp.route("/<string:device_id>/can")
 class CanHistory(MethodView):
+    @requires("device.read")
     @blp.arguments(CanArgs, location="query")
     @blp.response(200, CanHistorySchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -129,7 +135,7 @@ class CanHistory(MethodView):
         names = args.get("signals") or None
         params = _params(device_id, args, names=names)
         with connection() as conn:
-            _require_device(conn, device_id)
+            _require_device(conn, params)
             if args.get("bucket"):
                 rows = queries.can_buckets(conn, params)
             else:
@@ -139,6 +145,7 @@ class CanHistory(MethodView):
 
 @blp.route("/<string:device_id>/events")
 class EventHistory(MethodView):
+    @requires("device.read")
     @blp.arguments(EventArgs, location="query")
     @blp.response(200, EventHistorySchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -146,6 +153,6 @@ class EventHistory(MethodView):
         """Events a device reported (protection trips, boots, cut-offs, ...)"""
         params = _params(device_id, args, event_type=args.get("event_type"))
         with connection() as conn:
-            _require_device(conn, device_id)
+            _require_device(conn, params)
             rows = conn.execute(queries.EVENT_ROWS, params).fetchall()
         return _answer(device_id, args, rows)

@@ -4,6 +4,11 @@ Every query reads one device over ``[start, end)``, in time order, and asks for 
 more than the limit so the caller can tell a cut answer from a complete one. Buckets use
 ``date_bin(interval, time, TIMESTAMPTZ 'epoch')``: plain PostgreSQL 14+ and TimescaleDB
 alike, buckets aligned to the Unix epoch (so a day is a UTC day).
+
+Every query also checks that the device is the caller's (``cloud.access.scope``): on
+TimescaleDB the time-series tables have no row-level security, so this is the one wall
+there. The check is an uncorrelated EXISTS, computed once per query, not per row; its
+parameters come from ``scope.params()``.
 """
 
 from __future__ import annotations
@@ -13,19 +18,25 @@ from typing import Any
 
 import psycopg
 
-BMS_ROWS = """
+from cloud.access import scope
+
+# The device named by %(device_id)s is the caller's.
+_MINE = f"EXISTS (SELECT 1 FROM device sd WHERE sd.id = %(device_id)s AND {scope.device('sd')})"
+_RANGE = f"device_id = %(device_id)s AND time >= %(start)s AND time < %(end)s AND {_MINE}"
+
+BMS_ROWS = f"""
 SELECT time, seq, received_at, pack_voltage_v, current_a, soc_percent, cell_voltages_v,
        temperatures_c, cell_min_v, cell_max_v, temperature_min_c, temperature_max_c,
        charge_mos, discharge_mos, remaining_ah, full_capacity_ah, cycles, protection,
        balancing, resent
 FROM bms_sample
-WHERE device_id = %(device_id)s AND time >= %(start)s AND time < %(end)s
+WHERE {_RANGE}
 ORDER BY time, seq
 LIMIT %(limit)s
 """
 
 # avg(real) is double precision; cast back so 3.3 does not come out as 3.299999952316284.
-BMS_BUCKETS = """
+BMS_BUCKETS = f"""
 SELECT date_bin(%(bucket)s, time, TIMESTAMPTZ 'epoch') AS time,
        count(*)::integer AS samples,
        min(pack_voltage_v) AS pack_voltage_v_min, avg(pack_voltage_v)::real AS pack_voltage_v_avg,
@@ -42,7 +53,7 @@ SELECT date_bin(%(bucket)s, time, TIMESTAMPTZ 'epoch') AS time,
        avg(temperature_max_c)::real AS temperature_max_c_avg,
        max(temperature_max_c) AS temperature_max_c_max
 FROM bms_sample
-WHERE device_id = %(device_id)s AND time >= %(start)s AND time < %(end)s
+WHERE {_RANGE}
 GROUP BY 1
 ORDER BY 1
 LIMIT %(limit)s
@@ -56,24 +67,24 @@ BMS_BUCKET_QUANTITIES = (
     "temperature_max_c",
 )
 
-POSITION_ROWS = """
+POSITION_ROWS = f"""
 SELECT time, seq, lat, lon, speed_kmh, course_deg, valid
 FROM position
-WHERE device_id = %(device_id)s AND time >= %(start)s AND time < %(end)s
+WHERE {_RANGE}
   AND (valid OR NOT %(valid_only)s)
 ORDER BY time, seq
 LIMIT %(limit)s
 """
 
 # The last fix of each bucket: a trajectory thinned to one point per bucket.
-POSITION_BUCKETS = """
+POSITION_BUCKETS = f"""
 SELECT time, seq, lat, lon, speed_kmh, course_deg, valid
 FROM (
     SELECT DISTINCT ON (bucket) time, seq, lat, lon, speed_kmh, course_deg, valid
     FROM (
         SELECT date_bin(%(bucket)s, time, TIMESTAMPTZ 'epoch') AS bucket, *
         FROM position
-        WHERE device_id = %(device_id)s AND time >= %(start)s AND time < %(end)s
+        WHERE {_RANGE}
           AND (valid OR NOT %(valid_only)s)
     ) AS binned
     ORDER BY bucket, time DESC, seq DESC
@@ -83,10 +94,10 @@ LIMIT %(limit)s
 """
 
 # With names, only samples carrying at least one of them (?| : any of these keys).
-CAN_ROWS = """
+CAN_ROWS = f"""
 SELECT time, seq, signals
 FROM vehicle_sample
-WHERE device_id = %(device_id)s AND time >= %(start)s AND time < %(end)s
+WHERE {_RANGE}
   AND (%(names)s::text[] IS NULL OR signals ?| %(names)s::text[])
 ORDER BY time, seq
 LIMIT %(limit)s
@@ -94,11 +105,11 @@ LIMIT %(limit)s
 
 # Buckets first (so one with no numeric signal still shows its sample count), then the
 # statistics of each numeric signal in them; one row per (bucket, signal).
-CAN_BUCKETS = """
+CAN_BUCKETS = f"""
 WITH binned AS (
     SELECT date_bin(%(bucket)s, time, TIMESTAMPTZ 'epoch') AS bucket, signals
     FROM vehicle_sample
-    WHERE device_id = %(device_id)s AND time >= %(start)s AND time < %(end)s
+    WHERE {_RANGE}
       AND (%(names)s::text[] IS NULL OR signals ?| %(names)s::text[])
 ), buckets AS (
     SELECT bucket, count(*)::integer AS samples
@@ -119,10 +130,10 @@ FROM buckets LEFT JOIN stats USING (bucket)
 ORDER BY buckets.bucket, stats.signal COLLATE "C"
 """
 
-EVENT_ROWS = """
+EVENT_ROWS = f"""
 SELECT time, seq, received_at, type, severity, detail, resent
 FROM device_event
-WHERE device_id = %(device_id)s AND time >= %(start)s AND time < %(end)s
+WHERE {_RANGE}
   AND (%(event_type)s::text IS NULL OR type = %(event_type)s)
 ORDER BY time, seq
 LIMIT %(limit)s

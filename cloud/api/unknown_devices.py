@@ -1,12 +1,14 @@
 """``/api/unknown-devices``: devices that publish without being registered.
 
-A list of its own, not under /api/devices, so that no device id can collide with it.
+A list of its own, not under /api/devices, so that no device id can collide with it. The
+platform's alone (``platform.unknown_devices``): an unknown device belongs to no operator.
 """
 
 from __future__ import annotations
 
 from flask.views import MethodView
 
+from cloud.access.guard import requires
 from cloud.api.db import connection
 from cloud.api.device_schemas import UnknownDeviceSchema
 from cloud.api.paging import PAGE_SIZE, PagedQueryArgs, fetch_page
@@ -30,6 +32,7 @@ COUNT_UNKNOWN = "SELECT count(*) AS n FROM unknown_device"
 
 @blp.route("")
 class UnknownDevices(MethodView):
+    @requires("platform.unknown_devices")
     @blp.arguments(PagedQueryArgs, location="query")
     @blp.response(200, UnknownDeviceSchema(many=True))
     @blp.paginate(page_size=PAGE_SIZE, max_page_size=500)

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import marshmallow as ma
 
+from cloud.api.alarm_schemas import MAX_ID
 from cloud.api.paging import PagedQueryArgs
 from cloud.api.schemas import Timestamp
 from cloud.rules.catalogue import SEVERITIES, TYPES
@@ -60,7 +61,10 @@ def _fields() -> dict[str, ma.fields.Field]:
         "operator": ma.fields.String(
             allow_none=True,
             validate=ma.validate.Length(min=1, max=200),
-            metadata={"description": "if set, types this operator muted are not sent"},
+            metadata={
+                "description": "the login of an account of the caller's subtree: if set, the"
+                " types that account muted are not sent"
+            },
         ),
         "enabled": ma.fields.Boolean(
             metadata={
@@ -95,6 +99,11 @@ class WebhookCreateSchema(ma.Schema.from_dict(_fields())):  # type: ignore[misc]
         metadata={"description": f"send alarms of this severity and above: {_SEVERITIES}"},
     )  # fmt: skip
     enabled = ma.fields.Boolean(load_default=True)
+    operator_id = ma.fields.Integer(
+        strict=True,
+        validate=ma.validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "the owner: a sub-operator (default: the caller's operator)"},
+    )
 
     @ma.post_load
     def _unique(self, data, **kwargs):
@@ -130,6 +139,9 @@ class WebhookSchema(ma.Schema):
     """A webhook as the API shows it: never its secret, only the end of it."""
 
     id = ma.fields.Integer()
+    operator_id = ma.fields.Integer(
+        metadata={"description": "the operator it belongs to: its subtree's alarms are sent"}
+    )
     name = ma.fields.String()
     url = ma.fields.String()
     secret_hint = ma.fields.String(metadata={"description": "the secret's last 4 characters"})

@@ -7,6 +7,10 @@ triggers of migration 0006 (a command queued, a device online, a lease term chan
 acts on them at once; a periodic sweep expires old commands and catches anything missed
 (a notification lost with a connection, the broker down during a pass). On becoming leader
 it sweeps first, so whatever was queued while no leader ran goes out.
+
+With a master key (``VOLTRENT_COMMAND_KEY``) every command and lease term is signed with
+its device's key (cloud.dispatch.command_keys); without one they go out unsigned, which
+gateways refuse unless set to allow it, and the dispatcher says so once at start.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import psycopg
 
 from cloud.config import CloudConfig
 from cloud.dispatch import outbox
+from cloud.dispatch.command_keys import Signer
 from cloud.dispatch.errors import DispatchError, PublishError
 from cloud.dispatch.publisher import Publisher
 from cloud.errors import StoreUnavailable
@@ -39,9 +44,17 @@ class Dispatcher:
         self.config = config
         self.counters: Counter[str] = Counter()
         self.leader = False
+        self.signer = Signer(config.command_key) if config.command_key else None
 
     async def run(self) -> None:
         """Stand by, lead when the lock is free, and start over after any store failure."""
+        if self.signer is None:
+            log.warning(
+                "dispatcher: no VOLTRENT_COMMAND_KEY: commands and lease terms go out"
+                " unsigned, and gateways refuse them unless they allow unsigned ones"
+            )
+        else:
+            log.info("dispatcher: signing commands (key fingerprint %s)", self.signer.fingerprint)
         while True:
             try:
                 await self._run_once()
@@ -133,9 +146,11 @@ class Dispatcher:
 
     async def _sweep(self, work: psycopg.AsyncConnection, publisher: Publisher) -> None:
         counts = await outbox.dispatch_commands(
-            work, publisher, stale_s=self.config.resend_unacked_after_s
+            work, publisher, signer=self.signer, stale_s=self.config.resend_unacked_after_s
         )
-        counts["leases_published"] = await outbox.publish_leases(work, publisher)
+        counts["leases_published"] = await outbox.publish_leases(
+            work, publisher, signer=self.signer
+        )
         self._count(counts)
 
     async def _wakes(
@@ -145,11 +160,11 @@ class Dispatcher:
         devices = wakes.commands | wakes.online
         if devices:
             counts = await outbox.dispatch_commands(
-                work, publisher, devices=devices, resend=wakes.online
+                work, publisher, signer=self.signer, devices=devices, resend=wakes.online
             )
         if wakes.leases:
             counts["leases_published"] = await outbox.publish_leases(
-                work, publisher, devices=wakes.leases
+                work, publisher, signer=self.signer, devices=wakes.leases
             )
         self._count(counts)
 

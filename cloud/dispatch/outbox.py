@@ -4,6 +4,8 @@ Each pass is one transaction that locks the rows it publishes (FOR UPDATE) until
 has acknowledged them, then marks them. So a cancel or an ack arriving meanwhile waits a
 few milliseconds and then sees the true state, and a dispatcher killed mid-pass leaves the
 rows as they were: the next leader publishes them again and the device dedupes by cmd_id.
+The rows carry their device's key generation, so each message is signed with the key that
+device holds (cloud.dispatch.command_keys).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, Protocol
 import psycopg
 from psycopg.rows import dict_row
 
+from cloud.dispatch.command_keys import Signer
 from protocols.contract import payloads
 from protocols.contract.codec import encode
 from protocols.contract.topics import Channel, Topic
@@ -49,8 +52,10 @@ WHERE state IN ('queued', 'sent') AND expires_at <= now()
 # seeing it offline; the device runs each cmd_id once), in the order each device must
 # receive them.
 DUE = """
-SELECT c.cmd_id, c.device_id, c.type, c.args, c.created_at, c.expires_at
+SELECT c.cmd_id, c.device_id, c.type, c.args, c.created_at, c.expires_at,
+       d.command_key_generation
 FROM command c JOIN device_state s ON s.device_id = c.device_id
+JOIN device d ON d.id = c.device_id
 WHERE s.online AND c.expires_at > now()
   AND (c.state = 'queued'
        OR (c.state = 'sent' AND c.device_id = ANY(%(resend)s))
@@ -70,12 +75,13 @@ UPDATE command SET state = 'sent', sent_at = now(), send_count = send_count + 1
 WHERE cmd_id = ANY(%s)
 """
 UNPUBLISHED_LEASES = """
-SELECT device_id, version, leased, leased_until, grace_s, cutoff_when_not_leased, lease_id
-FROM lease_term
-WHERE version > published_version
-  AND (%(devices)s::text[] IS NULL OR device_id = ANY(%(devices)s))
-ORDER BY device_id
-FOR UPDATE
+SELECT l.device_id, l.version, l.leased, l.leased_until, l.grace_s, l.cutoff_when_not_leased,
+       l.lease_id, d.command_key_generation
+FROM lease_term l JOIN device d ON d.id = l.device_id
+WHERE l.version > l.published_version
+  AND (%(devices)s::text[] IS NULL OR l.device_id = ANY(%(devices)s))
+ORDER BY l.device_id
+FOR UPDATE OF l
 """
 MARK_LEASE_PUBLISHED = """
 UPDATE lease_term SET published_version = %s, published_at = now() WHERE device_id = %s
@@ -98,8 +104,9 @@ def epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def command_message(row: dict[str, Any]) -> tuple[str, bytes, bool]:
-    """The ``down/cmd`` publish of one command row (QoS 1, not retained)."""
+def command_message(row: dict[str, Any], signer: Signer | None) -> tuple[str, bytes, bool]:
+    """The ``down/cmd`` publish of one command row (QoS 1, not retained), signed with the
+    device's key of the row's ``command_key_generation`` when there is a ``signer``."""
     command = payloads.Command(
         cmd_id=row["cmd_id"],
         type=row["type"],
@@ -107,11 +114,15 @@ def command_message(row: dict[str, Any]) -> tuple[str, bytes, bool]:
         issued_at=epoch_ms(row["created_at"]),
         expires_at=epoch_ms(row["expires_at"]),
     )
-    return str(Topic(row["device_id"], Channel.CMD)), encode(command), False
+    topic = str(Topic(row["device_id"], Channel.CMD))  # a bad device id fails here first
+    if signer is not None:
+        command = signer.sign(command, row["device_id"], row["command_key_generation"])
+    return topic, encode(command), False
 
 
-def lease_message(row: dict[str, Any]) -> tuple[str, bytes, bool]:
-    """The retained ``down/lease`` publish of one lease_term row, issued now."""
+def lease_message(row: dict[str, Any], signer: Signer | None) -> tuple[str, bytes, bool]:
+    """The retained ``down/lease`` publish of one lease_term row, issued now (and signed
+    as commands are)."""
     term = payloads.LeaseTerm(
         version=row["version"],
         leased=row["leased"],
@@ -121,13 +132,17 @@ def lease_message(row: dict[str, Any]) -> tuple[str, bytes, bool]:
         grace_s=row["grace_s"],
         lease_id=row["lease_id"],
     )
-    return str(Topic(row["device_id"], Channel.LEASE)), encode(term), True
+    topic = str(Topic(row["device_id"], Channel.LEASE))
+    if signer is not None:
+        term = signer.sign(term, row["device_id"], row["command_key_generation"])
+    return topic, encode(term), True
 
 
 async def dispatch_commands(
     conn: psycopg.AsyncConnection,
     sink: Sink,
     *,
+    signer: Signer | None = None,
     devices: Collection[str] | None = None,
     resend: Collection[str] = (),
     stale_s: float | None = None,
@@ -157,7 +172,7 @@ async def dispatch_commands(
             messages, sent = [], []
             for row in rows:
                 try:
-                    messages.append(command_message(row))
+                    messages.append(command_message(row, signer))
                     sent.append(row["cmd_id"])
                 except PayloadError as err:  # a schema violation or a bad topic
                     reason = f"the cloud cannot publish this command: {err}"
@@ -174,7 +189,11 @@ async def dispatch_commands(
 
 
 async def publish_leases(
-    conn: psycopg.AsyncConnection, sink: Sink, *, devices: Collection[str] | None = None
+    conn: psycopg.AsyncConnection,
+    sink: Sink,
+    *,
+    signer: Signer | None = None,
+    devices: Collection[str] | None = None,
 ) -> int:
     """Publish every lease term newer than what was published (retained); how many."""
     params = {"devices": sorted(devices) if devices is not None else None}
@@ -183,7 +202,7 @@ async def publish_leases(
             await cur.execute(UNPUBLISHED_LEASES, params)
             rows = await cur.fetchall()
         if rows:
-            await sink.publish([lease_message(row) for row in rows])
+            await sink.publish([lease_message(row, signer) for row in rows])
             async with conn.cursor() as cur:
                 await cur.executemany(
                     MARK_LEASE_PUBLISHED, [(row["version"], row["device_id"]) for row in rows]

@@ -233,6 +233,7 @@ class Writer:
 
     async def _acks(self, acks: list[tuple[Any, ...]]) -> int:
         """Store each ack and move its command to the final state, in this transaction."""
+        acks = [ack for ack in acks if not self._signature_refusal(ack)]
         if not acks:
             return 0
         async with self.conn.cursor() as cur:
@@ -252,6 +253,22 @@ class Writer:
                                                      cmd_id, device_id))  # fmt: skip
                     self.counters["commands_acked"] += cur.rowcount
         return stored
+
+    def _signature_refusal(self, ack: tuple[Any, ...]) -> bool:
+        """A device refusing a command for its signature answers a message the cloud did not
+        sign (every command the cloud sends is signed): someone published on the device's
+        ``down/cmd`` with a guessed cmd_id. Not the command's result, so it must not take the
+        place of the real one: counted and logged, not stored."""
+        device_id, cmd_id, _, _, result, reason, _ = ack
+        if result != "rejected" or not (reason or "").startswith(_SIGNATURE_REFUSALS):
+            return False
+        self.counters["acks_signature_refused"] += 1
+        log.warning(
+            "device %s refused a command %s for its signature (%s): a message the cloud did"
+            " not sign was published on its down/cmd, or its command key is not the cloud's",
+            device_id, cmd_id, reason,
+        )  # fmt: skip
+        return True
 
     async def _progress(self, events: list[tuple[Any, ...]]) -> None:
         """A device waiting to apply a command (a cut-off waits for the vehicle to stop)
@@ -336,6 +353,9 @@ UPDATE command SET
     result = %s, result_reason = %s, observed = %s, acked_at = %s
 WHERE cmd_id = %s AND device_id = %s AND acked_at IS NULL"""
 _PROGRESS_EVENTS = frozenset({"cutoff_waiting"})
+# What a device acks for a command whose signature does not hold (edge_agent/signatures.py);
+# "unknown signing key" is a real outcome (the device lacks the key) and stays final.
+_SIGNATURE_REFUSALS = ("command not signed", "bad signature")
 _COMMAND_PROGRESS = """
 UPDATE command SET progress = %s
 WHERE cmd_id = %s AND device_id = %s AND state IN ('queued', 'sent')

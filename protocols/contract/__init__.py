@@ -24,6 +24,12 @@ from protocols.contract.payloads import (
     VehicleSample,
 )
 from protocols.contract.schema import SchemaViolation, validate
+from protocols.contract.signing import (
+    BadSignature,
+    NotSigned,
+    SignatureError,
+    UnknownKey,
+)
 from protocols.contract.topics import (
     ROOT,
     UPLINK_FILTER,
@@ -39,6 +45,7 @@ __all__ = [
     "ROOT",
     "UPLINK_FILTER",
     "Ack",
+    "BadSignature",
     "BmsSample",
     "Channel",
     "Command",
@@ -48,14 +55,17 @@ __all__ = [
     "LeaseTerm",
     "Message",
     "NotJson",
+    "NotSigned",
     "PayloadTooLarge",
     "PositionSample",
     "Sample",
     "SchemaViolation",
+    "SignatureError",
     "Status",
     "TelemetryBatch",
     "Topic",
     "TopicError",
+    "UnknownKey",
     "VehicleSample",
     "channel_of",
     "check_device_id",

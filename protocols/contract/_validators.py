@@ -77,17 +77,20 @@ DEFINITION_58 = {'type': 'object', 'additionalProperties': False, 'properties': 
 DEFINITION_59 = {'type': 'number', 'minimum': 0}
 DEFINITION_60 = {'type': 'string', 'maxLength': 64}
 DEFINITION_61 = {'type': 'boolean'}
-DEFINITION_62 = {'$schema': 'https://json-schema.org/draft/2020-12/schema', '$id': 'https://voltrent.dev/schemas/v1/cmd.schema.json', 'title': 'down/cmd: one command for one device', 'description': 'Published by the cloud on vr/v1/{device_id}/down/cmd, QoS 1, not retained. The device refuses an expired command and acks every cmd_id exactly once.', 'type': 'object', 'additionalProperties': False, 'required': ['cmd_id', 'type', 'args', 'issued_at', 'expires_at'], 'properties': {'cmd_id': {'type': 'string', 'pattern': '^[A-Za-z0-9_.:-]{1,64}$'}, 'type': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'args': {'type': 'object', 'maxProperties': 64}, 'issued_at': {'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, 'expires_at': {'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}}}
-DEFINITION_63 = {'$schema': 'https://json-schema.org/draft/2020-12/schema', '$id': 'https://voltrent.dev/schemas/v1/lease.schema.json', 'title': 'down/lease: the lease term the device enforces (retained)', 'type': 'object', 'additionalProperties': False, 'required': ['version', 'leased', 'cutoff_when_not_leased', 'issued_at'], 'properties': {'version': {'type': 'integer', 'minimum': 0, 'description': 'Grows with every change; a device ignores a term older than the one it holds.'}, 'leased': {'type': 'boolean'}, 'leased_until': {'oneOf': [{'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, {'type': 'null'}], 'description': 'End of the paid term, epoch ms; null = open-ended.'}, 'grace_s': {'type': 'integer', 'minimum': 0, 'maximum': 31536000}, 'cutoff_when_not_leased': {'type': 'boolean'}, 'issued_at': {'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, 'lease_id': {'type': 'string', 'maxLength': 64}}}
-DEFINITION_64 = {'type': 'integer', 'minimum': 0, 'maximum': 31536000}
-DEFINITION_65 = {'oneOf': [{'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, {'type': 'null'}], 'description': 'End of the paid term, epoch ms; null = open-ended.'}
-DEFINITION_66 = {'type': 'null'}
-DEFINITION_67 = {'type': 'integer', 'minimum': 0, 'description': 'Grows with every change; a device ignores a term older than the one it holds.'}
-DEFINITION_68 = {'$schema': 'https://json-schema.org/draft/2020-12/schema', '$id': 'https://voltrent.dev/schemas/v1/config.schema.json', 'title': 'down/config: reporting intervals and thresholds (retained)', 'type': 'object', 'additionalProperties': False, 'required': ['version'], 'properties': {'version': {'type': 'integer', 'minimum': 0}, 'report_interval_s': {'type': 'number', 'minimum': 1, 'maximum': 86400, 'description': 'How often a sample of each source is recorded.'}, 'upload_interval_s': {'type': 'number', 'minimum': 0, 'maximum': 86400, 'description': 'How often recorded samples are published as one batch; 0 = as soon as recorded.'}, 'status_interval_s': {'type': 'number', 'minimum': 10, 'maximum': 86400}, 'thresholds': {'type': 'object', 'maxProperties': 64, 'additionalProperties': {'type': 'number'}}}}
-DEFINITION_69 = {'type': 'object', 'maxProperties': 64, 'additionalProperties': {'type': 'number'}}
-DEFINITION_70 = {'type': 'number', 'minimum': 10, 'maximum': 86400}
-DEFINITION_71 = {'type': 'number', 'minimum': 0, 'maximum': 86400, 'description': 'How often recorded samples are published as one batch; 0 = as soon as recorded.'}
-DEFINITION_72 = {'type': 'number', 'minimum': 1, 'maximum': 86400, 'description': 'How often a sample of each source is recorded.'}
+DEFINITION_62 = {'$schema': 'https://json-schema.org/draft/2020-12/schema', '$id': 'https://voltrent.dev/schemas/v1/cmd.schema.json', 'title': 'down/cmd: one command for one device', 'description': "Published by the cloud on vr/v1/{device_id}/down/cmd, QoS 1, not retained. The device refuses an expired command and acks every cmd_id exactly once. It carries sig, the cloud's signature, which the device checks before anything else.", 'type': 'object', 'additionalProperties': False, 'required': ['cmd_id', 'type', 'args', 'issued_at', 'expires_at'], 'properties': {'cmd_id': {'type': 'string', 'pattern': '^[A-Za-z0-9_.:-]{1,64}$'}, 'type': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'args': {'type': 'object', 'maxProperties': 64}, 'issued_at': {'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, 'expires_at': {'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, 'sig': {'type': 'object', 'additionalProperties': False, 'required': ['kid', 'mac'], 'description': "Proof of origin: HMAC-SHA256 with the device's key over the canonical form of every other field plus v and device_id (protocols/contract/signing.py). A device rejects an unsigned or badly signed payload.", 'properties': {'kid': {'type': 'string', 'pattern': '^[A-Za-z0-9_.:-]{1,64}$', 'description': "Key id: '<first 8 hex digits of sha256(master)>.<generation>'."}, 'mac': {'type': 'string', 'pattern': '^[A-Za-z0-9_-]{43}$', 'description': 'The 32-byte MAC, base64url without padding.'}}}}}
+DEFINITION_63 = {'type': 'object', 'additionalProperties': False, 'required': ['kid', 'mac'], 'description': "Proof of origin: HMAC-SHA256 with the device's key over the canonical form of every other field plus v and device_id (protocols/contract/signing.py). A device rejects an unsigned or badly signed payload.", 'properties': {'kid': {'type': 'string', 'pattern': '^[A-Za-z0-9_.:-]{1,64}$', 'description': "Key id: '<first 8 hex digits of sha256(master)>.<generation>'."}, 'mac': {'type': 'string', 'pattern': '^[A-Za-z0-9_-]{43}$', 'description': 'The 32-byte MAC, base64url without padding.'}}}
+DEFINITION_64 = {'type': 'string', 'pattern': '^[A-Za-z0-9_-]{43}$', 'description': 'The 32-byte MAC, base64url without padding.'}
+DEFINITION_65 = {'type': 'string', 'pattern': '^[A-Za-z0-9_.:-]{1,64}$', 'description': "Key id: '<first 8 hex digits of sha256(master)>.<generation>'."}
+DEFINITION_66 = {'$schema': 'https://json-schema.org/draft/2020-12/schema', '$id': 'https://voltrent.dev/schemas/v1/lease.schema.json', 'title': 'down/lease: the lease term the device enforces (retained)', 'description': 'Published retained by the cloud on vr/v1/{device_id}/down/lease, signed like a command (sig); a device ignores an unsigned or badly signed term and one older than the term it holds.', 'type': 'object', 'additionalProperties': False, 'required': ['version', 'leased', 'cutoff_when_not_leased', 'issued_at'], 'properties': {'version': {'type': 'integer', 'minimum': 0, 'description': 'Grows with every change; a device ignores a term older than the one it holds.'}, 'leased': {'type': 'boolean'}, 'leased_until': {'oneOf': [{'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, {'type': 'null'}], 'description': 'End of the paid term, epoch ms; null = open-ended.'}, 'grace_s': {'type': 'integer', 'minimum': 0, 'maximum': 31536000}, 'cutoff_when_not_leased': {'type': 'boolean'}, 'issued_at': {'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, 'lease_id': {'type': 'string', 'maxLength': 64}, 'sig': {'type': 'object', 'additionalProperties': False, 'required': ['kid', 'mac'], 'description': "Proof of origin: HMAC-SHA256 with the device's key over the canonical form of every other field plus v and device_id (protocols/contract/signing.py). A device rejects an unsigned or badly signed payload.", 'properties': {'kid': {'type': 'string', 'pattern': '^[A-Za-z0-9_.:-]{1,64}$', 'description': "Key id: '<first 8 hex digits of sha256(master)>.<generation>'."}, 'mac': {'type': 'string', 'pattern': '^[A-Za-z0-9_-]{43}$', 'description': 'The 32-byte MAC, base64url without padding.'}}}}}
+DEFINITION_67 = {'type': 'integer', 'minimum': 0, 'maximum': 31536000}
+DEFINITION_68 = {'oneOf': [{'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, {'type': 'null'}], 'description': 'End of the paid term, epoch ms; null = open-ended.'}
+DEFINITION_69 = {'type': 'null'}
+DEFINITION_70 = {'type': 'integer', 'minimum': 0, 'description': 'Grows with every change; a device ignores a term older than the one it holds.'}
+DEFINITION_71 = {'$schema': 'https://json-schema.org/draft/2020-12/schema', '$id': 'https://voltrent.dev/schemas/v1/config.schema.json', 'title': 'down/config: reporting intervals and thresholds (retained)', 'type': 'object', 'additionalProperties': False, 'required': ['version'], 'properties': {'version': {'type': 'integer', 'minimum': 0}, 'report_interval_s': {'type': 'number', 'minimum': 1, 'maximum': 86400, 'description': 'How often a sample of each source is recorded.'}, 'upload_interval_s': {'type': 'number', 'minimum': 0, 'maximum': 86400, 'description': 'How often recorded samples are published as one batch; 0 = as soon as recorded.'}, 'status_interval_s': {'type': 'number', 'minimum': 10, 'maximum': 86400}, 'thresholds': {'type': 'object', 'maxProperties': 64, 'additionalProperties': {'type': 'number'}}}}
+DEFINITION_72 = {'type': 'object', 'maxProperties': 64, 'additionalProperties': {'type': 'number'}}
+DEFINITION_73 = {'type': 'number', 'minimum': 10, 'maximum': 86400}
+DEFINITION_74 = {'type': 'number', 'minimum': 0, 'maximum': 86400, 'description': 'How often recorded samples are published as one batch; 0 = as soon as recorded.'}
+DEFINITION_75 = {'type': 'number', 'minimum': 1, 'maximum': 86400, 'description': 'How often a sample of each source is recorded.'}
 
 
 # ---- schemas/telemetry.schema.json ----
@@ -898,7 +901,8 @@ def validate_https___voltrent_dev_schemas_v1_status_schema_json(data, custom_for
 # ---- schemas/cmd.schema.json ----
 REGEX_PATTERNS.update({
     '^[A-Za-z0-9_.:-]{1,64}$': re.compile('^[A-Za-z0-9_.:-]{1,64}\\Z'),
-    '^[a-z][a-z0-9_]{0,63}$': re.compile('^[a-z][a-z0-9_]{0,63}\\Z')
+    '^[a-z][a-z0-9_]{0,63}$': re.compile('^[a-z][a-z0-9_]{0,63}\\Z'),
+    '^[A-Za-z0-9_-]{43}$': re.compile('^[A-Za-z0-9_-]{43}\\Z')
 })
 
 def validate_https___voltrent_dev_schemas_v1_cmd_schema_json(data, custom_formats={}, name_prefix=None):
@@ -956,29 +960,63 @@ def validate_https___voltrent_dev_schemas_v1_cmd_schema_json(data, custom_format
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".expires_at must be bigger than or equal to 0", value=data__expiresat, name="" + (name_prefix or "data") + ".expires_at", definition=DEFINITION_19, rule='minimum')
                 if data__expiresat > 32503680000000:
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".expires_at must be smaller than or equal to 32503680000000", value=data__expiresat, name="" + (name_prefix or "data") + ".expires_at", definition=DEFINITION_19, rule='maximum')
+        if "sig" in data_keys:
+            data_keys.remove("sig")
+            data__sig = data["sig"]
+            if not isinstance(data__sig, (dict)):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig must be object", value=data__sig, name="" + (name_prefix or "data") + ".sig", definition=DEFINITION_63, rule='type')
+            data__sig_is_dict = isinstance(data__sig, dict)
+            if data__sig_is_dict:
+                data__sig__missing_keys = set(['kid', 'mac']) - data__sig.keys()
+                if data__sig__missing_keys:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig must contain " + (str(sorted(data__sig__missing_keys)) + " properties"), value=data__sig, name="" + (name_prefix or "data") + ".sig", definition=DEFINITION_63, rule='required')
+                data__sig_keys = set(data__sig.keys())
+                if "kid" in data__sig_keys:
+                    data__sig_keys.remove("kid")
+                    data__sig__kid = data__sig["kid"]
+                    if not isinstance(data__sig__kid, (str)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.kid must be string", value=data__sig__kid, name="" + (name_prefix or "data") + ".sig.kid", definition=DEFINITION_65, rule='type')
+                    if isinstance(data__sig__kid, str):
+                        if not REGEX_PATTERNS['^[A-Za-z0-9_.:-]{1,64}$'].search(data__sig__kid):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.kid must match pattern ^[A-Za-z0-9_.:-]{1,64}$", value=data__sig__kid, name="" + (name_prefix or "data") + ".sig.kid", definition=DEFINITION_65, rule='pattern')
+                if "mac" in data__sig_keys:
+                    data__sig_keys.remove("mac")
+                    data__sig__mac = data__sig["mac"]
+                    if not isinstance(data__sig__mac, (str)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.mac must be string", value=data__sig__mac, name="" + (name_prefix or "data") + ".sig.mac", definition=DEFINITION_64, rule='type')
+                    if isinstance(data__sig__mac, str):
+                        if not REGEX_PATTERNS['^[A-Za-z0-9_-]{43}$'].search(data__sig__mac):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.mac must match pattern ^[A-Za-z0-9_-]{43}$", value=data__sig__mac, name="" + (name_prefix or "data") + ".sig.mac", definition=DEFINITION_64, rule='pattern')
+                if data__sig_keys:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig must not contain "+str(data__sig_keys)+" properties", value=data__sig, name="" + (name_prefix or "data") + ".sig", definition=DEFINITION_63, rule='additionalProperties')
         if data_keys:
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_62, rule='additionalProperties')
     return data
 
 
 # ---- schemas/lease.schema.json ----
+REGEX_PATTERNS.update({
+    '^[A-Za-z0-9_.:-]{1,64}$': re.compile('^[A-Za-z0-9_.:-]{1,64}\\Z'),
+    '^[A-Za-z0-9_-]{43}$': re.compile('^[A-Za-z0-9_-]{43}\\Z')
+})
+
 def validate_https___voltrent_dev_schemas_v1_lease_schema_json(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_63, rule='type')
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_66, rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['version', 'leased', 'cutoff_when_not_leased', 'issued_at']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_63, rule='required')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_66, rule='required')
         data_keys = set(data.keys())
         if "version" in data_keys:
             data_keys.remove("version")
             data__version = data["version"]
             if not isinstance(data__version, (int)) and not (isinstance(data__version, float) and data__version.is_integer()) or isinstance(data__version, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be integer", value=data__version, name="" + (name_prefix or "data") + ".version", definition=DEFINITION_67, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be integer", value=data__version, name="" + (name_prefix or "data") + ".version", definition=DEFINITION_70, rule='type')
             if isinstance(data__version, (int, float, Decimal)) and not isinstance(data__version, bool):
                 if data__version < 0:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be bigger than or equal to 0", value=data__version, name="" + (name_prefix or "data") + ".version", definition=DEFINITION_67, rule='minimum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be bigger than or equal to 0", value=data__version, name="" + (name_prefix or "data") + ".version", definition=DEFINITION_70, rule='minimum')
         if "leased" in data_keys:
             data_keys.remove("leased")
             data__leased = data["leased"]
@@ -1002,21 +1040,21 @@ def validate_https___voltrent_dev_schemas_v1_lease_schema_json(data, custom_form
             if data__leaseduntil_one_of_count1 < 2:
                 try:
                     if not isinstance(data__leaseduntil, (NoneType)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".leased_until must be null", value=data__leaseduntil, name="" + (name_prefix or "data") + ".leased_until", definition=DEFINITION_66, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".leased_until must be null", value=data__leaseduntil, name="" + (name_prefix or "data") + ".leased_until", definition=DEFINITION_69, rule='type')
                     data__leaseduntil_one_of_count1 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__leaseduntil_one_of_count1 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".leased_until must be valid exactly by one definition" + (" (" + str(data__leaseduntil_one_of_count1) + " matches found)"), value=data__leaseduntil, name="" + (name_prefix or "data") + ".leased_until", definition=DEFINITION_65, rule='oneOf')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".leased_until must be valid exactly by one definition" + (" (" + str(data__leaseduntil_one_of_count1) + " matches found)"), value=data__leaseduntil, name="" + (name_prefix or "data") + ".leased_until", definition=DEFINITION_68, rule='oneOf')
         if "grace_s" in data_keys:
             data_keys.remove("grace_s")
             data__graces = data["grace_s"]
             if not isinstance(data__graces, (int)) and not (isinstance(data__graces, float) and data__graces.is_integer()) or isinstance(data__graces, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".grace_s must be integer", value=data__graces, name="" + (name_prefix or "data") + ".grace_s", definition=DEFINITION_64, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".grace_s must be integer", value=data__graces, name="" + (name_prefix or "data") + ".grace_s", definition=DEFINITION_67, rule='type')
             if isinstance(data__graces, (int, float, Decimal)) and not isinstance(data__graces, bool):
                 if data__graces < 0:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".grace_s must be bigger than or equal to 0", value=data__graces, name="" + (name_prefix or "data") + ".grace_s", definition=DEFINITION_64, rule='minimum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".grace_s must be bigger than or equal to 0", value=data__graces, name="" + (name_prefix or "data") + ".grace_s", definition=DEFINITION_67, rule='minimum')
                 if data__graces > 31536000:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".grace_s must be smaller than or equal to 31536000", value=data__graces, name="" + (name_prefix or "data") + ".grace_s", definition=DEFINITION_64, rule='maximum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".grace_s must be smaller than or equal to 31536000", value=data__graces, name="" + (name_prefix or "data") + ".grace_s", definition=DEFINITION_67, rule='maximum')
         if "cutoff_when_not_leased" in data_keys:
             data_keys.remove("cutoff_when_not_leased")
             data__cutoffwhennotleased = data["cutoff_when_not_leased"]
@@ -1041,20 +1079,49 @@ def validate_https___voltrent_dev_schemas_v1_lease_schema_json(data, custom_form
                 data__leaseid_len = len(data__leaseid)
                 if data__leaseid_len > 64:
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".lease_id must be shorter than or equal to 64 characters", value=data__leaseid, name="" + (name_prefix or "data") + ".lease_id", definition=DEFINITION_60, rule='maxLength')
+        if "sig" in data_keys:
+            data_keys.remove("sig")
+            data__sig = data["sig"]
+            if not isinstance(data__sig, (dict)):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig must be object", value=data__sig, name="" + (name_prefix or "data") + ".sig", definition=DEFINITION_63, rule='type')
+            data__sig_is_dict = isinstance(data__sig, dict)
+            if data__sig_is_dict:
+                data__sig__missing_keys = set(['kid', 'mac']) - data__sig.keys()
+                if data__sig__missing_keys:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig must contain " + (str(sorted(data__sig__missing_keys)) + " properties"), value=data__sig, name="" + (name_prefix or "data") + ".sig", definition=DEFINITION_63, rule='required')
+                data__sig_keys = set(data__sig.keys())
+                if "kid" in data__sig_keys:
+                    data__sig_keys.remove("kid")
+                    data__sig__kid = data__sig["kid"]
+                    if not isinstance(data__sig__kid, (str)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.kid must be string", value=data__sig__kid, name="" + (name_prefix or "data") + ".sig.kid", definition=DEFINITION_65, rule='type')
+                    if isinstance(data__sig__kid, str):
+                        if not REGEX_PATTERNS['^[A-Za-z0-9_.:-]{1,64}$'].search(data__sig__kid):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.kid must match pattern ^[A-Za-z0-9_.:-]{1,64}$", value=data__sig__kid, name="" + (name_prefix or "data") + ".sig.kid", definition=DEFINITION_65, rule='pattern')
+                if "mac" in data__sig_keys:
+                    data__sig_keys.remove("mac")
+                    data__sig__mac = data__sig["mac"]
+                    if not isinstance(data__sig__mac, (str)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.mac must be string", value=data__sig__mac, name="" + (name_prefix or "data") + ".sig.mac", definition=DEFINITION_64, rule='type')
+                    if isinstance(data__sig__mac, str):
+                        if not REGEX_PATTERNS['^[A-Za-z0-9_-]{43}$'].search(data__sig__mac):
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.mac must match pattern ^[A-Za-z0-9_-]{43}$", value=data__sig__mac, name="" + (name_prefix or "data") + ".sig.mac", definition=DEFINITION_64, rule='pattern')
+                if data__sig_keys:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig must not contain "+str(data__sig_keys)+" properties", value=data__sig, name="" + (name_prefix or "data") + ".sig", definition=DEFINITION_63, rule='additionalProperties')
         if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_63, rule='additionalProperties')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_66, rule='additionalProperties')
     return data
 
 
 # ---- schemas/config.schema.json ----
 def validate_https___voltrent_dev_schemas_v1_config_schema_json(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_68, rule='type')
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_71, rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['version']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_68, rule='required')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_71, rule='required')
         data_keys = set(data.keys())
         if "version" in data_keys:
             data_keys.remove("version")
@@ -1068,42 +1135,42 @@ def validate_https___voltrent_dev_schemas_v1_config_schema_json(data, custom_for
             data_keys.remove("report_interval_s")
             data__reportintervals = data["report_interval_s"]
             if not isinstance(data__reportintervals, (int, float, Decimal)) or isinstance(data__reportintervals, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".report_interval_s must be number", value=data__reportintervals, name="" + (name_prefix or "data") + ".report_interval_s", definition=DEFINITION_72, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".report_interval_s must be number", value=data__reportintervals, name="" + (name_prefix or "data") + ".report_interval_s", definition=DEFINITION_75, rule='type')
             if isinstance(data__reportintervals, (int, float, Decimal)) and not isinstance(data__reportintervals, bool):
                 if data__reportintervals < 1:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".report_interval_s must be bigger than or equal to 1", value=data__reportintervals, name="" + (name_prefix or "data") + ".report_interval_s", definition=DEFINITION_72, rule='minimum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".report_interval_s must be bigger than or equal to 1", value=data__reportintervals, name="" + (name_prefix or "data") + ".report_interval_s", definition=DEFINITION_75, rule='minimum')
                 if data__reportintervals > 86400:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".report_interval_s must be smaller than or equal to 86400", value=data__reportintervals, name="" + (name_prefix or "data") + ".report_interval_s", definition=DEFINITION_72, rule='maximum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".report_interval_s must be smaller than or equal to 86400", value=data__reportintervals, name="" + (name_prefix or "data") + ".report_interval_s", definition=DEFINITION_75, rule='maximum')
         if "upload_interval_s" in data_keys:
             data_keys.remove("upload_interval_s")
             data__uploadintervals = data["upload_interval_s"]
             if not isinstance(data__uploadintervals, (int, float, Decimal)) or isinstance(data__uploadintervals, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".upload_interval_s must be number", value=data__uploadintervals, name="" + (name_prefix or "data") + ".upload_interval_s", definition=DEFINITION_71, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".upload_interval_s must be number", value=data__uploadintervals, name="" + (name_prefix or "data") + ".upload_interval_s", definition=DEFINITION_74, rule='type')
             if isinstance(data__uploadintervals, (int, float, Decimal)) and not isinstance(data__uploadintervals, bool):
                 if data__uploadintervals < 0:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".upload_interval_s must be bigger than or equal to 0", value=data__uploadintervals, name="" + (name_prefix or "data") + ".upload_interval_s", definition=DEFINITION_71, rule='minimum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".upload_interval_s must be bigger than or equal to 0", value=data__uploadintervals, name="" + (name_prefix or "data") + ".upload_interval_s", definition=DEFINITION_74, rule='minimum')
                 if data__uploadintervals > 86400:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".upload_interval_s must be smaller than or equal to 86400", value=data__uploadintervals, name="" + (name_prefix or "data") + ".upload_interval_s", definition=DEFINITION_71, rule='maximum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".upload_interval_s must be smaller than or equal to 86400", value=data__uploadintervals, name="" + (name_prefix or "data") + ".upload_interval_s", definition=DEFINITION_74, rule='maximum')
         if "status_interval_s" in data_keys:
             data_keys.remove("status_interval_s")
             data__statusintervals = data["status_interval_s"]
             if not isinstance(data__statusintervals, (int, float, Decimal)) or isinstance(data__statusintervals, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".status_interval_s must be number", value=data__statusintervals, name="" + (name_prefix or "data") + ".status_interval_s", definition=DEFINITION_70, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".status_interval_s must be number", value=data__statusintervals, name="" + (name_prefix or "data") + ".status_interval_s", definition=DEFINITION_73, rule='type')
             if isinstance(data__statusintervals, (int, float, Decimal)) and not isinstance(data__statusintervals, bool):
                 if data__statusintervals < 10:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".status_interval_s must be bigger than or equal to 10", value=data__statusintervals, name="" + (name_prefix or "data") + ".status_interval_s", definition=DEFINITION_70, rule='minimum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".status_interval_s must be bigger than or equal to 10", value=data__statusintervals, name="" + (name_prefix or "data") + ".status_interval_s", definition=DEFINITION_73, rule='minimum')
                 if data__statusintervals > 86400:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".status_interval_s must be smaller than or equal to 86400", value=data__statusintervals, name="" + (name_prefix or "data") + ".status_interval_s", definition=DEFINITION_70, rule='maximum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".status_interval_s must be smaller than or equal to 86400", value=data__statusintervals, name="" + (name_prefix or "data") + ".status_interval_s", definition=DEFINITION_73, rule='maximum')
         if "thresholds" in data_keys:
             data_keys.remove("thresholds")
             data__thresholds = data["thresholds"]
             if not isinstance(data__thresholds, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".thresholds must be object", value=data__thresholds, name="" + (name_prefix or "data") + ".thresholds", definition=DEFINITION_69, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".thresholds must be object", value=data__thresholds, name="" + (name_prefix or "data") + ".thresholds", definition=DEFINITION_72, rule='type')
             data__thresholds_is_dict = isinstance(data__thresholds, dict)
             if data__thresholds_is_dict:
                 data__thresholds_len = len(data__thresholds)
                 if data__thresholds_len > 64:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".thresholds must contain less than or equal to 64 properties", value=data__thresholds, name="" + (name_prefix or "data") + ".thresholds", definition=DEFINITION_69, rule='maxProperties')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".thresholds must contain less than or equal to 64 properties", value=data__thresholds, name="" + (name_prefix or "data") + ".thresholds", definition=DEFINITION_72, rule='maxProperties')
                 data__thresholds_keys = set(data__thresholds.keys())
                 for data__thresholds_key in data__thresholds_keys:
                     if data__thresholds_key not in []:
@@ -1111,7 +1178,7 @@ def validate_https___voltrent_dev_schemas_v1_config_schema_json(data, custom_for
                         if not isinstance(data__thresholds_value, (int, float, Decimal)) or isinstance(data__thresholds_value, bool):
                             raise JsonSchemaValueException("" + (name_prefix or "data") + ".thresholds.{data__thresholds_key}".format(**locals()) + " must be number", value=data__thresholds_value, name="" + (name_prefix or "data") + ".thresholds.{data__thresholds_key}".format(**locals()) + "", definition=DEFINITION_34, rule='type')
         if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_68, rule='additionalProperties')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_71, rule='additionalProperties')
     return data
 
 

@@ -224,6 +224,8 @@ class Command(WireModel):
     args: Mapping[str, Any]
     issued_at: int
     expires_at: int
+    # {"kid", "mac"}: proof of origin, see protocols.contract.signing
+    sig: Mapping[str, str] | None = _f(None, load=dict)
 
     def expired(self, now_ms: int) -> bool:
         """True when the command must not be executed any more."""
@@ -243,6 +245,8 @@ class LeaseTerm(WireModel):
     leased_until: int | None = _f(None)
     grace_s: int = _f(0)
     lease_id: str | None = _f(None)
+    # {"kid", "mac"}: proof of origin, see protocols.contract.signing
+    sig: Mapping[str, str] | None = _f(None, load=dict)
 
 
 @dataclass(frozen=True, slots=True)

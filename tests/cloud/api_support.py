@@ -16,12 +16,14 @@ from psycopg.types.json import Jsonb
 from cloud.api import create_app
 from cloud.api.db import database as app_database
 from cloud.config import CloudConfig
+from tests.cloud.access_support import root_token
 
 # Today 01:00 UTC: inside today's partition whatever the hour the tests run at.
 T0 = datetime.now(UTC).replace(hour=1, minute=0, second=0, microsecond=0)
 
 
 UNREACHABLE_DATABASE = "postgresql://postgres@127.0.0.1:1/voltrent"
+ROOT = "root"  # api_client's default: sign in as the platform's administrator
 
 
 def at(minutes: float) -> datetime:
@@ -35,11 +37,20 @@ def iso(moment: datetime) -> str:
 
 
 @contextmanager
-def api_client(database_url: str) -> Iterator[FlaskClient]:
-    """A test client of an app on ``database_url``; its pool is closed afterwards."""
-    app = create_app(CloudConfig(database_url=database_url))
+def api_client(
+    database_url: str, *, secret: str | None = ROOT, api_db_role: str = "voltrent_api"
+) -> Iterator[FlaskClient]:
+    """A test client of an app on ``database_url``, sending ``secret`` as its bearer (by
+    default a token of the platform's administrator; None: not signed in); its pool is
+    closed afterwards."""
+    app = create_app(CloudConfig(database_url=database_url, api_db_role=api_db_role))
+    client = app.test_client()
+    if secret == ROOT:
+        secret = root_token(database_url)
+    if secret is not None:
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
     try:
-        yield app.test_client()
+        yield client
     finally:
         app_database(app).close()
 

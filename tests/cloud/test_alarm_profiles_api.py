@@ -9,6 +9,7 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from cloud.rules.catalogue import TYPES
+from tests.cloud.access_support import ROOT_LOGIN
 from tests.cloud.api_support import api_client, problem_of
 
 pytestmark = [pytest.mark.postgres]
@@ -54,7 +55,7 @@ def test_alarm_types_list_the_catalogue_with_defaults_per_chemistry(client):
 
 def test_put_get_list_and_delete_a_models_profile(client, database):
     before = config_version(database)
-    answer = client.put("/api/alarm-profiles/EB-48V", json=LOW_SOC, headers={"X-Operator": "ann"})
+    answer = client.put("/api/alarm-profiles/EB-48V", json=LOW_SOC)
     assert answer.status_code == 200, answer.get_data(as_text=True)
     profile = answer.get_json()
     normalised = {"chemistry": "LFP", "rules": {"low_soc": {
@@ -62,7 +63,7 @@ def test_put_get_list_and_delete_a_models_profile(client, database):
     assert (profile["model"], profile["profile"], profile["updated_by"]) == (
         "EB-48V",
         normalised,
-        "ann",
+        ROOT_LOGIN,
     )
     effective = profile["effective"]
     assert effective["chemistry"] == "LFP" and set(effective["rules"]) == set(TYPES)
@@ -75,12 +76,12 @@ def test_put_get_list_and_delete_a_models_profile(client, database):
     )
     assert effective["rules"]["cell_over_voltage"]["raise"] == 3.60  # untouched default
     assert client.get("/api/alarm-profiles/EB-48V").get_json() == profile
-    assert stored(database) == [("EB-48V", normalised, "ann")]
+    assert stored(database) == [("EB-48V", normalised, ROOT_LOGIN)]
     assert config_version(database) > before
 
-    # a PUT replaces the whole document; without X-Operator nobody is named
+    # a PUT replaces the whole document
     nmc = client.put("/api/alarm-profiles/EB-48V", json={"chemistry": "NMC"}).get_json()
-    assert nmc["profile"] == {"chemistry": "NMC", "rules": {}} and nmc["updated_by"] is None
+    assert nmc["profile"] == {"chemistry": "NMC", "rules": {}}
     assert nmc["effective"]["rules"]["cell_over_voltage"]["raise"] == 4.22
     assert nmc["effective"]["rules"]["low_soc"]["raise"] == 10.0
     assert nmc["updated_at"] >= profile["updated_at"]
@@ -104,16 +105,16 @@ def test_put_get_list_and_delete_a_models_profile(client, database):
 def test_the_fleet_wide_profile_lives_at_its_own_path(client, database):
     assert "built-in defaults" in problem_of(client.get("/api/alarm-profile"), 404)["detail"]
     body = {"chemistry": "NMC", "rules": {"offline": {"raise": 600}, "tamper": {"enabled": False}}}
-    answer = client.put("/api/alarm-profile", json=body, headers={"X-Operator": "ops"})
+    answer = client.put("/api/alarm-profile", json=body)
     assert answer.status_code == 200, answer.get_data(as_text=True)
     fleet = answer.get_json()
-    assert fleet["model"] == "" and fleet["updated_by"] == "ops"
+    assert fleet["model"] == "" and fleet["updated_by"] == ROOT_LOGIN
     assert fleet["effective"]["rules"]["offline"]["raise"] == 600.0
     assert fleet["effective"]["rules"]["tamper"]["enabled"] is False
     assert client.get("/api/alarm-profile").get_json() == fleet
     assert stored(database) == [
         ("", {"chemistry": "NMC", "rules": {"offline": {"raise": 600.0},
-                                            "tamper": {"enabled": False}}}, "ops")
+                                            "tamper": {"enabled": False}}}, ROOT_LOGIN)
     ]  # fmt: skip
     assert client.delete("/api/alarm-profile").status_code == 204
     problem_of(client.delete("/api/alarm-profile"), 404)

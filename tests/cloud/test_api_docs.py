@@ -6,7 +6,10 @@ import re
 
 import psycopg
 import pytest
+from flask.views import MethodView
 
+from cloud.access.permissions import PERMISSIONS
+from cloud.api.schemas import Blueprint
 from tests.cloud.api_support import api_client, offline_api_client, problem_of
 
 ENDPOINTS = {
@@ -53,8 +56,40 @@ ENDPOINTS = {
     "/api/broker/authz": {"post"},
     "/api/devices/{device_id}/broker-credentials": {"get", "post", "delete"},
     "/api/dead-letters": {"get"},
+    "/api/accounts": {"get", "post"},
+    "/api/accounts/{account_id}": {"get", "patch"},
+    "/api/accounts/{account_id}/revoke-sessions": {"post"},
+    "/api/accounts/{account_id}/sessions": {"get"},
+    "/api/accounts/{account_id}/sessions/{session_id}": {"delete"},
+    "/api/accounts/{account_id}/tokens": {"get"},
+    "/api/accounts/{account_id}/tokens/{token_id}": {"delete"},
+    "/api/audit": {"get"},
+    "/api/auth/me": {"get"},
+    "/api/auth/password": {"put"},
+    "/api/auth/sessions": {"get"},
+    "/api/auth/sessions/{session_id}": {"delete"},
+    "/api/auth/sign-in": {"post"},
+    "/api/auth/sign-out": {"post"},
+    "/api/auth/totp": {"delete"},
+    "/api/auth/totp/confirm": {"post"},
+    "/api/auth/totp/enrol": {"post"},
+    "/api/auth/totp/verify": {"post"},
+    "/api/devices/transfer": {"post"},
+    "/api/devices/{device_id}/command-key": {"get", "post"},
+    "/api/devices/{device_id}/transfers": {"get"},
+    "/api/operators": {"get", "post"},
+    "/api/operators/{operator_id}": {"delete", "get", "patch"},
+    "/api/permissions": {"get"},
+    "/api/roles": {"get", "post"},
+    "/api/roles/{role_id}": {"delete", "get", "patch"},
+    "/api/stores": {"get", "post"},
+    "/api/stores/{store_id}": {"delete", "get", "patch"},
+    "/api/tokens": {"get", "post"},
+    "/api/tokens/{token_id}": {"delete", "get"},
     "/api/health": {"get"},
 }
+# Who may call what: every other operation needs a bearer and names its rule.
+PUBLIC_OPERATIONS = {("/api/health", "get"), ("/api/auth/sign-in", "post")}
 
 
 @pytest.fixture
@@ -72,6 +107,34 @@ def test_openapi_document_lists_every_endpoint_with_a_summary(offline):
     for path, operations in spec["paths"].items():
         for method in ENDPOINTS[path]:
             assert operations[method].get("summary"), f"{method} {path} has no summary"
+
+
+def test_every_operation_says_who_may_call_it(offline):
+    spec = offline.get("/api/openapi.json").get_json()
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    for path, operations in spec["paths"].items():
+        for method in ENDPOINTS[path]:
+            operation = operations[method]
+            if (path, method) in PUBLIC_OPERATIONS:
+                assert "security" not in operation, (method, path)
+                continue
+            assert operation.get("security") == [{"bearer": []}], (method, path)
+            rule = operation.get("x-permission")
+            assert rule in PERMISSIONS or rule in ("signed_in", "second_factor"), (method, path)
+
+
+def test_an_endpoint_nobody_gave_a_rule_is_closed(database):
+    """A new endpoint without @requires / @signed_in / @public answers 403 to everyone."""
+    with api_client(database) as client:
+        blp = Blueprint("unruled", __name__, url_prefix="/api/unruled")
+
+        @blp.route("")
+        class Unruled(MethodView):
+            def get(self):
+                return {"reached": True}
+
+        client.application.register_blueprint(blp)
+        assert "no access rule" in problem_of(client.get("/api/unruled"), 403)["detail"]
 
 
 def test_openapi_documents_arguments_and_problem_responses(offline):
@@ -115,10 +178,12 @@ def test_unknown_url_and_wrong_method_are_problems(offline):
     assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
 
 
-def test_payload_too_large_is_a_problem(offline):
-    response = offline.post(
-        "/api/devices/import", data=b"x" * (17 * 1024 * 1024), content_type="text/csv"
-    )
+@pytest.mark.postgres
+def test_payload_too_large_is_a_problem(database):
+    with api_client(database) as client:
+        response = client.post(
+            "/api/devices/import", data=b"x" * (17 * 1024 * 1024), content_type="text/csv"
+        )
     problem_of(response, 413)
 
 

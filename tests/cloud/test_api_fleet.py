@@ -18,6 +18,7 @@ from tests.cloud.api_support import (
     problem_of,
     set_state,
 )
+from tests.cloud.device_access_support import DEVICES, WALLS, make_tenancy
 
 pytestmark = pytest.mark.postgres
 
@@ -151,4 +152,39 @@ def test_health_is_a_503_problem_when_the_database_is_down():
     with offline_api_client() as client:
         problem = problem_of(client.get("/api/health"), 503)
         assert "database" in problem["detail"]
-        problem_of(client.get("/api/devices"), 503)  # every endpoint that needs the store
+        # every endpoint that needs the store, from checking the caller's bearer on
+        client.environ_base["HTTP_AUTHORIZATION"] = "Bearer vrt_unchecked"
+        problem_of(client.get("/api/fleet/summary"), 503)
+
+
+def test_fleet_summary_and_dead_letters_need_a_bearer_health_does_not(database):
+    tenants = make_tenancy(database)
+    with tenants.client(None) as client:
+        problem_of(client.get("/api/fleet/summary"), 401)
+        problem_of(client.get("/api/dead-letters"), 401)
+        assert client.get("/api/health").get_json() == {"database": "ok"}
+    with tenants.client("blind") as client:
+        assert "device.read" in problem_of(client.get("/api/fleet/summary"), 403)["detail"]
+    with tenants.client("a") as client:  # an operator's administrator is no platform
+        assert "platform.dead_letters" in problem_of(client.get("/api/dead-letters"), 403)["detail"]
+
+
+@pytest.mark.parametrize("role", WALLS)
+def test_fleet_summary_counts_only_the_callers_subtree_or_store(database, role):
+    tenants = make_tenancy(database)
+    with psycopg.connect(database, autocommit=True) as conn:
+        for device_id in DEVICES:
+            set_state(conn, device_id, online=True, last_seen_at=at(0), soc_percent=90.0)
+        conn.execute("INSERT INTO unknown_device VALUES ('g1', now(), now(), 1, 'vr/v1/g1/up')")
+        _dead_letter(conn, b"{}")
+    expected = {"a": 3, "a1": 1, "shop": 1, "b": 1, "root": 5}
+    for who, total in expected.items():
+        with tenants.client(who, role=role) as client:
+            summary = client.get("/api/fleet/summary").get_json()
+        assert (summary["total"], summary["online"], summary["soc_bands"][">=80"]) == (
+            total,
+            total,
+            total,
+        ), who
+        platform = (1, 1) if who == "root" else (None, None)
+        assert (summary["unknown_devices"], summary["dead_letters_24h"]) == platform, who

@@ -17,9 +17,9 @@ from tests.cloud.api_support import (
     insert_position,
     insert_vehicle,
     iso,
-    offline_api_client,
     problem_of,
 )
+from tests.cloud.device_access_support import DEVICES, WALLS, make_tenancy
 
 pytestmark = pytest.mark.postgres
 
@@ -283,10 +283,8 @@ def test_times_are_utc_with_milliseconds(client, db):
         ("can", {"signal": "rpm"}, "signal", "Unknown field."),
     ],
 )
-def test_bad_arguments_are_422_naming_the_field(path, args, field, reason):
-    # Arguments are checked before the store is asked anything: no database needed.
-    with offline_api_client() as client:
-        response = client.get(f"/api/devices/pack-1/{path}?{urlencode(args)}")
+def test_bad_arguments_are_422_naming_the_field(client, db, path, args, field, reason):
+    response = client.get(f"/api/devices/pack-1/{path}?{urlencode(args)}")
     problem = problem_of(response, 422)
     assert [(e["field"], e["in"]) for e in problem["errors"]] == [(field, "query")]
     assert problem["errors"][0]["reason"].startswith(reason)
@@ -295,3 +293,42 @@ def test_bad_arguments_are_422_naming_the_field(path, args, field, reason):
 def test_history_of_a_missing_device_is_404(client, db):
     for path in ("bms", "positions", "can", "events"):
         assert "nope" in problem_of(client.get(f"/api/devices/nope/{path}"), 404)["detail"], path
+
+
+def test_history_needs_a_bearer_and_device_read(database):
+    tenants = make_tenancy(database)
+    for path in ("bms", "positions", "can", "events"):
+        with tenants.client(None) as client:
+            problem_of(client.get(f"/api/devices/a-2/{path}"), 401)
+        with tenants.client("blind") as client:
+            refused = problem_of(client.get(f"/api/devices/a-2/{path}"), 403)
+            assert "device.read" in refused["detail"]
+
+
+@pytest.mark.parametrize("role", WALLS)
+def test_history_shows_only_the_callers_devices(database, role):
+    tenants = make_tenancy(database)
+    with psycopg.connect(database, autocommit=True) as conn:
+        for n, device_id in enumerate(DEVICES):
+            insert_bms(conn, device_id, at(1), seq=n)
+            insert_position(conn, device_id, at(1), seq=n)
+            insert_vehicle(conn, device_id, at(1), seq=n, signals={"speed_kmh": 10})
+            insert_event(conn, device_id, at(1), seq=n, type="boot")
+    visible = {
+        "a": {"a-1", "a-2", "a1-1"},
+        "a1": {"a1-1"},
+        "shop": {"a-1"},
+        "b": {"b-1"},
+        "root": set(DEVICES),
+    }
+    for who, mine in visible.items():
+        with tenants.client(who, role=role) as client:
+            for device_id in DEVICES:
+                for path in ("bms", "positions", "can", "events"):
+                    answer = client.get(f"/api/devices/{device_id}/{path}?{urlencode(RANGE)}")
+                    if device_id in mine:
+                        assert answer.status_code == 200, (who, device_id, path)
+                        assert len(answer.get_json()["rows"]) == 1
+                    else:
+                        detail = problem_of(answer, 404)["detail"]
+                        assert detail == f"no device {device_id!r}", (who, device_id, path)

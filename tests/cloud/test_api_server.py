@@ -14,6 +14,7 @@ import urllib.request
 import pytest
 
 from launcher.broker import free_port
+from tests.cloud.access_support import root_token
 
 pytestmark = pytest.mark.postgres
 
@@ -24,9 +25,12 @@ SERVE = (
 )
 
 
-def _get(url: str) -> tuple[int, dict]:
+def _get(url: str, token: str | None = None) -> tuple[int, dict]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, headers=headers), timeout=5
+        ) as response:
             return response.status, json.load(response)
     except urllib.error.HTTPError as err:
         return err.code, json.load(err)
@@ -50,6 +54,8 @@ def test_serve_answers_over_http_and_stops_on_interrupt(database):
                 time.sleep(0.1)
         assert (status, body) == (200, {"database": "ok"})
         status, problem = _get(f"http://127.0.0.1:{port}/api/devices/nope")
+        assert (status, problem["status"]) == (401, 401)  # over HTTP too: sign in first
+        status, problem = _get(f"http://127.0.0.1:{port}/api/devices/nope", root_token(database))
         assert (status, problem["status"]) == (404, 404)
     finally:
         process.send_signal(signal.SIGINT)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from tests.cloud.access_support import ROOT_LOGIN
 from tests.cloud.api_support import add_device, api_client, problem_of, set_state
 
 pytestmark = [pytest.mark.postgres]
 
-CUT = {"type": "set_discharge", "args": {"on": False}, "issued_by": "alice", "reason": "unpaid"}
+CUT = {"type": "set_discharge", "args": {"on": False}, "reason": "unpaid"}
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def test_issue_a_command_and_read_it_back(client, database):
     command = answer.get_json()
     assert command["state"] == "queued"
     assert command["args"] == {"on": False, "emergency": False}  # normalised by the catalogue
-    assert command["issued_by"] == "alice" and command["reason"] == "unpaid"
+    assert command["issued_by"] == ROOT_LOGIN and command["reason"] == "unpaid"
     assert command["send_count"] == 0 and command["acked_at"] is None
     assert answer.headers["Location"].endswith(f"/api/commands/{command['cmd_id']}")
     got = client.get(f"/api/commands/{command['cmd_id']}").get_json()
@@ -51,8 +52,8 @@ def test_issue_a_command_and_read_it_back(client, database):
         ({**CUT, "args": {"on": False, "speed": 3}}, "args.speed"),
         ({**CUT, "expires_in_s": 0}, "expires_in_s"),
         ({**CUT, "expires_in_s": 8 * 86_400}, "expires_in_s"),
-        ({"args": {"on": False}, "issued_by": "alice"}, "type"),
-        ({k: v for k, v in CUT.items() if k != "issued_by"}, "issued_by"),
+        ({"args": {"on": False}}, "type"),
+        ({**CUT, "issued_by": "alice"}, "issued_by"),  # who issues it: the caller, always
         ({**CUT, "cmd_id": "no spaces allowed"}, "cmd_id"),
     ],
 )
@@ -63,12 +64,12 @@ def test_an_invalid_command_is_a_422_naming_the_field(client, database, body, fi
         assert conn.execute("SELECT count(*) FROM command").fetchone()[0] == 0
 
 
-def test_the_operator_header_names_the_issuer_and_a_given_cmd_id_is_used_once(client):
+def test_the_caller_is_the_issuer_and_a_given_cmd_id_is_used_once(client):
     body = {"type": "locate", "cmd_id": "op-42"}
     answer = client.post("/api/devices/pack-1/commands", json=body, headers={"X-Operator": "bob"})
     assert answer.status_code == 201, answer.get_data(as_text=True)
-    assert answer.get_json()["issued_by"] == "bob"
-    again = client.post("/api/devices/pack-1/commands", json=body, headers={"X-Operator": "bob"})
+    assert answer.get_json()["issued_by"] == ROOT_LOGIN  # the old header names nobody
+    again = client.post("/api/devices/pack-1/commands", json=body)
     assert "op-42" in problem_of(again, 409)["detail"]
 
 
@@ -103,9 +104,7 @@ def test_cancel_a_sent_command_says_it_may_still_execute(client, database):
 
 def test_history_is_newest_first_paginated_and_filtered_by_state(client):
     ids = [
-        client.post(
-            "/api/devices/pack-1/commands", json={"type": "locate", "issued_by": "a"}
-        ).get_json()["cmd_id"]
+        client.post("/api/devices/pack-1/commands", json={"type": "locate"}).get_json()["cmd_id"]
         for _ in range(3)
     ]
     client.post(f"/api/commands/{ids[0]}/cancel")
@@ -129,7 +128,13 @@ def test_bulk_by_list_gives_each_device_its_own_command_in_one_batch(client, dat
         command = client.get(f"/api/commands/{member['cmd_id']}").get_json()
         assert command["device_id"] == member["device_id"]
         assert command["batch_id"] == batch["batch_id"]
-        assert command["state"] == "queued" and command["issued_by"] == "alice"
+        assert command["state"] == "queued" and command["issued_by"] == ROOT_LOGIN
+    with psycopg.connect(database) as conn:
+        row = conn.execute(
+            "SELECT issued_by, operator_id FROM command_batch WHERE batch_id = %s",
+            (batch["batch_id"],),
+        ).fetchone()
+    assert row == (ROOT_LOGIN, 1)
 
 
 def test_bulk_by_filter_selects_devices_by_model_kind_and_online(client):
@@ -144,7 +149,6 @@ def test_bulk_by_filter_selects_devices_by_model_kind_and_online(client):
 @pytest.mark.parametrize(
     ("extra", "field"),
     [
-        ({"device_ids": ["pack-1", "ghost"]}, "device_ids"),
         ({}, "device_ids"),
         ({"device_ids": ["pack-1"], "filter": {"model": "M1"}}, "device_ids"),
         ({"filter": {}}, "filter"),
@@ -156,6 +160,18 @@ def test_bad_bulk_requests_are_422_and_issue_nothing(client, database, extra, fi
     assert any((e["field"] or "").startswith(field) for e in body["errors"]), body
     with psycopg.connect(database) as conn:
         assert conn.execute("SELECT count(*) FROM command").fetchone()[0] == 0
+
+
+def test_a_bulk_naming_an_unregistered_device_is_a_404_and_issues_nothing(client, database):
+    body = problem_of(
+        client.post("/api/commands", json={**CUT, "device_ids": ["pack-1", "ghost", "ghost-2"]}),
+        404,
+    )
+    assert body["detail"] == "no device 'ghost' (and 1 more)"
+    assert body["errors"][0]["field"] == "device_ids"
+    with psycopg.connect(database) as conn:
+        assert conn.execute("SELECT count(*) FROM command").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM command_batch").fetchone()[0] == 0
 
 
 def test_a_filter_matching_nothing_is_a_422(client):
@@ -172,11 +188,11 @@ def test_lease_put_get_delete_each_change_a_higher_version(client):
         "cutoff_when_not_leased": True,
         "lease_id": "order-7",
     }
-    first = client.put("/api/devices/pack-1/lease", json=term, headers={"X-Operator": "carol"})
+    first = client.put("/api/devices/pack-1/lease", json=term)
     assert first.status_code == 200, first.get_data(as_text=True)
     first = first.get_json()
     assert first["leased_until"] == "2030-01-01T00:00:00.000Z"
-    assert first["published_version"] == 0 and first["updated_by"] == "carol"
+    assert first["published_version"] == 0 and first["updated_by"] == ROOT_LOGIN
     second = client.put("/api/devices/pack-1/lease", json={**term, "grace_s": 60}).get_json()
     assert second["version"] > first["version"] and second["grace_s"] == 60
     ended = client.delete("/api/devices/pack-1/lease").get_json()

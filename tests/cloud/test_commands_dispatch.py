@@ -120,7 +120,7 @@ def api(database):
 
 
 def issue(api, device_id: str, **body) -> str:
-    body = {"type": "locate", "issued_by": "test", **body}
+    body = {"type": "locate", **body}
     answer = api.post(f"/api/devices/{device_id}/commands", json=body)
     assert answer.status_code == 201, answer.get_data(as_text=True)
     return answer.get_json()["cmd_id"]

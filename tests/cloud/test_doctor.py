@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cloud.config import CloudConfig, MqttSettings
@@ -16,7 +18,7 @@ def test_a_healthy_setup_reports_layout_versions_and_no_failure(database, broker
     config = CloudConfig(database_url=database, mqtt=MqttSettings(url=broker.url))
     assert run_doctor(config) == 0
     out = capsys.readouterr().out
-    assert "layout        plain PostgreSQL: day partitions" in out
+    assert re.search(r"^ok +layout +plain PostgreSQL: day partitions", out, re.M)
     assert "PostgreSQL 1" in out  # the server's version
     assert "mosquitto version" in out
     assert "migrations applied" in out
@@ -24,6 +26,11 @@ def test_a_healthy_setup_reports_layout_versions_and_no_failure(database, broker
     assert "Mosquitto restores no MQTT 5 or shared subscription" in out
     assert "0 fences on 0 devices; open alarms: 0 critical, 0 warning, 0 info" in out
     assert "0 enabled webhooks, 0 deliveries pending" in out
+    # nobody can sign in to a new store yet, and the API's requests run under the policies
+    assert re.search(
+        r"^warn +accounts +1 operators, 0 active accounts, 0 platform admin", out, re.M
+    )
+    assert re.search(r"^ok +row security +signed-in requests run as voltrent_api", out, re.M)
 
 
 def test_an_unmigrated_store_and_a_missing_broker_fail_with_what_to_do(empty_database, capsys):

@@ -19,6 +19,7 @@ import pytest
 
 from cloud.notify import Notifier, sign, verify
 from cloud.notify.notifier import backoff
+from tests.cloud.access_support import ROOT_LOGIN
 from tests.cloud.api_support import add_device, api_client
 from tests.cloud.helpers import wait_for
 from tests.cloud.webhook_support import SECRET, Receiver, add_webhook, closed_port
@@ -434,9 +435,7 @@ def test_a_test_notification_is_signed_with_the_secret_the_api_gave(database, re
             "/api/webhooks", json={"name": "ops room", "url": receiver.url("/ops")}
         ).get_json()
         receiver.secrets["/ops"] = created["secret"]
-        sent = client.post(
-            f"/api/webhooks/{created['id']}/test", headers={"X-Operator": "alice"}
-        ).get_json()
+        sent = client.post(f"/api/webhooks/{created['id']}/test").get_json()
         with running(notifier(database)):
             wait_for(lambda: receiver.got("/ops"), "the test delivery")
             rotated = client.post(f"/api/webhooks/{created['id']}/rotate-secret").get_json()
@@ -446,7 +445,7 @@ def test_a_test_notification_is_signed_with_the_secret_the_api_gave(database, re
 
     first, second = receiver.got("/ops")
     assert first.verified and first.event == "test" and first.delivery == str(sent["id"])
-    assert first.payload["alarm"] is None and first.payload["by"] == "alice"
+    assert first.payload["alarm"] is None and first.payload["by"] == ROOT_LOGIN
     # signed with the new secret: the receiver, still on the old one, refuses it
     assert not second.verified and second.payload["note"] == "after rotation"
     assert verify(rotated["secret"], second.timestamp, second.body, second.signature)

@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from tests.cloud.access_support import PLATFORM, ROOT_LOGIN
 from tests.cloud.api_support import add_device, api_client, problem_of
 
 pytestmark = [pytest.mark.postgres]
@@ -74,7 +75,8 @@ def test_create_shows_the_generated_secret_once_then_only_its_hint(client):
     assert answer.headers["Location"].endswith(f"/api/webhooks/{created['id']}")
     expected = {key: value for key, value in created.items() if key != "secret"}
     defaults = {"name": "ops room", "url": URL, "types": None, "min_severity": "info",
-                "operator": None, "enabled": True, "pending": 0, "failed": 0}  # fmt: skip
+                "operator": None, "enabled": True, "pending": 0, "failed": 0,
+                "operator_id": PLATFORM}  # fmt: skip
     assert {key: expected[key] for key in defaults} == defaults
     fetched = client.get(f"/api/webhooks/{created['id']}").get_json()
     assert fetched == expected and "secret" not in fetched
@@ -88,12 +90,12 @@ def test_create_shows_the_generated_secret_once_then_only_its_hint(client):
 def test_create_with_every_field(client):
     created = create(
         client, secret="a-secret-of-my-own-1234", types=["tamper", "vibration", "tamper"],
-        min_severity="warning", operator="ops", enabled=False,
+        min_severity="warning", operator=ROOT_LOGIN, enabled=False,
     )  # fmt: skip
     assert created["secret"] == "a-secret-of-my-own-1234" and created["secret_hint"] == "1234"
     assert created["types"] == ["tamper", "vibration"]
     assert (created["min_severity"], created["operator"], created["enabled"]) == (
-        "warning", "ops", False,
+        "warning", ROOT_LOGIN, False,
     )  # fmt: skip
 
 
@@ -141,7 +143,7 @@ def test_list_is_paged_and_filtered(client):
 
 
 def test_patch_changes_only_what_is_given_and_null_means_every_type(client):
-    created = create(client, types=["tamper"], operator="ops")
+    created = create(client, types=["tamper"], operator=ROOT_LOGIN)
     webhook = f"/api/webhooks/{created['id']}"
     answer = client.patch(webhook, json={"name": "night shift", "min_severity": "critical"})
     assert answer.status_code == 200, answer.get_data(as_text=True)
@@ -265,19 +267,16 @@ def test_only_a_failed_delivery_can_be_retried(client, database):
 
 def test_a_test_notification_is_queued_without_an_alarm(client):
     webhook = create(client)
-    answer = client.post(
-        f"/api/webhooks/{webhook['id']}/test", json={"note": "checking"},
-        headers={"X-Operator": "alice"},
-    )  # fmt: skip
+    answer = client.post(f"/api/webhooks/{webhook['id']}/test", json={"note": "checking"})
     assert answer.status_code == 202, answer.get_data(as_text=True)
     queued = answer.get_json()
     assert (queued["event"], queued["state"], queued["alarm_event_id"]) == ("test", "pending", None)
     payload = queued["payload"]
     assert payload["delivery_id"] == str(queued["id"]) and payload["alarm"] is None
-    assert (payload["event"], payload["by"], payload["note"]) == ("test", "alice", "checking")
+    assert (payload["event"], payload["by"], payload["note"]) == ("test", ROOT_LOGIN, "checking")
     assert payload["at"].endswith("Z")
     default = client.post(f"/api/webhooks/{webhook['id']}/test").get_json()
-    assert default["payload"]["note"] and default["payload"]["by"] is None
+    assert default["payload"]["note"] and default["payload"]["by"] == ROOT_LOGIN
     listed = client.get(f"/api/webhooks/{webhook['id']}/deliveries?event=test").get_json()
     assert [d["id"] for d in listed] == [default["id"], queued["id"]]
 

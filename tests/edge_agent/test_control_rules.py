@@ -96,6 +96,8 @@ def test_a_new_box_without_a_term_is_not_cut_and_an_unleased_term_cuts(tmp_path)
 
 def executor(tmp_path, clock: Clock):
     from edge_agent.commands import CommandExecutor
+    from edge_agent.config import CommandsConfig
+    from edge_agent.signatures import SignatureCheck
     from edge_agent.soc_alarm import SocAlarm
 
     lease = guard(tmp_path, clock)
@@ -107,6 +109,8 @@ def executor(tmp_path, clock: Clock):
         None,
         lease,
         SocAlarm(lease.store, lambda *event: None),
+        # these rules come after the signature check (tests/edge_agent/test_signed_commands.py)
+        signatures=SignatureCheck("dev-1", CommandsConfig(allow_unsigned=True)),
         on_event=lambda *event: None,
         locate=lambda: None,
         apply_reporting=lambda changes: changes,

@@ -18,6 +18,7 @@ from cloud.config import CloudConfig
 from launcher.sim import FleetOptions, SimulatedFleet
 from protocols.contract import payloads
 from protocols.contract.topics import Channel
+from tests.cloud.access_support import root_token
 from tests.cloud.helpers import WorkerProcess, register, wait_for
 from tests.integration.edge_helpers import UplinkCollector
 
@@ -111,6 +112,7 @@ def test_what_the_simulated_fleet_publishes_is_what_the_store_holds(database, br
 
     # and the API serves what the store holds
     client = create_app(CloudConfig(database_url=database)).test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {root_token(database)}"
     for device_id in device_ids:
         served = client.get(f"/api/devices/{device_id}/state").get_json()
         assert served["soc_percent"] == pytest.approx(state[device_id])

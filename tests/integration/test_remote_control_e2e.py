@@ -1,33 +1,48 @@
 """Remote control end to end: the REST API -> the command row -> the dispatcher in a real
 worker process -> Mosquitto -> the edge agent -> the simulated JBD BMS on a pty, and the
-ack back the same way into PostgreSQL and the API."""
+ack back the same way into PostgreSQL and the API. The cloud signs with the rig's master
+key (control_helpers.MASTER_KEY); the agent holds its device's key of generation 1."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 
 from cloud.api import create_app
 from cloud.config import CloudConfig
-from protocols.contract import Channel, Command, encode
+from protocols.contract import Channel, Command, encode, signing
+from tests.cloud.access_support import ROOT_LOGIN, root_token
 from tests.cloud.helpers import WorkerProcess, register
-from tests.integration.control_helpers import PARKED, control_rig, now_ms
-from tests.integration.edge_helpers import unique_device_id, wait_until
+from tests.integration.control_helpers import (
+    MASTER_KEY,
+    PARKED,
+    acks,
+    cloud_env,
+    commands_section,
+    control_rig,
+    now_ms,
+)
+from tests.integration.edge_helpers import UplinkCollector, unique_device_id, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.slow]
 
-OPERATOR = {"X-Operator": "store-staff-7"}
-
 
 class Cloud:
-    """The API (Flask test client on the same database) and a real worker process."""
+    """The API (Flask test client on the same database, as the platform's administrator)
+    and a real worker process, both with the master key."""
 
     def __init__(self, database: str, broker_url: str, log_path, protocol: str = "5") -> None:
-        self.api = create_app(CloudConfig(database_url=database)).test_client()
+        self.api = create_app(
+            CloudConfig(database_url=database, command_key=MASTER_KEY)
+        ).test_client()
+        self.api.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {root_token(database)}"
         self.worker = WorkerProcess(database, broker_url, log_path, protocol=protocol)
+        self.worker.env.update(cloud_env())
 
     def __enter__(self) -> Cloud:
         self.worker.start().wait_subscribed()
@@ -37,7 +52,7 @@ class Cloud:
         self.worker.stop()
 
     def command(self, device_id: str, body: dict) -> dict:
-        answer = self.api.post(f"/api/devices/{device_id}/commands", json=body, headers=OPERATOR)
+        answer = self.api.post(f"/api/devices/{device_id}/commands", json=body)
         assert answer.status_code == 201, answer.get_json()
         return answer.get_json()
 
@@ -70,7 +85,7 @@ def test_a_cutoff_from_the_api_turns_the_pack_off_and_its_ack_shows_in_the_api(
                     "command done",
                 )
                 assert done["observed"]["discharge_mos"] is False
-                assert done["issued_by"] == "store-staff-7" and done["reason"] == "unpaid"
+                assert done["issued_by"] == ROOT_LOGIN and done["reason"] == "unpaid"
                 assert not rig.device.pack.discharge_mos_on  # the simulated MOSFET is off
                 assert rig.device.pack.current_a == 0
                 # and the latest telemetry shows it in the device's state
@@ -134,12 +149,14 @@ def test_a_duplicate_delivery_is_executed_once_and_acked_once(database, broker, 
                 await _until(lambda: cloud.state_of(issued["cmd_id"])["state"] == "done", "done")
                 # the broker delivers the same command again (a redelivery after a reconnect)
                 row = cloud.state_of(issued["cmd_id"])
-                again = Command(
-                    cmd_id=row["cmd_id"],
-                    type=row["type"],
-                    args=row["args"],
-                    issued_at=now_ms(),
-                    expires_at=now_ms() + 60_000,
+                again = rig.sign(
+                    Command(
+                        cmd_id=row["cmd_id"],
+                        type=row["type"],
+                        args=row["args"],
+                        issued_at=now_ms(),
+                        expires_at=now_ms() + 60_000,
+                    )
                 )
                 writes_before = len(rig.writes)
                 await rig.publish(Channel.CMD, encode(again))
@@ -174,7 +191,6 @@ def test_a_lease_that_runs_out_while_the_broker_is_down_cuts_and_a_renewal_resto
                     f"/api/devices/{device_id}/lease",
                     json={"leased": True, "leased_until": until.isoformat(), "grace_s": 2,
                           "cutoff_when_not_leased": True},
-                    headers=OPERATOR,
                 )  # fmt: skip
                 assert put.status_code == 200, put.get_json()
                 version = put.get_json()["version"]
@@ -193,7 +209,6 @@ def test_a_lease_that_runs_out_while_the_broker_is_down_cuts_and_a_renewal_resto
                     json={"leased": True,
                           "leased_until": (cut_at + timedelta(hours=1)).isoformat(),
                           "grace_s": 2, "cutoff_when_not_leased": True},
-                    headers=OPERATOR,
                 )  # fmt: skip
                 assert renewed.status_code == 200
                 await asyncio.sleep(2)
@@ -212,21 +227,112 @@ def test_a_lease_that_runs_out_while_the_broker_is_down_cuts_and_a_renewal_resto
         asyncio.run(scenario())
 
 
-def test_a_forged_command_on_another_devices_topic_is_executed_until_devices_have_credentials(
+def test_commands_from_the_api_arrive_signed_and_forged_ones_on_the_broker_are_refused(
     database, broker, tmp_path
 ):
-    """Documents the gap the access-control issue closes: today anyone who can publish to
-    the broker can publish on vr/v1/<id>/down/cmd, and the device cannot tell."""
+    """A "compromised broker account": a client that may publish on the device's down/cmd
+    and down/lease, but has no key. The genuine command goes through the API."""
     device_id = unique_device_id("e2e")
+    register(database, device_id)
+    with Cloud(database, broker.url, tmp_path / "worker.log") as cloud:
 
-    async def scenario() -> None:
-        async with control_rig(broker.url, tmp_path, PARKED, device_id=device_id) as rig:
-            await rig.subscribed()
-            forged = await rig.command("set_charge", {"on": False})
-            await wait_until(lambda: not rig.device.pack.charge_mos_on, "forged command ran")
-            assert forged.cmd_id
+        async def scenario() -> None:
+            async with control_rig(broker.url, tmp_path, PARKED, device_id=device_id) as rig:
+                with UplinkCollector(broker.url, device_id) as collector:
+                    await _until(lambda: cloud.online(device_id), "device online")
+                    # the attacker's commands, unsigned and with a made-up MAC, and a forged
+                    # "not leased, cut" term: the pack keeps its power
+                    bare = await rig.command("set_discharge", {"on": False}, signed=False)
+                    kid = signing.key_id(MASTER_KEY, 1)
+                    made_up = signing.sign(
+                        dataclasses.replace(bare, cmd_id=f"{bare.cmd_id}-2"), device_id,
+                        bytes(32), kid,
+                    )  # fmt: skip
+                    await rig.publish(Channel.CMD, encode(made_up))
+                    await rig.lease(10**9, signed=False, leased=False, cutoff_when_not_leased=True)
+                    (unsigned_ack,) = await _until(lambda: acks(collector, bare.cmd_id), "ack")
+                    assert unsigned_ack.reason == "command not signed"
+                    (forged_ack,) = await _until(lambda: acks(collector, made_up.cmd_id), "ack")
+                    assert forged_ack.reason == "bad signature"
+                    await _until(
+                        lambda: rig.agent.counters["lease_terms_bad_signature"], "term refused"
+                    )
+                    await asyncio.sleep(1.0)
+                    assert rig.device.pack.discharge_mos_on and rig.writes == []
+                    # the operator's command, through the API: signed by the dispatcher, run
+                    issued = cloud.command(
+                        device_id, {"type": "set_discharge", "args": {"on": False}}
+                    )
+                    await _until(
+                        lambda: cloud.state_of(issued["cmd_id"])["state"] == "done", "done"
+                    )
+                    assert not rig.device.pack.discharge_mos_on
+                    assert rig.agent.executor.counters["commands_bad_signature"] == 2
 
-    asyncio.run(scenario())
+        asyncio.run(scenario())
+
+
+def test_a_forgery_that_takes_a_real_commands_id_does_not_decide_its_result(
+    database, broker, tmp_path
+):
+    """The attacker guesses the cmd_id of a command the cloud is about to send and gets there
+    first: the device refuses the forgery for its signature and acks that. That ack answers
+    a message the cloud never signed, so the real command, signed and run after it, still ends
+    `done` (not `rejected`)."""
+    device_id = unique_device_id("e2e")
+    register(database, device_id)
+    cmd_id = f"c-guessed-{device_id}"
+    with Cloud(database, broker.url, tmp_path / "worker.log") as cloud:
+
+        async def scenario() -> None:
+            async with control_rig(broker.url, tmp_path, PARKED, device_id=device_id) as rig:
+                with UplinkCollector(broker.url, device_id) as collector:
+                    await _until(lambda: cloud.online(device_id), "device online")
+                    await rig.command("set_discharge", {"on": False}, signed=False, cmd_id=cmd_id)
+                    (refusal,) = await _until(lambda: acks(collector, cmd_id), "refusal ack")
+                    assert refusal.reason == "command not signed"
+                    await asyncio.sleep(1.0)  # the worker has taken the refusal in by now
+                    with psycopg.connect(database, autocommit=True) as conn:
+                        conn.execute(
+                            "INSERT INTO command (cmd_id, device_id, type, args, issued_by,"
+                            " expires_at) VALUES (%s, %s, 'set_discharge', '{\"on\": false}',"
+                            " 'root', now() + interval '5 minutes')",
+                            (cmd_id, device_id),
+                        )
+                    await _until(lambda: cloud.state_of(cmd_id)["state"] == "done", "done")
+                    assert not rig.device.pack.discharge_mos_on
+                    assert cloud.state_of(cmd_id)["result"] == "done"
+
+        asyncio.run(scenario())
+    assert "refused a command" in (tmp_path / "worker.log").read_text()
+
+
+def test_after_a_rotation_only_a_gateway_holding_the_new_key_obeys(database, broker, tmp_path):
+    device_id = unique_device_id("e2e")
+    register(database, device_id)
+    with Cloud(database, broker.url, tmp_path / "worker.log") as cloud:
+        rotated = cloud.api.post(f"/api/devices/{device_id}/command-key")
+        assert rotated.status_code == 200, rotated.get_json()
+        assert rotated.get_json()["kid"] == signing.key_id(MASTER_KEY, 2)
+
+        async def run(generations: tuple[int, ...], expected: str) -> dict:
+            keys = commands_section(device_id, *generations)
+            async with control_rig(broker.url, tmp_path / str(generations), PARKED,
+                                   device_id=device_id, commands=keys) as rig:  # fmt: skip
+                await _until(lambda: cloud.online(device_id), "device online")
+                issued = cloud.command(device_id, {"type": "set_charge", "args": {"on": False}})
+                done = await _until(
+                    lambda: (c := cloud.state_of(issued["cmd_id"]))["state"] == expected and c,
+                    f"command {expected}",
+                )
+                assert rig.device.pack.charge_mos_on is (expected != "done")
+                return done
+
+        # a gateway that still holds only the old key: the new kid is unknown to it
+        refused = asyncio.run(run((1,), "rejected"))
+        assert refused["result_reason"] == f"unknown signing key {signing.key_id(MASTER_KEY, 2)!r}"
+        # old and new key side by side, as during a roll-out: obeys
+        asyncio.run(run((1, 2), "done"))
 
 
 def _events(cloud: Cloud, device_id: str) -> list[dict]:

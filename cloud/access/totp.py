@@ -1,0 +1,68 @@
+"""The second factor: RFC 6238 time-based one-time codes (30 s steps, 6 digits), made by any
+authenticator app from a secret shared at enrolment.
+
+A code is accepted for the step before and after the current one too (clock drift), and
+only once: the account keeps the last step it accepted (``totp_last_step``), and a code of
+that step or an earlier one is refused, so a code seen over a shoulder cannot be replayed.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import UTC, datetime
+
+import psycopg
+import pyotp
+
+ISSUER = "VoltRent"
+STEP_S = 30
+DIGITS = 6
+VALID_WINDOW = 1  # steps either side of now
+
+
+def new_secret() -> str:
+    """A fresh base32 secret (160 bits)."""
+    return pyotp.random_base32(32)
+
+
+def provisioning_uri(secret: str, login: str) -> str:
+    """The ``otpauth://totp/...`` URI an authenticator app reads (as a QR code)."""
+    return pyotp.TOTP(secret, digits=DIGITS, interval=STEP_S).provisioning_uri(
+        name=login, issuer_name=ISSUER
+    )
+
+
+def matching_step(
+    secret: str, code: str, *, after: int | None, at: datetime | None = None
+) -> int | None:
+    """The time step whose code ``code`` is (within the window around ``at``, default now),
+    if it is later than ``after``; None: the code is wrong or used already."""
+    code = code.strip()
+    if len(code) != DIGITS or not code.isdigit():
+        return None
+    otp = pyotp.TOTP(secret, digits=DIGITS, interval=STEP_S)
+    now = otp.timecode(at or datetime.now(UTC))
+    for step in range(now - VALID_WINDOW, now + VALID_WINDOW + 1):
+        if (after is None or step > after) and hmac.compare_digest(otp.generate_otp(step), code):
+            return step
+    return None
+
+
+def consume(
+    conn: psycopg.Connection, account_id: int, secret: str, code: str, last_step: int | None
+) -> bool:
+    """Accept ``code`` for the account once (``last_step``: the step it accepted last):
+    records its step, so that it and every earlier code are refused from now on. Of two
+    requests racing with one code, one wins."""
+    step = matching_step(secret, code, after=last_step)
+    if step is None:
+        return False
+    taken = conn.execute(
+        """
+        UPDATE account SET totp_last_step = %(step)s
+        WHERE id = %(id)s AND (totp_last_step IS NULL OR totp_last_step < %(step)s)
+        RETURNING id
+        """,
+        {"step": step, "id": account_id},
+    ).fetchone()
+    return taken is not None

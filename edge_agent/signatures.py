@@ -1,0 +1,48 @@
+"""The gateway's check that a command or lease term comes from the cloud.
+
+Both are signed with this device's key (protocols.contract.signing; the keys are in the
+``[commands]`` section of edge.toml). Whoever can only publish on the broker, a leaked
+broker account say, has no key, so cannot cut a pack's power by command nor by a forged
+"not leased" term. ``allow_unsigned`` (a bench without a cloud key) lets unsigned payloads
+through; a signature that is present is checked all the same.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from edge_agent.config import CommandsConfig
+from protocols.contract import Command, LeaseTerm, NotSigned, signing
+
+log = logging.getLogger(__name__)
+
+
+class SignatureCheck:
+    """``check(message)`` raises a SignatureError unless the message may be acted on."""
+
+    def __init__(self, device_id: str, config: CommandsConfig) -> None:
+        self.device_id = device_id
+        self.config = config
+
+    def announce(self) -> None:
+        """Say at start what this gateway will accept."""
+        if self.config.allow_unsigned:
+            log.warning(
+                "!!! commands.allow_unsigned is on: anyone who can publish on the broker can"
+                " switch this pack's power. Bench use only. !!!"
+            )
+        elif not self.config.keys:
+            log.warning(
+                "no command keys in [commands] keys: every command and lease term will be"
+                " refused (get the section with `voltrent cloud command-key %s`)",
+                self.device_id,
+            )
+        else:
+            log.info("command keys: %s", ", ".join(sorted(self.config.keys)))
+
+    def check(self, message: Command | LeaseTerm) -> None:
+        try:
+            signing.verify(message, self.device_id, self.config.keys)
+        except NotSigned:
+            if not self.config.allow_unsigned:
+                raise

@@ -1,0 +1,145 @@
+"""The TOTP second factor on a real PostgreSQL, with codes pyotp makes as an authenticator
+app would: enrolment and confirmation, a session owing its code can do nothing else, a code
+works once, wrong codes are slowed down, and an operator can require the second factor."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+import pyotp
+import pytest
+
+from cloud.access import throttle
+from tests.cloud.access_support import bearer, make_account, make_operator, token_for
+from tests.cloud.api_support import api_client, problem_of
+
+pytestmark = [pytest.mark.postgres]
+
+LOGIN = "bob@a.test"
+PASSWORD = "correct horse battery"
+
+
+def make(database: str, *, mfa_required: bool = False) -> None:
+    with psycopg.connect(database, autocommit=True) as conn:
+        operator_id = make_operator(conn, "A", mfa_required=mfa_required)
+        make_account(conn, operator_id, LOGIN, password=PASSWORD)
+
+
+@pytest.fixture
+def client(database):
+    make(database)
+    with api_client(database, secret=None) as client:
+        yield client
+
+
+def sign_in(client, **more):
+    return client.post("/api/auth/sign-in", json={"login": LOGIN, "password": PASSWORD, **more})
+
+
+def signed_in(client, **more) -> dict:
+    answer = sign_in(client, **more)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    return answer.get_json()
+
+
+def post(client, token: str, path: str, body: dict | None = None):
+    return client.post(f"/api/auth/{path}", json=body or {}, headers=bearer(token))
+
+
+def code(secret: str, steps_ahead: int = 0) -> str:
+    """The code of the current step, or of one ahead (still inside the window)."""
+    return pyotp.TOTP(secret).at(time.time() + 30 * steps_ahead)
+
+
+def enrol(client, token: str) -> tuple[str, str]:
+    """Enrol and confirm; returns the secret and the code the confirmation used."""
+    answer = post(client, token, "totp/enrol")
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    body = answer.get_json()
+    assert body["otpauth_uri"].startswith("otpauth://totp/VoltRent:bob%40a.test?")
+    assert "issuer=VoltRent" in body["otpauth_uri"] and body["secret"] in body["otpauth_uri"]
+    used = code(body["secret"])
+    confirmed = post(client, token, "totp/confirm", {"code": used})
+    assert confirmed.status_code == 200, confirmed.get_data(as_text=True)
+    assert confirmed.get_json()["stage"] == "full"
+    assert confirmed.get_json()["account"]["totp_enabled"] is True
+    return body["secret"], used
+
+
+def test_enrolled_account_owes_a_code_and_can_do_nothing_else_until_it_gives_it(client):
+    secret, used = enrol(client, signed_in(client)["token"])
+    pending = signed_in(client)
+    assert pending["stage"] == "totp"
+    token = pending["token"]
+    assert (
+        "first confirm"
+        in problem_of(client.get("/api/devices", headers=bearer(token)), 403)["detail"]
+    )
+    assert problem_of(client.get("/api/auth/sessions", headers=bearer(token)), 403)
+    assert problem_of(post(client, token, "totp/enrol"), 403)  # the password alone cannot
+    who = client.get("/api/auth/me", headers=bearer(token)).get_json()
+    assert who["stage"] == "totp" and who["permissions"] == []
+    wrong = post(client, token, "totp/verify", {"code": "000000"})
+    assert problem_of(wrong, 422)["errors"][0]["field"] == "code"
+    # the code that confirmed the enrolment is used already
+    assert problem_of(post(client, token, "totp/verify", {"code": used}), 422)
+    ahead = code(secret, 1)
+    verified = post(client, token, "totp/verify", {"code": ahead})
+    assert verified.status_code == 200 and verified.get_json()["stage"] == "full"
+    assert client.get("/api/devices", headers=bearer(token)).status_code == 200
+    assert problem_of(post(client, token, "totp/verify", {"code": ahead}), 409)
+
+
+def test_a_code_with_the_password_signs_in_once(client):
+    secret, used = enrol(client, signed_in(client)["token"])
+    ahead = code(secret, 1)
+    assert signed_in(client, totp=ahead)["stage"] == "full"
+    reused = sign_in(client, totp=ahead)
+    assert "used already" in problem_of(reused, 401)["detail"]
+    assert problem_of(sign_in(client, totp=used), 401)  # an earlier step: refused
+
+
+def test_wrong_codes_count_as_failed_sign_ins(client):
+    secret, _ = enrol(client, signed_in(client)["token"])
+    token = signed_in(client)["token"]
+    for _ in range(throttle.FREE_FAILURES):
+        assert post(client, token, "totp/verify", {"code": "123456"}).status_code == 422
+    slowed = post(client, token, "totp/verify", {"code": code(secret, 1)})
+    assert problem_of(slowed, 429) and slowed.headers["Retry-After"]
+    assert problem_of(sign_in(client, totp=code(secret, 1)), 429)
+
+
+def test_turning_totp_off_needs_the_password(client):
+    token = signed_in(client)["token"]
+    enrol(client, token)
+    wrong = client.delete("/api/auth/totp", json={"password": "nope"}, headers=bearer(token))
+    assert problem_of(wrong, 422)["errors"][0]["field"] == "password"
+    answer = client.delete("/api/auth/totp", json={"password": PASSWORD}, headers=bearer(token))
+    assert answer.status_code == 204
+    assert signed_in(client)["stage"] == "full"
+
+
+def test_an_operator_requiring_mfa_makes_its_accounts_enrol(database):
+    make(database, mfa_required=True)
+    with api_client(database, secret=None) as client:
+        first = signed_in(client)
+        assert first["stage"] == "totp_enrol"
+        token = first["token"]
+        assert problem_of(client.get("/api/devices", headers=bearer(token)), 403)
+        assert problem_of(post(client, token, "totp/verify", {"code": "123456"}), 409)
+        assert client.get("/api/auth/me", headers=bearer(token)).status_code == 200
+        secret, _ = enrol(client, token)  # confirming makes the session full
+        assert client.get("/api/devices", headers=bearer(token)).status_code == 200
+        assert signed_in(client)["stage"] == "totp"
+        assert signed_in(client, totp=code(secret, 1))["stage"] == "full"
+        off = client.delete("/api/auth/totp", json={"password": PASSWORD}, headers=bearer(token))
+        assert "requires" in problem_of(off, 409)["detail"]
+
+
+def test_a_token_cannot_enrol_or_sign_out(database, client):
+    with psycopg.connect(database, autocommit=True) as conn:
+        account_id = conn.execute("SELECT id FROM account WHERE login = %s", (LOGIN,)).fetchone()
+        token = token_for(conn, account_id[0])
+    assert problem_of(post(client, token, "totp/enrol"), 403)
+    assert problem_of(post(client, token, "sign-out"), 409)
