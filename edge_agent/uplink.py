@@ -19,6 +19,7 @@ from typing import Any
 
 import aiomqtt
 
+from edge_agent.cancellation import keep_cancellation
 from edge_agent.config import AgentConfig
 from edge_agent.health import Health, SourceState
 from edge_agent.outbox import Outbox, OutboxRecord, RecordKind
@@ -113,7 +114,9 @@ class Uplink:
         backoff = Backoff(first=1.0, cap=60.0)
         while True:
             try:
-                async with self._client() as client:
+                async with contextlib.AsyncExitStack() as stack:
+                    with keep_cancellation():
+                        client = await stack.enter_async_context(self._client())
                     self.counters["connects"] += 1
                     self.health.set_state(SourceState.OK)
                     backoff.reset()
@@ -130,7 +133,8 @@ class Uplink:
     async def _session(self, client: aiomqtt.Client) -> None:
         # subscribe before saying "online": the cloud sends queued commands the moment it
         # sees a device come online, and a first session has no subscription kept yet
-        await client.subscribe(device_downlink_filter(self.config.device_id), qos=1)
+        with keep_cancellation():
+            await client.subscribe(device_downlink_filter(self.config.device_id), qos=1)
         await self.publish_status(client, online=True)
         try:
             async with asyncio.TaskGroup() as group:
@@ -146,7 +150,8 @@ class Uplink:
 
     async def publish_status(self, client: aiomqtt.Client, online: bool = True) -> None:
         topic = str(Topic(self.config.device_id, Channel.STATUS))
-        await client.publish(topic, encode(self._status(online)), qos=1, retain=True)
+        with keep_cancellation():
+            await client.publish(topic, encode(self._status(online)), qos=1, retain=True)
 
     async def _status_loop(self, client: aiomqtt.Client) -> None:
         while True:
@@ -197,7 +202,8 @@ class Uplink:
         sent = 0
         while pending := self.acks.acks(self.config.reporting.batch_size):
             for ack in pending:
-                await client.publish(topic, ack.payload, qos=1, timeout=PUBACK_TIMEOUT_S)
+                with keep_cancellation():
+                    await client.publish(topic, ack.payload, qos=1, timeout=PUBACK_TIMEOUT_S)
                 self.acks.ack_sent(ack)
                 self.counters["acks_published"] += 1
                 self.counters["messages_published"] += 1
@@ -240,7 +246,8 @@ class Uplink:
                 return
             payload = self._encode(channel, key, items)
         topic = str(Topic(self.config.device_id, channel))
-        await client.publish(topic, payload, qos=1, timeout=PUBACK_TIMEOUT_S)
+        with keep_cancellation():
+            await client.publish(topic, payload, qos=1, timeout=PUBACK_TIMEOUT_S)
         self.outbox.ack(items)
         self.counters["messages_published"] += 1
         self.counters[f"{key}_published"] += len(items)

@@ -177,8 +177,10 @@ class Notifier:
                 due = await outbox.next_due(work)
                 if due is not None:
                     wait_s = min(max(due, MIN_WAIT_S), self.sweep_s)
+            # asyncio.timeout, not wait_for: 3.11's wait_for can drop a cancellation
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), wait_s)
+                async with asyncio.timeout(wait_s):
+                    await wake.wait()
 
     async def _deliver(
         self, work: psycopg.AsyncConnection, executor: ThreadPoolExecutor, job: Job
