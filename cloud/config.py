@@ -94,6 +94,9 @@ class CloudConfig:
     # A signed-in session ends after this long, or after this long unused.
     session_hours: int = 12
     session_idle_minutes: int = 120
+    # Reverse proxies in front of the API whose X-Forwarded-For/-Proto/-Host to believe:
+    # the client address the sign-in throttle and the audit log see. 0: the peer's address.
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> CloudConfig:
@@ -128,6 +131,7 @@ class CloudConfig:
             api_db_role=env.get("VOLTRENT_API_DB_ROLE", "voltrent_api"),
             session_hours=_int(env, "VOLTRENT_SESSION_HOURS", 12, minimum=1),
             session_idle_minutes=_int(env, "VOLTRENT_SESSION_IDLE_MINUTES", 120, minimum=1),
+            trusted_proxies=_int(env, "VOLTRENT_TRUSTED_PROXIES", 0, minimum=0),
         )
 
 

@@ -11,6 +11,7 @@ every error is an RFC 9457 problem (problems.py).
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cloud.access import guard
 from cloud.api import (
@@ -77,4 +78,9 @@ def create_app(config: CloudConfig | None = None) -> Flask:
     command_keys.init_app(app, config)
     guard.install(app, api.spec)
     init_database(app, config.database_url, config.api_db_role)
+    if config.trusted_proxies:
+        # werkzeug's ProxyFix takes the client address from the last N X-Forwarded-For
+        # entries (the ones our own proxies added), never from what the client wrote
+        hops = config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app

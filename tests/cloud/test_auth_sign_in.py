@@ -9,6 +9,9 @@ import pytest
 from argon2 import PasswordHasher
 
 from cloud.access import throttle
+from cloud.api import create_app
+from cloud.api.db import database as app_database
+from cloud.config import CloudConfig
 from tests.cloud.access_support import bearer, make_account, make_operator
 from tests.cloud.api_support import api_client, problem_of
 
@@ -219,3 +222,50 @@ def test_changing_the_password_revokes_the_other_sessions(client):
     assert problem_of(me(client, there), 401)
     assert sign_in(client).status_code == 401
     assert sign_in(client, password=new).status_code == 200
+
+
+def proxied(client, forwarded_for: str, login: str = LOGIN, password: str = PASSWORD):
+    """A sign-in through a reverse proxy on 127.0.0.1 for a client at ``forwarded_for``."""
+    return client.post(
+        "/api/auth/sign-in",
+        json={"login": login, "password": password},
+        headers={"X-Forwarded-For": forwarded_for},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
+
+
+def guess_from(client, address: str, n: int):
+    answer = proxied(client, address, f"guess{n}@a.test", "guess guess guess")
+    assert answer.status_code == 401, answer.get_data(as_text=True)
+
+
+@pytest.fixture
+def behind_a_proxy(database, account):
+    app = create_app(CloudConfig(database_url=database, trusted_proxies=1))
+    try:
+        yield app.test_client()
+    finally:
+        app_database(app).close()
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_throttled_and_audited(
+    database, behind_a_proxy
+):
+    attacker, colleague = "198.51.100.9", "198.51.100.20"
+    for n in range(throttle.ADDRESS_MAX_FAILURES):
+        guess_from(behind_a_proxy, attacker, n)
+    assert "from this address" in problem_of(proxied(behind_a_proxy, attacker), 429)["detail"]
+    # the proxy's own address is not blocked: everyone else behind it still signs in
+    assert proxied(behind_a_proxy, colleague).status_code == 200
+    assert {row[0] for row in sql(database, "SELECT ip FROM audit_log")} == {attacker, colleague}
+    # what the client itself writes in front is not believed: the proxy's entry counts
+    answer = proxied(behind_a_proxy, f"{colleague}, {attacker}")
+    assert "from this address" in problem_of(answer, 429)["detail"]
+
+
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(database, client):
+    for n in range(throttle.ADDRESS_MAX_FAILURES):
+        guess_from(client, f"203.0.113.{n}", n)  # a client rotating the header to dodge
+    answer = proxied(client, "203.0.113.99")
+    assert "from this address" in problem_of(answer, 429)["detail"]
+    assert {row[0] for row in sql(database, "SELECT ip FROM audit_log")} == {"127.0.0.1"}

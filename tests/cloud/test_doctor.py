@@ -58,6 +58,9 @@ def test_configuration_errors_name_the_variable():
         CloudConfig.from_env({"VOLTRENT_RETENTION_DAYS": "forever"})
     with pytest.raises(ConfigError, match=r"MQTT_PROTOCOL: expected one of 5, 3\.1\.1"):
         CloudConfig.from_env({"MQTT_PROTOCOL": "4"})
+    with pytest.raises(ConfigError, match="VOLTRENT_TRUSTED_PROXIES: must be at least 0"):
+        CloudConfig.from_env({"VOLTRENT_TRUSTED_PROXIES": "-1"})
+    assert CloudConfig.from_env({"VOLTRENT_TRUSTED_PROXIES": "2"}).trusted_proxies == 2
     config = CloudConfig.from_env({"MQTT_URL": "mqtts://u:p@broker.example:8883"})
     assert (config.mqtt.host, config.mqtt.port, config.mqtt.tls) == ("broker.example", 8883, True)
     assert (config.mqtt.username, config.mqtt.password) == ("u", "p")
