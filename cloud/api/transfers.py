@@ -5,8 +5,11 @@ A leased device stays where it is (409): its lease must end first. A move writes
 ``device_transfer`` row per device. Fences travel with their owner, not with the device: a
 device's assignment to a fence whose operator is not above (or equal to) the device's new
 operator is dropped in the same transaction, with that fence's machine and open alarm, so
-the fence's owner no longer hears where the device goes. (Alarm mutes name an account and
-an alarm type, not a device: a move leaves them as they are.)
+the fence's owner no longer hears where the device goes. Commands still queued or sent for
+a device that changes operator are cancelled: they were issued for its old owner, and a
+cut-off queued by the old owner's staff for an offline pack must not fire under the new one
+(a move between stores of one operator keeps them). (Alarm mutes name an account and an
+alarm type, not a device: a move leaves them as they are.)
 """
 
 from __future__ import annotations
@@ -82,6 +85,14 @@ WITH dropped AS (
 )
 SELECT (SELECT count(*) FROM dropped) AS dropped, (SELECT count(*) FROM resolved) AS resolved
 """
+# FOR UPDATE in the subquery: waits for a dispatcher pass holding a row, as a cancel does.
+CANCEL_OPEN_COMMANDS = """
+UPDATE command c SET state = 'cancelled', cancelled_at = now()
+FROM (SELECT cmd_id FROM command WHERE device_id = ANY(%(ids)s) AND state IN ('queued', 'sent')
+      ORDER BY cmd_id FOR UPDATE) open
+WHERE c.cmd_id = open.cmd_id AND c.state IN ('queued', 'sent')
+RETURNING c.cmd_id
+"""
 DROPPED_WHY = "the device moved to an operator outside the fence's owner"
 VISIBLE_DEVICE = f"SELECT 1 FROM device d WHERE d.id = %(device_id)s AND {scope.device('d')}"
 HISTORY = f"""
@@ -126,6 +137,10 @@ class TransferResultSchema(ma.Schema):
     )
     resolved_alarms = ma.fields.Integer(
         metadata={"description": "open alarms of those fences, resolved by 'auto'"}
+    )
+    cancelled_commands = ma.fields.List(
+        ma.fields.String(),
+        metadata={"description": "queued or sent commands of devices that changed operator"},
     )
 
 
@@ -203,7 +218,8 @@ class Transfer(MethodView):
         first that is not); `to_store_id`, if given, must be a store of `to_operator_id`.
         Refused (409, naming them) while any of the devices is leased. A device already at
         that operator and store is left alone (`unchanged`). Assignments to geofences of
-        operators that are not above the new operator are dropped.
+        operators that are not above the new operator are dropped, and commands still
+        queued or sent for a device that changes operator are cancelled.
         """
         device_ids = list(dict.fromkeys(body["device_ids"]))
         target = {"operator_id": body["to_operator_id"], "store_id": body["to_store_id"]}
@@ -215,6 +231,7 @@ class Transfer(MethodView):
             moving = [d for d in devices if (d["operator_id"], d["store_id"]) != destination]
             moved = [d["id"] for d in moving]
             counts = {"dropped": 0, "resolved": 0}
+            cancelled: list[str] = []
             if moving:
                 conn.execute(MOVE_DEVICES, {**target, "ids": moved})
                 conn.execute(RECORD_TRANSFERS, {
@@ -224,7 +241,11 @@ class Transfer(MethodView):
                 })  # fmt: skip
                 fences = {"ids": moved, "path": path, "why": DROPPED_WHY}
                 counts = conn.execute(DROP_FOREIGN_FENCES, fences).fetchone()
-        note(moved=moved)
+                new_owner = [d["id"] for d in moving if d["operator_id"] != target["operator_id"]]
+                if new_owner:
+                    rows = conn.execute(CANCEL_OPEN_COMMANDS, {"ids": new_owner}).fetchall()
+                    cancelled = sorted(row["cmd_id"] for row in rows)
+        note(moved=moved, cancelled_commands=cancelled)
         return {
             "moved": moved,
             "unchanged": [d["id"] for d in devices if d not in moving],
@@ -232,6 +253,7 @@ class Transfer(MethodView):
             "to_store_id": target["store_id"],
             "dropped_geofence_assignments": counts["dropped"],
             "resolved_alarms": counts["resolved"],
+            "cancelled_commands": cancelled,
         }
 
 

@@ -93,6 +93,7 @@ def test_move_devices_to_a_sub_operators_store_and_keep_the_history(fleet, as_a)
     assert answer.get_json() == {
         "moved": ["pack-1", "pack-2"], "unchanged": [], "to_operator_id": fleet.a1,
         "to_store_id": fleet.stores.a1, "dropped_geofence_assignments": 0, "resolved_alarms": 0,
+        "cancelled_commands": [],
     }  # fmt: skip
     now = owners(fleet.database)
     assert now["pack-1"] == now["pack-2"] == (fleet.a1, fleet.stores.a1)
@@ -139,6 +140,45 @@ def test_refused_while_leased_and_nothing_moves(fleet, as_a):
         conn.execute("UPDATE lease_term SET leased = false WHERE device_id = 'pack-2'")
     answer = as_a.post("/api/devices/transfer", json=move)
     assert answer.status_code == 200 and len(answer.get_json()["moved"]) == 3
+
+
+def queue(database: str, cmd_id: str, device_id: str, state: str = "queued") -> None:
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO command (cmd_id, device_id, type, args, state, issued_by, expires_at)"
+            " VALUES (%s, %s, 'set_discharge', '{\"on\": false}', %s, 'clerk@a.test',"
+            " now() + interval '1 hour')",
+            (cmd_id, device_id, state),
+        )
+
+
+def command_states(database: str) -> dict[str, str]:
+    with psycopg.connect(database) as conn:
+        return dict(conn.execute("SELECT cmd_id, state FROM command").fetchall())
+
+
+def test_open_commands_of_a_device_that_changes_operator_are_cancelled(fleet, as_a):
+    for cmd_id, device_id, state in (
+        ("cut-1", "pack-1", "queued"), ("cut-1-sent", "pack-1", "sent"),
+        ("old-1", "pack-1", "done"), ("cut-2", "pack-2", "queued"),
+    ):  # fmt: skip
+        queue(fleet.database, cmd_id, device_id, state)
+    # another store of the same operator: its commands stand
+    to_east = {"device_ids": ["pack-2"], "to_operator_id": fleet.a,
+               "to_store_id": fleet.stores.a_east}  # fmt: skip
+    assert as_a.post("/api/devices/transfer", json=to_east).get_json()["cancelled_commands"] == []
+    # another operator: the old owner's cut-off must not fire under the new one
+    to_a1 = {"device_ids": ["pack-1", "pack-2"], "to_operator_id": fleet.a1}
+    answer = as_a.post("/api/devices/transfer", json=to_a1).get_json()
+    assert answer["cancelled_commands"] == ["cut-1", "cut-1-sent", "cut-2"]
+    assert command_states(fleet.database) == {
+        "cut-1": "cancelled", "cut-1-sent": "cancelled", "old-1": "done", "cut-2": "cancelled"
+    }  # fmt: skip
+    detail = as_a.get("/api/audit?action=POST /api/devices/transfer").get_json()
+    assert any(
+        entry["detail"].get("cancelled_commands") == ["cut-1", "cut-1-sent", "cut-2"]
+        for entry in detail
+    ), detail
 
 
 def test_a_thousand_devices_at_once(fleet, as_a):
