@@ -59,7 +59,16 @@ class Database:
                     self.url,
                     min_size=1,
                     max_size=self.max_size,
-                    kwargs={"row_factory": dict_row, "connect_timeout": 5},
+                    # prepare_threshold=None: never prepared, so every query is planned
+                    # with its parameters. The views' optional filters ("$1 IS NULL OR
+                    # ...") fold away only then; a prepared query's generic plan kept them
+                    # and joined every device first (89 against 12 ms for a platform's page
+                    # of devices; BENCHMARKS.md, section 9). It also suits PgBouncer.
+                    kwargs={
+                        "row_factory": dict_row,
+                        "connect_timeout": 5,
+                        "prepare_threshold": None,
+                    },
                     check=ConnectionPool.check_connection,
                     name="voltrent-api",
                     open=False,
