@@ -26,6 +26,11 @@ blp = Blueprint(
 )
 
 DEVICE_EXISTS = f"SELECT 1 FROM device d WHERE d.id = %(device_id)s AND {scope.device('d')}"
+# A term is written with its device locked: two first terms of one device (no lease_term row
+# to lock yet) are written one after the other, so the second's cut-off permission check
+# sees the first; and a transfer (which locks its devices) either finishes first, and the
+# device is then re-checked under its new owner, or waits and sees the lease.
+LOCK_DEVICE = DEVICE_EXISTS + " FOR NO KEY UPDATE"
 _MINE = f"device_id = %(device_id)s AND {scope.device_id()}"
 GET_LEASE = f"SELECT * FROM lease_term WHERE {_MINE}"
 # The current setting, locked until the new term is written: the permission check sees the
@@ -54,8 +59,10 @@ RETURNING *
 """
 
 
-def _require_device(conn: psycopg.Connection, params: dict[str, Any]) -> None:
-    if conn.execute(DEVICE_EXISTS, params).fetchone() is None:
+def _require_device(
+    conn: psycopg.Connection, params: dict[str, Any], *, lock: bool = False
+) -> None:
+    if conn.execute(LOCK_DEVICE if lock else DEVICE_EXISTS, params).fetchone() is None:
         fail(404, f"no device {params['device_id']!r}")
 
 
@@ -99,7 +106,7 @@ class Lease(MethodView):
         """
         params = scope.params(**term, device_id=device_id, updated_by=principal().login)
         with connection() as conn:
-            _require_device(conn, params)
+            _require_device(conn, params, lock=True)
             _check_cutoff(conn, params, term["cutoff_when_not_leased"])
             return conn.execute(PUT_LEASE, params).fetchone()
 

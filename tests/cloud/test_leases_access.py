@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
+import psycopg
 import pytest
 
 from tests.cloud.api_support import problem_of
@@ -76,3 +80,40 @@ def test_a_siblings_and_other_stores_lease_terms_are_404(tenants, role):
         assert client.get("/api/devices/a-1/lease").get_json()["leased"] is True
     with tenants.client("a") as client:
         assert client.get(URL).get_json()["updated_by"] == login("a")
+
+
+def test_a_first_term_waits_for_a_transfer_under_way_and_then_finds_no_device(tenants):
+    """A transfer holds its devices locked while it checks that none is leased; a first
+    term (no lease_term row to lock) written meanwhile must not slip in under the old
+    owner: it waits, and answers 404 once the device is another operator's."""
+    outcome: dict[str, object] = {}
+
+    def put_term() -> None:
+        with tenants.client("a") as client:
+            outcome["answer"] = client.put(URL, json=TERM)
+
+    with psycopg.connect(tenants.database) as transfer:
+        transfer.execute("SELECT 1 FROM device WHERE id = 'a-2' FOR UPDATE")
+        transfer.execute(
+            "UPDATE device SET operator_id = %s WHERE id = 'a-2'", (tenants.operators["b"],)
+        )
+        writer = threading.Thread(target=put_term)
+        writer.start()
+        deadline = time.monotonic() + 30
+        while writer.is_alive() and not waiting_on_a_lock(tenants.database):
+            assert time.monotonic() < deadline, "the term neither waited nor finished"
+            time.sleep(0.02)
+        transfer.commit()
+    writer.join(30)
+    problem_of(outcome["answer"], 404)
+    with psycopg.connect(tenants.database) as conn:
+        assert conn.execute("SELECT count(*) FROM lease_term").fetchone() == (0,)
+
+
+def waiting_on_a_lock(database: str) -> bool:
+    with psycopg.connect(database) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        ).fetchone()
+    return row[0] > 0
