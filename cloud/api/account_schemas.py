@@ -93,6 +93,10 @@ class AccountUpdateSchema(ma.Schema):
         metadata={"description": "true: a new password, shown once in the answer; its"
                   " sessions end and a lock-out is lifted"},
     )  # fmt: skip
+    reset_totp = ma.fields.Boolean(
+        metadata={"description": "true: remove its second factor (a lost phone); its sessions"
+                  " end, and it enrols again at sign-in if its operator requires one"},
+    )  # fmt: skip
 
     @ma.post_load
     def _unique(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:

@@ -91,6 +91,11 @@ RESET_PASSWORD = """
 UPDATE account SET password_hash = %s, password_changed_at = now(), updated_at = now()
 WHERE id = %s
 """
+RESET_TOTP = """
+UPDATE account SET totp_secret = NULL, totp_enabled = false, totp_last_step = NULL,
+    updated_at = now()
+WHERE id = %s
+"""
 
 
 def _fetch(conn: psycopg.Connection, account_id: int) -> dict[str, Any]:
@@ -208,9 +213,12 @@ class Account(MethodView):
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     def patch(self, changes, account_id):
         """Change an account's name, store or roles; disable or enable it; reset its password
+        or its second factor
 
         `disabled: true` ends its sessions and tokens; `reset_password: true` answers with a
-        new password (shown once), ends its sessions and lifts a lock-out.
+        new password (shown once), ends its sessions and lifts a lock-out; `reset_totp: true`
+        removes its TOTP second factor (a lost phone) and ends its sessions: if its operator
+        requires one, it enrols a new one at its next sign-in.
         """
         who = principal()
         own = sorted(set(changes) - {"name"}) if account_id == who.account_id else []
@@ -239,6 +247,9 @@ class Account(MethodView):
                 conn.execute(RESET_PASSWORD, (passwords.hash_password(password), account_id))
                 throttle.succeeded(conn, current["login"])
                 note(revoked=revoke(conn, account_id), reset_password=True)
+            if changes.get("reset_totp"):
+                conn.execute(RESET_TOTP, (account_id,))
+                note(revoked=revoke(conn, account_id, kinds=("session",)), reset_totp=True)
             updated = _fetch(conn, account_id)
         return updated if password is None else {**updated, "password": password}
 

@@ -143,3 +143,38 @@ def test_a_token_cannot_enrol_or_sign_out(database, client):
         token = token_for(conn, account_id[0])
     assert problem_of(post(client, token, "totp/enrol"), 403)
     assert problem_of(post(client, token, "sign-out"), 409)
+
+
+@pytest.mark.parametrize("mfa_required", [False, True])
+def test_an_administrator_resets_a_lost_second_factor(database, mfa_required):
+    make(database, mfa_required=mfa_required)
+    with psycopg.connect(database, autocommit=True) as conn:
+        operator_id, account_id = conn.execute(
+            "SELECT operator_id, id FROM account WHERE login = %s", (LOGIN,)
+        ).fetchone()
+        admin = token_for(conn, make_account(conn, operator_id, "admin@a.test"))
+    with api_client(database, secret=None) as client:
+        token = signed_in(client)["token"]  # owing enrolment when it is required
+        enrol(client, token)
+        assert signed_in(client)["stage"] == "totp"  # the phone is needed from now on
+        # the phone is lost: the account cannot turn the factor off itself
+        with api_client(database, secret=admin) as as_admin:
+            mine = as_admin.patch(f"/api/accounts/{account_id}", json={"reset_totp": True})
+            assert mine.status_code == 200, mine.get_data(as_text=True)
+            assert mine.get_json()["totp_enabled"] is False
+        assert problem_of(client.get("/api/auth/me", headers=bearer(token)), 401)
+        after = signed_in(client)["stage"]
+        assert after == ("totp_enrol" if mfa_required else "full")
+    with psycopg.connect(database) as conn:
+        assert conn.execute(
+            "SELECT detail->>'reset_totp' FROM audit_log WHERE action LIKE 'PATCH %%'"
+        ).fetchall() == [("true",)]
+
+
+def test_nobody_resets_their_own_second_factor_past_the_password(database, client):
+    with psycopg.connect(database, autocommit=True) as conn:
+        account_id = conn.execute("SELECT id FROM account WHERE login = %s", (LOGIN,)).fetchone()
+        token = token_for(conn, account_id[0])
+    with api_client(database, secret=token) as own:
+        refused = own.patch(f"/api/accounts/{account_id[0]}", json={"reset_totp": True})
+        assert "not on your own account" in str(problem_of(refused, 422))
