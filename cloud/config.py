@@ -5,8 +5,6 @@ Every variable has one spelling; `voltrent cloud doctor` prints the effective va
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 import socket
 from collections.abc import Mapping
@@ -14,6 +12,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from cloud.errors import ConfigError
+from protocols.contract import signing
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/voltrent"
 DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883"
@@ -157,9 +156,6 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> in
     return value
 
 
-MIN_COMMAND_KEY_BYTES = 32
-
-
 def _command_key(env: Mapping[str, str]) -> bytes | None:
     """VOLTRENT_COMMAND_KEY (base64) or VOLTRENT_COMMAND_KEY_FILE (a file holding it)."""
     inline, path = env.get("VOLTRENT_COMMAND_KEY"), env.get("VOLTRENT_COMMAND_KEY_FILE")
@@ -178,12 +174,9 @@ def _command_key(env: Mapping[str, str]) -> bytes | None:
     if not text:
         return None
     try:
-        key = base64.b64decode(text.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        raise ConfigError(f"{name}: not base64") from None
-    if len(key) < MIN_COMMAND_KEY_BYTES:
-        raise ConfigError(f"{name}: {len(key)} bytes, at least {MIN_COMMAND_KEY_BYTES} needed")
-    return key
+        return signing.decode_key(text)
+    except ValueError as err:
+        raise ConfigError(f"{name}: {err}") from None
 
 
 def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:

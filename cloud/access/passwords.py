@@ -8,6 +8,7 @@ an answer takes does not tell whether a login exists.
 
 from __future__ import annotations
 
+import functools
 import secrets
 
 from argon2 import PasswordHasher
@@ -37,8 +38,13 @@ COMMON = frozenset(
 GENERATED_BYTES = 16
 
 _hasher = PasswordHasher()
-# What a sign-in for a login without a password is checked against (never matches).
-_NOTHING = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _nothing() -> str:
+    """What a sign-in for a login without a password is checked against (never matches);
+    made at first use, not at import (an argon2 hash costs about 100 ms)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
@@ -56,7 +62,7 @@ def verify(password_hash: str, password: str) -> bool:
 
 def verify_nothing(password: str) -> bool:
     """Spend the time of one verification and answer no (a login without a password)."""
-    verify(_NOTHING, password)
+    verify(_nothing(), password)
     return False
 
 

@@ -86,16 +86,20 @@ def canonical(device_id: str, fields: Mapping[str, Any]) -> bytes:
     return text.encode("utf-8")
 
 
+def _digest(key: bytes, device_id: str, message: Command | LeaseTerm) -> bytes:
+    return hmac.digest(key, canonical(device_id, message.to_wire()), hashlib.sha256)
+
+
 def mac(key: bytes, device_id: str, message: Command | LeaseTerm) -> str:
     """The base64url (unpadded) HMAC-SHA256 of ``message`` for ``device_id``."""
-    digest = hmac.digest(key, canonical(device_id, message.to_wire()), hashlib.sha256)
+    digest = _digest(key, device_id, message)
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def sign(message: Signed, device_id: str, key: bytes, kid: str) -> Signed:
-    """A copy of ``message`` carrying its signature (any old one replaced)."""
-    unsigned = dataclasses.replace(message, sig=None)
-    return dataclasses.replace(unsigned, sig={"kid": kid, "mac": mac(key, device_id, unsigned)})
+    """A copy of ``message`` carrying its signature (any old one replaced: canonical()
+    leaves ``sig`` out)."""
+    return dataclasses.replace(message, sig={"kid": kid, "mac": mac(key, device_id, message)})
 
 
 def verify(message: Command | LeaseTerm, device_id: str, keys: Mapping[str, bytes]) -> str:
@@ -113,8 +117,7 @@ def verify(message: Command | LeaseTerm, device_id: str, keys: Mapping[str, byte
         given = base64.urlsafe_b64decode(sig["mac"] + "=" * (-len(sig["mac"]) % 4))
     except (binascii.Error, ValueError):
         raise BadSignature("bad signature (the mac is not base64url)") from None
-    expected = hmac.digest(key, canonical(device_id, message.to_wire()), hashlib.sha256)
-    if not hmac.compare_digest(given, expected):
+    if not hmac.compare_digest(given, _digest(key, device_id, message)):
         raise BadSignature("bad signature")
     return kid
 
