@@ -15,15 +15,16 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import psycopg
 from flask import Flask, Response, current_app, g, request
 from psycopg.types.json import Jsonb
 
 from cloud.access.objects import NOT_OBJECTS, OBJECTS
 from cloud.access.permissions import PERMISSIONS
-from cloud.access.principal import Principal, authenticate, caller, principal
+from cloud.access.principal import Principal, authenticate, principal
 
 __all__ = [
-    "caller", "install", "note", "principal", "public", "requires", "second_factor", "signed_in",
+    "install", "note", "principal", "public", "requires", "second_factor", "signed_in",
 ]  # fmt: skip
 from cloud.api.db import database
 from cloud.api.problems import problem
@@ -109,25 +110,28 @@ def _check() -> Response | None:
         log.error("endpoint %s %s has no access rule", request.method, request.endpoint)
         return problem(403, "This endpoint has no access rule yet, so nobody may use it.")
     secret = _bearer()
-    if secret is not None:
-        with database().connection(scoped=False) as conn:
-            g.principal = authenticate(conn, secret, request.remote_addr)
-        if g.principal is None:
-            return _unauthorized("The session or token is unknown, expired or revoked.")
-    if rule == PUBLIC:
-        return None
-    who = g.get("principal")
-    if who is None:
+    if secret is None:
+        if rule == PUBLIC:
+            return None
         return _unauthorized("Sign in first: send 'Authorization: Bearer <session or token>'.")
-    if who.stage != "full" and rule != SECOND_FACTOR:
-        step = "confirm" if who.stage == "totp" else "enrol in"
-        return problem(403, f"This session must first {step} its second factor (TOTP).")
-    if rule not in (SIGNED_IN, SECOND_FACTOR) and not who.can(rule):
-        return problem(403, f"This needs the permission '{rule}', which {who.login} does not have.")
-    return _objects_in_scope(who)
+    # one connection for the credential and every object the path names
+    with database().connection(scoped=False) as conn:
+        who = g.principal = authenticate(conn, secret, request.remote_addr)
+        if who is None:
+            return _unauthorized("The session or token is unknown, expired or revoked.")
+        if rule == PUBLIC:
+            return None
+        if who.stage != "full" and rule != SECOND_FACTOR:
+            step = "confirm" if who.stage == "totp" else "enrol in"
+            return problem(403, f"This session must first {step} its second factor (TOTP).")
+        if rule not in (SIGNED_IN, SECOND_FACTOR) and not who.can(rule):
+            return problem(
+                403, f"This needs the permission '{rule}', which {who.login} does not have."
+            )
+        return _objects_in_scope(conn, who)
 
 
-def _objects_in_scope(who: Principal) -> Response | None:
+def _objects_in_scope(conn: psycopg.Connection, who: Principal) -> Response | None:
     """404 for a path parameter naming an object outside the caller's subtree."""
     for name, value in (request.view_args or {}).items():
         rule = OBJECTS.get(name)
@@ -137,9 +141,8 @@ def _objects_in_scope(who: Principal) -> Response | None:
             log.error("path parameter %r of %s has no scope rule", name, request.endpoint)
             return problem(500, f"The path parameter {name!r} has no scope rule.")
         params = {"value": value, "tenant": who.operator_id, "store": who.store_id}
-        with database().connection(scoped=False) as conn:
-            if conn.execute(rule.sql, params).fetchone() is None:
-                return problem(404, f"no {rule.noun} {value!r}")
+        if conn.execute(rule.sql, params).fetchone() is None:
+            return problem(404, f"no {rule.noun} {value!r}")
     return None
 
 

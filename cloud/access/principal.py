@@ -73,11 +73,6 @@ def principal() -> Principal:
     return g.principal
 
 
-def caller() -> Principal | None:
-    """The caller of the current request, or None (a public endpoint, not signed in)."""
-    return g.get("principal")
-
-
 def new_secret(kind: str) -> str:
     """A fresh bearer secret for a 'session' or a 'token'."""
     prefix = SESSION_PREFIX if kind == "session" else TOKEN_PREFIX

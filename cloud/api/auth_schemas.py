@@ -16,7 +16,6 @@ from cloud.access.principal import SESSION_PREFIX, TOKEN_PREFIX
 from cloud.access.totp import DIGITS
 from cloud.api.schemas import Timestamp
 
-STAGES = ("full", "totp", "totp_enrol")
 _STAGE_HELP = (
     "full; totp: the session must confirm a TOTP code (POST /api/auth/totp/verify) before it"
     " can do anything else; totp_enrol: the operator requires a second factor the account has"
