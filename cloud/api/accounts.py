@@ -28,11 +28,11 @@ from cloud.api.account_schemas import (
     AccountWithPasswordSchema,
     RevokedSchema,
 )
-from cloud.api.auth import field_error, revoke, sessions_of
+from cloud.api.auth import revoke, sessions_of
 from cloud.api.auth_schemas import SessionSchema, TokenSchema
 from cloud.api.db import connection
 from cloud.api.paging import PAGE_SIZE, fetch_page
-from cloud.api.problems import fail
+from cloud.api.problems import fail, field_error
 from cloud.api.roles import beyond_caller, target_operator
 from cloud.api.schemas import Blueprint
 from cloud.api.tokens import tokens_of
@@ -240,16 +240,20 @@ class Account(MethodView):
                 conn.execute(SET_ROLES, (account_id, changes["role_ids"]))
             disabled = changes.get("disabled", current["disabled_at"] is not None)
             conn.execute(UPDATE_ACCOUNT, {**current, **changes, "disabled": disabled})
-            if changes.get("disabled"):
-                note(revoked=revoke(conn, account_id, kinds=("session", "token")))
             if changes.get("reset_password"):
                 password = passwords.generate()
                 conn.execute(RESET_PASSWORD, (passwords.hash_password(password), account_id))
                 throttle.succeeded(conn, current["login"])
-                note(revoked=revoke(conn, account_id), reset_password=True)
+                note(reset_password=True)
             if changes.get("reset_totp"):
                 conn.execute(RESET_TOTP, (account_id,))
-                note(revoked=revoke(conn, account_id, kinds=("session",)), reset_totp=True)
+                note(reset_totp=True)
+            # one revocation, so the audit's count is of all that ended
+            reset = changes.get("reset_password") or changes.get("reset_totp")
+            if changes.get("disabled"):
+                note(revoked=revoke(conn, account_id, kinds=("session", "token")))
+            elif reset:
+                note(revoked=revoke(conn, account_id))
             updated = _fetch(conn, account_id)
         return updated if password is None else {**updated, "password": password}
 

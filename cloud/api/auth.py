@@ -35,7 +35,7 @@ from cloud.api.auth_schemas import (
     SignInSchema,
 )
 from cloud.api.db import connection, database
-from cloud.api.problems import fail
+from cloud.api.problems import fail, field_error
 from cloud.api.schemas import Blueprint
 from cloud.config import CloudConfig
 
@@ -131,13 +131,6 @@ def _refuse(refusal: throttle.Refusal) -> NoReturn:
         message=refusal.detail,
         headers={"Retry-After": str(refusal.retry_after_s)},
     )
-
-
-def field_error(field: str, reasons: list[str]) -> None:
-    """422 naming the body's ``field`` with each reason, if there are any."""
-    if reasons:
-        fail(422, f"{field}: " + "; ".join(reasons),
-             errors=[{"field": field, "in": "body", "reason": r} for r in reasons])  # fmt: skip
 
 
 def _password_matches(account: dict[str, Any] | None, password: str) -> bool:

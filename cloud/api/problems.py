@@ -73,6 +73,13 @@ def fail(status: int, detail: str, *, errors: list[dict[str, Any]] | None = None
     flask_smorest.abort(status, message=detail, errors=errors)
 
 
+def field_error(field: str, reasons: list[str]) -> None:
+    """422 naming the body's ``field`` with each reason, if there are any."""
+    if reasons:
+        fail(422, f"{field}: " + "; ".join(reasons),
+             errors=[{"field": field, "in": "body", "reason": r} for r in reasons])  # fmt: skip
+
+
 def field_errors(messages: Any, location: str | None = None) -> list[dict[str, Any]]:
     """Flatten webargs/marshmallow messages into ``[{"field", "in", "reason"}]``.
 

@@ -26,10 +26,9 @@ from cloud.api.account_schemas import (
     RoleSchema,
     RoleUpdateSchema,
 )
-from cloud.api.auth import field_error
 from cloud.api.db import connection, database
 from cloud.api.paging import PAGE_SIZE, fetch_page
-from cloud.api.problems import fail
+from cloud.api.problems import fail, field_error
 from cloud.api.schemas import Blueprint
 
 blp = Blueprint("roles", __name__, url_prefix="/api", description="Roles and permissions")

@@ -19,7 +19,7 @@ from cloud.access.principal import issue
 from cloud.api.auth import revoke
 from cloud.api.auth_schemas import TokenCreateSchema, TokenSchema, TokenWithSecretSchema
 from cloud.api.db import connection
-from cloud.api.problems import fail
+from cloud.api.problems import fail, field_error
 from cloud.api.schemas import Blueprint
 
 blp = Blueprint("tokens", __name__, url_prefix="/api/tokens", description="API tokens")
@@ -69,11 +69,7 @@ class Tokens(MethodView):
         wanted = body.get("permissions")
         if wanted is not None:
             beyond = [name for name in wanted if name not in who.permissions]
-            if beyond:
-                reasons = [f"{name!r} is not one of your permissions" for name in beyond]
-                fail(422, "permissions: " + "; ".join(reasons),
-                     errors=[{"field": "permissions", "in": "body", "reason": r}
-                             for r in reasons])  # fmt: skip
+            field_error("permissions", [f"{n!r} is not one of your permissions" for n in beyond])
         with connection() as conn:
             token_id, secret = issue(
                 conn,

@@ -229,6 +229,7 @@ class Transfer(MethodView):
             devices = _locked(conn, device_ids)
             destination = (target["operator_id"], target["store_id"])
             moving = [d for d in devices if (d["operator_id"], d["store_id"]) != destination]
+            staying = [d["id"] for d in devices if (d["operator_id"], d["store_id"]) == destination]
             moved = [d["id"] for d in moving]
             counts = {"dropped": 0, "resolved": 0}
             cancelled: list[str] = []
@@ -248,7 +249,7 @@ class Transfer(MethodView):
         note(moved=moved, cancelled_commands=cancelled)
         return {
             "moved": moved,
-            "unchanged": [d["id"] for d in devices if d not in moving],
+            "unchanged": staying,
             "to_operator_id": target["operator_id"],
             "to_store_id": target["store_id"],
             "dropped_geofence_assignments": counts["dropped"],
