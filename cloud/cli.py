@@ -182,7 +182,7 @@ def _create_account(
 ) -> int:
     import psycopg
 
-    from cloud.access import passwords
+    from cloud.access import accounts, passwords
     from cloud.store.db import connect
 
     login = login.strip().lower()
@@ -201,13 +201,10 @@ def _create_account(
             print(f"operator {operator_id} has no role {missing[0]!r}", file=sys.stderr)
             return 1
         try:
-            account_id = conn.execute(
-                """
-                INSERT INTO account (operator_id, login, name, password_hash, password_changed_at)
-                VALUES (%s, %s, %s, %s, now()) RETURNING id
-                """,
-                (operator_id, login, login, passwords.hash_password(password)),
-            ).fetchone()[0]
+            account_id = accounts.create(
+                conn, operator_id=operator_id, login=login, name=login, password=password,
+                role_ids=list(found.values()),
+            )  # fmt: skip
         except psycopg.errors.UniqueViolation:
             print(f"the login {login!r} is taken", file=sys.stderr)
             return 1
@@ -215,10 +212,6 @@ def _create_account(
             print(f"{login!r} is not a valid login: 3..200 characters of a-z, 0-9 and @ . _ + -",
                   file=sys.stderr)  # fmt: skip
             return 1
-        conn.execute(
-            "INSERT INTO account_role (account_id, role_id) SELECT %s, unnest(%s::bigint[])",
-            (account_id, list(found.values())),
-        )
     print(f"account {account_id}: {login} (operator {operator_id}; roles {', '.join(roles)})")
     print(f"password: {password}")
     print("(shown once; only its hash is kept. Change it: PUT /api/auth/password)")

@@ -4,7 +4,8 @@ lines (a new one each run; the previous run's is revoked)."""
 
 from __future__ import annotations
 
-import secrets
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,41 +17,41 @@ TOKEN_NAME = "demo banner"
 class DemoAccess:
     login: str
     password: str
-    token: str
     token_file: Path
 
 
-def _secret_file(path: Path, make) -> str:
-    if path.exists():
-        return path.read_text().strip()
-    value = make()
-    path.touch(mode=0o600)
-    path.write_text(value + "\n")
-    return value
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, readable by the owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text + "\n")
+
+
+def kept_secret(path: Path, make: Callable[[], str]) -> str:
+    """The secret in ``path``, made by ``make`` and written there at the first run."""
+    if not path.exists():
+        write_private(path, make())
+    return path.read_text().strip()
 
 
 def set_up_access(database_url: str, work_dir: Path) -> DemoAccess:
     """The administrator (made once) and a fresh token; psycopg.Error when the store refuses."""
-    from argon2 import PasswordHasher
-
+    from cloud.access import accounts, passwords
     from cloud.access.principal import issue
     from cloud.store.db import connect
 
-    password = _secret_file(work_dir / "admin-password", lambda: secrets.token_urlsafe(12))
+    password = kept_secret(work_dir / "admin-password", passwords.generate)
     with connect(database_url) as conn:
         row = conn.execute("SELECT id FROM account WHERE login = %s", (ADMIN_LOGIN,)).fetchone()
         if row is None:
-            account_id = conn.execute(
-                "INSERT INTO account (operator_id, login, name, password_hash,"
-                " password_changed_at) VALUES (1, %s, 'Demo administrator', %s, now())"
-                " RETURNING id",
-                (ADMIN_LOGIN, PasswordHasher().hash(password)),
+            administrator = conn.execute(
+                "SELECT id FROM role WHERE operator_id = 1 AND name = 'administrator'"
             ).fetchone()[0]
-            conn.execute(
-                "INSERT INTO account_role (account_id, role_id) SELECT %s, id FROM role"
-                " WHERE operator_id = 1 AND name = 'administrator'",
-                (account_id,),
-            )
+            account_id = accounts.create(
+                conn, operator_id=1, login=ADMIN_LOGIN, name="Demo administrator",
+                password=password, role_ids=[administrator],
+            )  # fmt: skip
         else:
             account_id = row[0]
         conn.execute(
@@ -60,6 +61,5 @@ def set_up_access(database_url: str, work_dir: Path) -> DemoAccess:
         )
         _, token = issue(conn, account_id, "token", name=TOKEN_NAME)
     token_file = work_dir / "token"
-    token_file.touch(mode=0o600)
-    token_file.write_text(token + "\n")
-    return DemoAccess(ADMIN_LOGIN, password, token, token_file)
+    write_private(token_file, token)
+    return DemoAccess(ADMIN_LOGIN, password, token_file)

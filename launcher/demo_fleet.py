@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
 import secrets
 from pathlib import Path
 
+from launcher.demo_access import kept_secret
 from launcher.sim import FleetOptions
 
 log = logging.getLogger("voltrent.demo")
@@ -40,7 +40,7 @@ def register_fleet(database_url: str, fleet: FleetOptions) -> None:
     model = f"JBD 16S {fleet.chemistry}"
     rows = [
         (device_id, model, f"Demo e-bike pack {n}")
-        for n, device_id in enumerate(device_ids(fleet), start=1)
+        for n, device_id in enumerate(fleet.device_ids(), start=1)
     ]
     lat, lon, radius_m = service_area()
     with connect(database_url) as conn, conn.cursor() as cursor:
@@ -54,18 +54,11 @@ def register_fleet(database_url: str, fleet: FleetOptions) -> None:
 GENERATIONS = "SELECT id, command_key_generation FROM device WHERE id = ANY(%s)"
 
 
-def device_ids(fleet: FleetOptions) -> list[str]:
-    return [f"{fleet.prefix}-{n:04d}" for n in range(1, fleet.devices + 1)]
-
-
 def master_key_file(path: Path) -> Path:
     """The demo's master secret for signing commands: made once (32 random bytes, base64,
     readable by the owner only) and kept with the demo's data."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(base64.b64encode(secrets.token_bytes(32)).decode() + "\n")
+        kept_secret(path, lambda: base64.b64encode(secrets.token_bytes(32)).decode())
         log.info("made the command signing key %s", path)
     return path
 
@@ -81,7 +74,7 @@ def gateway_keys(
 
     signer = Signer(master)
     with connect(database_url) as conn:
-        rows = conn.execute(GENERATIONS, (device_ids(fleet),)).fetchall()
+        rows = conn.execute(GENERATIONS, (fleet.device_ids(),)).fetchall()
     keys = {}
     for device_id, generation in rows:
         key = signer.key(device_id, generation)

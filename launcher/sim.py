@@ -42,6 +42,10 @@ class FleetOptions:
     seed: int = 1
     line_noise: float = 0.0
 
+    def device_ids(self) -> list[str]:
+        """sim-0001, sim-0002, ...: the simulated devices' ids, in order."""
+        return [f"{self.prefix}-{n:04d}" for n in range(1, self.devices + 1)]
+
 
 def agent_config(
     device: SimulatedDevice,
@@ -93,8 +97,7 @@ class SimulatedFleet:
         self.mqtt_url = mqtt_url
         self.devices: list[SimulatedDevice] = []
         self.agents: list[EdgeAgent] = []
-        for index in range(options.devices):
-            device_id = f"{options.prefix}-{index + 1:04d}"
+        for index, device_id in enumerate(options.device_ids()):
             spec = DeviceSpec(
                 device_id=device_id,
                 seed=options.seed * 100_003 + index,

@@ -17,7 +17,7 @@ import psycopg
 from flask import url_for
 from flask.views import MethodView
 
-from cloud.access import passwords, scope, throttle
+from cloud.access import accounts, passwords, scope, throttle
 from cloud.access.guard import note, principal, requires
 from cloud.access.permissions import effective
 from cloud.api.account_schemas import (
@@ -73,14 +73,6 @@ WHERE a.id = %s
 """
 STORE_OF = "SELECT 1 FROM store WHERE id = %s AND operator_id = %s"
 ROLES_OF = "SELECT id, permissions FROM role WHERE id = ANY (%s) AND operator_id = %s"
-INSERT_ACCOUNT = """
-INSERT INTO account (operator_id, store_id, login, name, password_hash, password_changed_at)
-VALUES (%(operator_id)s, %(store_id)s, %(login)s, %(name)s, %(password_hash)s, now())
-RETURNING id
-"""
-SET_ROLES = """
-INSERT INTO account_role (account_id, role_id) SELECT %s, unnest(%s::bigint[])
-"""
 UPDATE_ACCOUNT = """
 UPDATE account SET name = %(name)s, store_id = %(store_id)s,
        disabled_at = CASE WHEN %(disabled)s THEN coalesce(disabled_at, now()) END,
@@ -179,15 +171,15 @@ class Accounts(MethodView):
             store_id = body.get("store_id", principal().store_id)
             _check_store(conn, operator["id"], store_id)
             _check_roles(conn, operator, body["role_ids"])
-            params = {"operator_id": operator["id"], "store_id": store_id,
-                      "login": body["login"], "name": body["name"],
-                      "password_hash": passwords.hash_password(password)}  # fmt: skip
             try:
                 with conn.transaction():
-                    account_id = conn.execute(INSERT_ACCOUNT, params).fetchone()["id"]
+                    account_id = accounts.create(
+                        conn, operator_id=operator["id"], store_id=store_id,
+                        login=body["login"], name=body["name"], password=password,
+                        role_ids=body["role_ids"],
+                    )  # fmt: skip
             except psycopg.errors.UniqueViolation:
                 fail(409, f"the login {body['login']!r} is taken")
-            conn.execute(SET_ROLES, (account_id, body["role_ids"]))
             created = _fetch(conn, account_id)
         note(created_account_id=account_id, login=body["login"])
         if given is None:
@@ -237,7 +229,7 @@ class Account(MethodView):
                 operator = target_operator(conn, current["operator_id"])
                 _check_roles(conn, operator, changes["role_ids"])
                 conn.execute("DELETE FROM account_role WHERE account_id = %s", (account_id,))
-                conn.execute(SET_ROLES, (account_id, changes["role_ids"]))
+                conn.execute(accounts.SET_ROLES, (account_id, changes["role_ids"]))
             disabled = changes.get("disabled", current["disabled_at"] is not None)
             conn.execute(UPDATE_ACCOUNT, {**current, **changes, "disabled": disabled})
             if changes.get("reset_password"):
