@@ -68,7 +68,6 @@ LIST_ALARMS = (
 COUNT_ALARMS = "SELECT count(*) AS n FROM alarm a" + _FILTER
 _MINE = f"a.id = %(alarm_id)s AND {scope.device_id('a.device_id')}"
 GET_ALARM = _SELECT + "WHERE " + _MINE
-ALARM_EXISTS = "SELECT 1 FROM alarm a WHERE " + _MINE
 # For the alarm's own rows (occurrences, events): the alarm is one of the caller's.
 _OF_MINE = f"alarm_id = %(alarm_id)s AND EXISTS (SELECT 1 FROM alarm a WHERE {_MINE})"
 

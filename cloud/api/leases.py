@@ -59,10 +59,8 @@ RETURNING *
 """
 
 
-def _require_device(
-    conn: psycopg.Connection, params: dict[str, Any], *, lock: bool = False
-) -> None:
-    if conn.execute(LOCK_DEVICE if lock else DEVICE_EXISTS, params).fetchone() is None:
+def _lock_device(conn: psycopg.Connection, params: dict[str, Any]) -> None:
+    if conn.execute(LOCK_DEVICE, params).fetchone() is None:
         fail(404, f"no device {params['device_id']!r}")
 
 
@@ -85,7 +83,6 @@ class Lease(MethodView):
         """Get a device's lease term and the version published to it"""
         params = scope.params(device_id=device_id)
         with connection() as conn:
-            _require_device(conn, params)
             row = conn.execute(GET_LEASE, params).fetchone()
         if row is None:
             fail(404, f"device {device_id!r} has no lease term")
@@ -106,7 +103,7 @@ class Lease(MethodView):
         """
         params = scope.params(**term, device_id=device_id, updated_by=principal().login)
         with connection() as conn:
-            _require_device(conn, params, lock=True)
+            _lock_device(conn, params)
             _check_cutoff(conn, params, term["cutoff_when_not_leased"])
             return conn.execute(PUT_LEASE, params).fetchone()
 
@@ -117,7 +114,6 @@ class Lease(MethodView):
         """End a device's lease: not leased (a new version; cut-off setting kept)"""
         params = scope.params(device_id=device_id, updated_by=principal().login)
         with connection() as conn:
-            _require_device(conn, params)
             row = conn.execute(END_LEASE, params).fetchone()
         if row is None:
             fail(404, f"device {device_id!r} has no lease term")
