@@ -66,3 +66,13 @@ def consume(
         {"step": step, "id": account_id},
     ).fetchone()
     return taken is not None
+
+
+def turn_off(conn: psycopg.Connection, account_id: int) -> None:
+    """Remove the account's second factor (its owner with the password, or an administrator
+    for a lost phone)."""
+    conn.execute(
+        "UPDATE account SET totp_secret = NULL, totp_enabled = false, totp_last_step = NULL,"
+        " updated_at = now() WHERE id = %s",
+        (account_id,),
+    )

@@ -20,6 +20,7 @@ from cloud.api import (
     alarms,
     audit,
     auth,
+    auth_totp,
     broker_auth,
     broker_credentials,
     command_keys,
@@ -68,9 +69,9 @@ def create_app(config: CloudConfig | None = None) -> Flask:
     api = Api(app)
     blueprints = (
         devices, unknown_devices, history, fleet, commands, leases, geofences, geofence_events,
-        alarms, alarm_profiles, webhooks, broker_auth,
-        broker_credentials, dead_letters, health, auth, tokens, accounts, roles, operators,
-        stores, transfers, audit, command_keys,
+        alarms, alarm_profiles, webhooks, broker_auth, broker_credentials, dead_letters, health,
+        auth, auth_totp, tokens, accounts, roles, operators, stores, transfers, audit,
+        command_keys,
     )  # fmt: skip
     for blueprint in (module.blp for module in blueprints):
         api.register_blueprint(blueprint)

@@ -17,7 +17,7 @@ import psycopg
 from flask import url_for
 from flask.views import MethodView
 
-from cloud.access import accounts, passwords, scope, throttle
+from cloud.access import accounts, passwords, scope, throttle, totp
 from cloud.access.guard import note, principal, requires
 from cloud.access.permissions import effective
 from cloud.api.account_schemas import (
@@ -81,11 +81,6 @@ WHERE id = %(id)s
 """
 RESET_PASSWORD = """
 UPDATE account SET password_hash = %s, password_changed_at = now(), updated_at = now()
-WHERE id = %s
-"""
-RESET_TOTP = """
-UPDATE account SET totp_secret = NULL, totp_enabled = false, totp_last_step = NULL,
-    updated_at = now()
 WHERE id = %s
 """
 
@@ -238,7 +233,7 @@ class Account(MethodView):
                 throttle.succeeded(conn, current["login"])
                 note(reset_password=True)
             if changes.get("reset_totp"):
-                conn.execute(RESET_TOTP, (account_id,))
+                totp.turn_off(conn, account_id)
                 note(reset_totp=True)
             # one revocation, so the audit's count is of all that ended
             reset = changes.get("reset_password") or changes.get("reset_totp")

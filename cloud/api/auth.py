@@ -24,13 +24,9 @@ from cloud.access import passwords, throttle, totp
 from cloud.access.guard import note, principal, public, second_factor, signed_in
 from cloud.access.principal import Principal, issue
 from cloud.api.auth_schemas import (
-    CodeSchema,
-    EnrolmentSchema,
     MeSchema,
     PasswordChangeSchema,
-    PasswordSchema,
     SessionSchema,
-    SessionStateSchema,
     SignedInSchema,
     SignInSchema,
 )
@@ -58,8 +54,6 @@ ACCOUNT_BY_LOGIN = _ACCOUNT.format(key="login")
 ACCOUNT_BY_ID = _ACCOUNT.format(key="id")
 SIGNED_IN = "UPDATE account SET last_sign_in_at = now() WHERE id = %s"
 REHASH = "UPDATE account SET password_hash = %s WHERE id = %s"
-SET_STAGE = "UPDATE credential SET stage = %s WHERE id = %s"
-SESSION_EXPIRY = "SELECT expires_at FROM credential WHERE id = %s"
 
 # A credential that still works (principal.authenticate() applies the same rules).
 ACTIVE = """
@@ -115,7 +109,7 @@ def sessions_of(conn: psycopg.Connection, account_id: int) -> list[dict[str, Any
     return conn.execute(LIST_SESSIONS, params).fetchall()
 
 
-def _brief(account: dict[str, Any]) -> dict[str, Any]:
+def brief(account: dict[str, Any]) -> dict[str, Any]:
     keys = ("id", "login", "name", "operator_id", "store_id", "totp_enabled")
     return {key: account[key] for key in keys}
 
@@ -124,7 +118,7 @@ def _config() -> CloudConfig:
     return current_app.config.get(CONFIG_KEY) or CloudConfig()
 
 
-def _refuse(refusal: throttle.Refusal) -> NoReturn:
+def refuse(refusal: throttle.Refusal) -> NoReturn:
     note(refused=refusal.detail)
     flask_smorest.abort(
         refusal.status,
@@ -188,7 +182,7 @@ def _sign_in(
         ip=address,
     )
     note(stage=stage)
-    return {"token": secret, "expires_at": expires_at, "stage": stage, "account": _brief(account)}
+    return {"token": secret, "expires_at": expires_at, "stage": stage, "account": brief(account)}
 
 
 @blp.route("/sign-in")
@@ -211,7 +205,7 @@ class SignIn(MethodView):
         with database().connection(scoped=False) as conn:
             outcome = _sign_in(conn, body["login"], body["password"], body.get("totp"))
         if isinstance(outcome, throttle.Refusal):
-            _refuse(outcome)
+            refuse(outcome)
         if isinstance(outcome, str):
             flask_smorest.abort(
                 401, message=outcome, headers={"WWW-Authenticate": 'Bearer realm="voltrent"'}
@@ -219,116 +213,7 @@ class SignIn(MethodView):
         return outcome
 
 
-def _session_only(who: Principal, allowed: tuple[str, ...], what: str) -> None:
-    if who.via != "session":
-        fail(403, f"{what} needs a signed-in session, not an API token")
-    if who.stage not in allowed:
-        fail(403, f"{what} is not for a session owing its TOTP code: verify it first")
-
-
-def _state(conn: psycopg.Connection, who: Principal, stage: str) -> dict[str, Any]:
-    account = conn.execute(ACCOUNT_BY_ID, (who.account_id,)).fetchone()
-    expires_at = conn.execute(SESSION_EXPIRY, (who.credential_id,)).fetchone()["expires_at"]
-    return {"stage": stage, "expires_at": expires_at, "account": _brief(account)}
-
-
-@blp.route("/totp/verify")
-class TotpVerify(MethodView):
-    @second_factor
-    @blp.arguments(CodeSchema)
-    @blp.response(200, SessionStateSchema)
-    @blp.alt_response(409, response="CONFLICT")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-    @blp.alt_response(423, response="LOCKED")
-    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
-    def post(self, body):
-        """Confirm the TOTP code a session owes; the session can then do everything
-
-        A wrong code counts as a failed sign-in (slowed down and locked out the same way).
-        """
-        who = principal()
-        if who.stage != "totp":
-            fail(409, f"this session owes no TOTP code (its stage is {who.stage})")
-        with database().connection(scoped=False) as conn:
-            outcome = _verify(conn, who, body["code"])
-        if isinstance(outcome, throttle.Refusal):
-            _refuse(outcome)
-        if outcome is None:
-            field_error("code", [WRONG_CODE])
-        return outcome
-
-
-def _verify(
-    conn: psycopg.Connection, who: Principal, code: str
-) -> dict[str, Any] | throttle.Refusal | None:
-    address = request.remote_addr
-    throttle.hold(conn, who.login)
-    refusal = throttle.refusal(conn, who.login, address)
-    if refusal is not None:
-        return refusal
-    account = conn.execute(ACCOUNT_BY_ID, (who.account_id,)).fetchone()
-    if not totp.consume(conn, who.account_id, account["totp_secret"], code,
-                        account["totp_last_step"]):  # fmt: skip
-        note(failed="wrong TOTP code", failures=throttle.failed(conn, who.login, address))
-        return None
-    throttle.succeeded(conn, who.login)
-    conn.execute(SET_STAGE, ("full", who.credential_id))
-    return _state(conn, who, "full")
-
-
-@blp.route("/totp/enrol")
-class TotpEnrol(MethodView):
-    @second_factor
-    @blp.response(200, EnrolmentSchema)
-    def post(self):
-        """Start setting up a TOTP second factor: a new secret for an authenticator app
-
-        It is in force once POST /api/auth/totp/confirm accepts a code of it. Enrolling again
-        replaces the factor: the old one stops working now, the new one once confirmed.
-        """
-        who = principal()
-        _session_only(who, ("full", "totp_enrol"), "Enrolling a second factor")
-        secret = totp.new_secret()
-        with connection() as conn:
-            conn.execute(
-                """
-                UPDATE account SET totp_secret = %s, totp_enabled = false, totp_last_step = NULL,
-                                   updated_at = now()
-                WHERE id = %s
-                """,
-                (secret, who.account_id),
-            )
-        note(totp="enrol")
-        return {"secret": secret, "otpauth_uri": totp.provisioning_uri(secret, who.login)}
-
-
-@blp.route("/totp/confirm")
-class TotpConfirm(MethodView):
-    @second_factor
-    @blp.arguments(CodeSchema)
-    @blp.response(200, SessionStateSchema)
-    @blp.alt_response(409, response="CONFLICT")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-    def post(self, body):
-        """Turn the enrolled TOTP secret on, with a code it makes; the session becomes full"""
-        who = principal()
-        _session_only(who, ("full", "totp_enrol"), "Confirming a second factor")
-        with connection() as conn:
-            account = conn.execute(ACCOUNT_BY_ID, (who.account_id,)).fetchone()
-            if account["totp_secret"] is None or account["totp_enabled"]:
-                fail(409, "nothing to confirm: POST /api/auth/totp/enrol first")
-            if not totp.consume(conn, who.account_id, account["totp_secret"], body["code"],
-                                account["totp_last_step"]):  # fmt: skip
-                field_error("code", [WRONG_CODE])
-            conn.execute(
-                "UPDATE account SET totp_enabled = true, updated_at = now() WHERE id = %s",
-                (who.account_id,),
-            )
-            conn.execute(SET_STAGE, ("full", who.credential_id))
-            return _state(conn, who, "full")
-
-
-def _check_password(who: Principal, password: str, field: str) -> None:
+def check_password(who: Principal, password: str, field: str) -> None:
     """422 naming ``field`` unless ``password`` is the caller's; counted like a sign-in."""
     matches = False
     with database().connection(scoped=False) as conn:
@@ -340,37 +225,9 @@ def _check_password(who: Principal, password: str, field: str) -> None:
             if not matches:
                 throttle.failed(conn, who.login, request.remote_addr)
     if refusal is not None:
-        _refuse(refusal)
+        refuse(refusal)
     if not matches:
         field_error(field, ["is not the account's password"])
-
-
-@blp.route("/totp")
-class Totp(MethodView):
-    @signed_in
-    @blp.arguments(PasswordSchema)
-    @blp.response(204)
-    @blp.alt_response(409, response="CONFLICT")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-    def delete(self, body):
-        """Turn the TOTP second factor off (with the password again)
-
-        Not possible when the operator requires a second factor (409).
-        """
-        who = principal()
-        with connection() as conn:
-            if conn.execute(ACCOUNT_BY_ID, (who.account_id,)).fetchone()["mfa_required"]:
-                fail(409, "the operator requires a second factor: it cannot be turned off")
-        _check_password(who, body["password"], "password")
-        with connection() as conn:
-            conn.execute(
-                """
-                UPDATE account SET totp_secret = NULL, totp_enabled = false,
-                                   totp_last_step = NULL, updated_at = now()
-                WHERE id = %s
-                """,
-                (who.account_id,),
-            )
 
 
 @blp.route("/sign-out")
@@ -400,7 +257,7 @@ class Me(MethodView):
         if row["store_id"] is not None:
             store = {"id": row["store_id"], "name": row["store_name"]}
         return {
-            "account": _brief(row),
+            "account": brief(row),
             "operator": {"id": row["operator_id"], "name": row["operator_name"],
                          "flags": row["flags"], "mfa_required": row["mfa_required"]},
             "store": store,
@@ -443,7 +300,7 @@ class Password(MethodView):
         """Change the caller's password; every other session of the account is revoked"""
         who = principal()
         field_error("new", passwords.policy_problems(body["new"], who.login))
-        _check_password(who, body["current"], "current")
+        check_password(who, body["current"], "current")
         with connection() as conn:
             conn.execute(
                 """
