@@ -150,8 +150,7 @@ class Uplink:
 
     async def publish_status(self, client: aiomqtt.Client, online: bool = True) -> None:
         topic = str(Topic(self.config.device_id, Channel.STATUS))
-        with keep_cancellation():
-            await client.publish(topic, encode(self._status(online)), qos=1, retain=True)
+        await _publish(client, topic, encode(self._status(online)), retain=True, timeout=None)
 
     async def _status_loop(self, client: aiomqtt.Client) -> None:
         while True:
@@ -202,8 +201,7 @@ class Uplink:
         sent = 0
         while pending := self.acks.acks(self.config.reporting.batch_size):
             for ack in pending:
-                with keep_cancellation():
-                    await client.publish(topic, ack.payload, qos=1, timeout=PUBACK_TIMEOUT_S)
+                await _publish(client, topic, ack.payload)
                 self.acks.ack_sent(ack)
                 self.counters["acks_published"] += 1
                 self.counters["messages_published"] += 1
@@ -246,8 +244,7 @@ class Uplink:
                 return
             payload = self._encode(channel, key, items)
         topic = str(Topic(self.config.device_id, channel))
-        with keep_cancellation():
-            await client.publish(topic, payload, qos=1, timeout=PUBACK_TIMEOUT_S)
+        await _publish(client, topic, payload)
         self.outbox.ack(items)
         self.counters["messages_published"] += 1
         self.counters[f"{key}_published"] += len(items)
@@ -271,3 +268,17 @@ class Uplink:
     def _drop(self, seq: int, error: Exception) -> None:
         self.health.error(error, "invalid_record")
         self.outbox.ack([seq])
+
+
+async def _publish(
+    client: aiomqtt.Client,
+    topic: str,
+    payload: bytes,
+    *,
+    retain: bool = False,
+    timeout: float | None = PUBACK_TIMEOUT_S,
+) -> None:
+    """Publish at QoS 1 and wait for the PUBACK (``timeout`` None: the client's own), keeping
+    a cancellation that arrives with it (edge_agent/cancellation.py)."""
+    with keep_cancellation():
+        await client.publish(topic, payload, qos=1, retain=retain, timeout=timeout)

@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 import psycopg
-import psycopg.sql
 from flask import Flask, current_app, g, has_request_context
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
@@ -112,13 +111,13 @@ class Database:
             raise StoreUnavailable(f"PostgreSQL at {describe(self.url)}: {err}") from err
 
     def _enter_scope(self, conn: psycopg.Connection, tenant: int, store: int | None) -> None:
+        # one round trip; set_config('role', ...) is SET ROLE ('none': the connecting role).
+        # Committed, so a view's own rollback cannot drop the caller's scope.
         conn.execute(
             "SELECT set_config('voltrent.tenant', %s, false),"
-            " set_config('voltrent.store', %s, false)",
-            (str(tenant), "" if store is None else str(store)),
+            " set_config('voltrent.store', %s, false), set_config('role', %s, false)",
+            (str(tenant), "" if store is None else str(store), self.role or "none"),
         )
-        if self.role:
-            conn.execute(psycopg.sql.SQL("SET ROLE {}").format(psycopg.sql.Identifier(self.role)))
         conn.commit()
 
     def _leave_scope(self, conn: psycopg.Connection) -> None:
