@@ -3,12 +3,13 @@ bearer secrets made with plain SQL, the way the API would leave them."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 import psycopg
 import pytest
-from argon2 import PasswordHasher
 
+from cloud.access import passwords
 from cloud.access.principal import issue
 
 PLATFORM = 1  # the root operator migration 0011 makes
@@ -22,6 +23,13 @@ on_both_walls = pytest.mark.parametrize(
     "api_db_role", list(WALL_ROLES.values()), ids=list(WALL_ROLES)
 )
 ROOT_LOGIN = "root@platform.test"
+PASSWORD = "correct horse battery"  # passes the password policy
+
+
+@functools.cache
+def _hashed(password: str) -> str:
+    """One argon2 hash per password for the whole run (each costs about 0.1 s)."""
+    return passwords.hash_password(password)
 
 
 def make_operator(
@@ -69,7 +77,7 @@ def make_account(
     password: str | None = None,
 ) -> int:
     """An account of ``operator_id`` holding the named roles of its operator."""
-    password_hash = PasswordHasher().hash(password) if password else None
+    password_hash = _hashed(password) if password else None
     account_id = conn.execute(
         """
         INSERT INTO account (operator_id, store_id, login, name, password_hash,
@@ -107,3 +115,11 @@ def root_token(database_url: str) -> str:
 
 def bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
+
+
+def client_as(database: str, account_id: int):
+    """An API test client (a context manager) bearing a new token of ``account_id``."""
+    from tests.cloud.api_support import api_client
+
+    with psycopg.connect(database, autocommit=True) as conn:
+        return api_client(database, secret=token_for(conn, account_id))

@@ -12,8 +12,10 @@ import pytest
 
 from cloud.cli import add_parser
 from tests.cloud.access_support import (
+    PASSWORD,
     PLATFORM,
     bearer,
+    client_as,
     make_account,
     make_operator,
     make_role,
@@ -23,8 +25,6 @@ from tests.cloud.access_support import (
 from tests.cloud.api_support import api_client, problem_of
 
 pytestmark = [pytest.mark.postgres]
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -44,11 +44,6 @@ def world(database):
             "carl": make_account(conn, a, "carl@a.test", roles=["clerk"], password=PASSWORD),
             "sid": make_account(conn, a, "sid@a.test", roles=["viewer"], store_id=store),
         }  # fmt: skip
-
-
-def client_as(database: str, account_id: int):
-    with psycopg.connect(database, autocommit=True) as conn:
-        return api_client(database, secret=token_for(conn, account_id))
 
 
 def sign_in(client, login: str, password: str):

@@ -23,9 +23,6 @@ from tests.cloud.api_support import add_device, api_client, iso, problem_of
 pytestmark = [pytest.mark.postgres]
 
 
-WALLS = on_both_walls
-
-
 @pytest.fixture
 def tenants(database):
     """Sibling operators A and B, A1 under A; administrators of A, A1 and B, an account of
@@ -83,7 +80,7 @@ def test_a_transfer_and_a_refused_request_are_recorded(tenants):
     assert done["id"] > refused["id"]  # newest first
 
 
-@WALLS
+@on_both_walls
 def test_the_log_holds_the_callers_subtree_only(tenants, api_db_role):
     for who in ("a", "a1", "b"):
         with client_of(tenants, who) as client:

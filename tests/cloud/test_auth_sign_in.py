@@ -12,13 +12,12 @@ from cloud.access import throttle
 from cloud.api import create_app
 from cloud.api.db import database as app_database
 from cloud.config import CloudConfig
-from tests.cloud.access_support import bearer, make_account, make_operator
+from tests.cloud.access_support import PASSWORD, bearer, make_account, make_operator
 from tests.cloud.api_support import api_client, problem_of
 
 pytestmark = [pytest.mark.postgres]
 
 LOGIN = "alice@a.test"
-PASSWORD = "correct horse battery"
 WRONG = "login or password is wrong"
 
 

@@ -11,13 +11,12 @@ import pyotp
 import pytest
 
 from cloud.access import throttle
-from tests.cloud.access_support import bearer, make_account, make_operator, token_for
+from tests.cloud.access_support import PASSWORD, bearer, make_account, make_operator, token_for
 from tests.cloud.api_support import api_client, problem_of
 
 pytestmark = [pytest.mark.postgres]
 
 LOGIN = "bob@a.test"
-PASSWORD = "correct horse battery"
 
 
 def make(database: str, *, mfa_required: bool = False) -> None:

@@ -27,9 +27,6 @@ ALL_FLAGS = sorted(FLAGS)
 CONTROL = "charge_discharge_control"
 
 
-WALLS = on_both_walls
-
-
 @pytest.fixture
 def tree(database):
     """The platform over siblings A and B; A over A1 over A11. An administrator in A, B and
@@ -77,7 +74,7 @@ def test_signing_in_and_the_permission_are_needed(tree):
         problem_of(client.post("/api/operators", json={"name": "x"}), 403)
 
 
-@WALLS
+@on_both_walls
 def test_the_list_is_the_callers_subtree_depth_first(tree, as_a):
     with psycopg.connect(tree.database, autocommit=True) as conn:
         store = make_store(conn, tree.a1, "A1 central")
@@ -99,7 +96,7 @@ def test_the_list_is_the_callers_subtree_depth_first(tree, as_a):
     assert names == ["Platform", "A", "A1", "A11", "B"]
 
 
-@WALLS
+@on_both_walls
 def test_other_operators_and_those_above_are_not_found(tree, as_a):
     for other in (tree.b, PLATFORM, 9999):
         body = problem_of(as_a.get(f"/api/operators/{other}"), 404)
@@ -110,7 +107,7 @@ def test_other_operators_and_those_above_are_not_found(tree, as_a):
     assert as_a.get(f"/api/operators?parent_id={tree.b}").get_json() == []
 
 
-@WALLS
+@on_both_walls
 def test_create_under_the_caller_or_a_descendant(tree, as_a):
     answer = as_a.post("/api/operators", json={"name": "A2", "flags": [CONTROL]})
     assert answer.status_code == 201, answer.get_data(as_text=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.cloud.access_support import make_account, make_operator, make_role, token_for
+from tests.cloud.access_support import client_as, make_account, make_operator, make_role
 from tests.cloud.api_support import api_client, problem_of
 
 pytestmark = [pytest.mark.postgres]
@@ -26,11 +26,6 @@ def world(database):
             "ed": make_account(conn, a, "ed@a.test", roles=["editor"]),
             "sid": make_account(conn, a, "sid@a.test", roles=[]),
         }  # fmt: skip
-
-
-def client_as(database: str, account_id: int):
-    with psycopg.connect(database, autocommit=True) as conn:
-        return api_client(database, secret=token_for(conn, account_id))
 
 
 def test_list_shows_the_subtree_only(database, world):

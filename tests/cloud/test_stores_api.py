@@ -24,9 +24,6 @@ pytestmark = [pytest.mark.postgres]
 HOURS = {"mon": [["08:00", "12:00"], ["14:00", "24:00"]], "sat": [["10:00", "16:00"]]}
 
 
-WALLS = on_both_walls
-
-
 @pytest.fixture
 def tenants(database):
     """Sibling operators A and B (A over A1), a store in each, an administrator of A, an
@@ -108,7 +105,7 @@ def test_opening_hours_are_checked_to_the_interval(tenants, as_a, hours, field):
     assert [e["field"] for e in body["errors"]] == [field]
 
 
-@WALLS
+@on_both_walls
 def test_other_fields_are_checked(tenants, as_a):
     def refused(status: int, **body) -> dict:
         return problem_of(as_a.post("/api/stores", json={"name": "x", **body}), status)
@@ -118,7 +115,7 @@ def test_other_fields_are_checked(tenants, as_a):
     assert refused(404, operator_id=tenants.b)["detail"] == f"no operator {tenants.b}"
 
 
-@WALLS
+@on_both_walls
 def test_other_operators_stores_are_neither_listed_nor_found(tenants, as_a):
     listed = as_a.get("/api/stores").get_json()
     assert [s["id"] for s in listed] == [tenants.a_store]
@@ -130,7 +127,7 @@ def test_other_operators_stores_are_neither_listed_nor_found(tenants, as_a):
         assert len(platform.get("/api/stores").get_json()) == 2
 
 
-@WALLS
+@on_both_walls
 def test_a_store_account_sees_its_own_store_only(tenants, as_a, api_db_role):
     other = as_a.post("/api/stores", json={"name": "A east"}).get_json()
     secret = tenants.secrets["shop"]

@@ -7,12 +7,10 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.cloud.access_support import bearer, make_account, make_operator, token_for
+from tests.cloud.access_support import PASSWORD, bearer, make_account, make_operator, token_for
 from tests.cloud.api_support import add_device, api_client, problem_of
 
 pytestmark = [pytest.mark.postgres]
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture

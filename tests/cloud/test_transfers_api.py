@@ -23,9 +23,6 @@ from tests.cloud.api_support import T0, add_device, api_client, problem_of
 pytestmark = [pytest.mark.postgres]
 
 
-WALLS = on_both_walls
-
-
 @pytest.fixture
 def fleet(database):
     """Sibling operators A and B, A1 under A; stores; pack-1..3 at A, pack-b at B; an
@@ -202,7 +199,7 @@ def test_a_thousand_devices_at_once(fleet, as_a):
     assert body["errors"][0]["field"] == "device_ids"
 
 
-@WALLS
+@on_both_walls
 def test_other_operators_objects_are_not_found_and_nothing_moves(fleet, as_a):
     def refused(status: int, **changes) -> str:
         move = {"device_ids": ["pack-1", "pack-b", "pack-x"], "to_operator_id": fleet.a1}
@@ -239,7 +236,7 @@ def add_fence(conn: psycopg.Connection, operator_id: int, device_id: str) -> int
     return fence_id
 
 
-@WALLS
+@on_both_walls
 def test_fences_the_new_operator_may_not_use_are_dropped(fleet, as_a):
     with psycopg.connect(fleet.database, autocommit=True) as conn:
         conn.execute("UPDATE device SET operator_id = %s, store_id = NULL", (fleet.a1,))
