@@ -28,7 +28,7 @@ from cloud.api.account_schemas import (
     AccountWithPasswordSchema,
     RevokedSchema,
 )
-from cloud.api.auth import revoke, sessions_of
+from cloud.api.auth import revoke, revoke_one, sessions_of
 from cloud.api.auth_schemas import SessionSchema, TokenSchema
 from cloud.api.db import connection
 from cloud.api.paging import PAGE_SIZE, fetch_page
@@ -116,9 +116,8 @@ def _check_roles(conn: psycopg.Connection, operator: dict[str, Any], role_ids: l
 
 
 def _manageable(conn: psycopg.Connection, account_id: int) -> None:
-    """404 unless ``account_id`` is in the caller's subtree; 403 unless the caller may do
-    everything it may (its own: also fine)."""
-    _fetch(conn, account_id)
+    """403 unless the caller may do everything ``account_id`` may (its own: also fine); the
+    guard has answered 404 for an account outside the caller's subtree."""
     if account_id == principal().account_id:
         return
     row = conn.execute(POWERS, (account_id,)).fetchone()
@@ -252,8 +251,7 @@ class AccountSessions(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, account_id):
         """List an account's sessions that still work"""
-        with connection() as conn:
-            _fetch(conn, account_id)
+        with connection() as conn:  # the guard has answered 404 for another's account
             return sessions_of(conn, account_id)
 
 
@@ -267,8 +265,7 @@ class AccountSession(MethodView):
         """Revoke one session of an account"""
         with connection() as conn:
             _manageable(conn, account_id)
-            if not revoke(conn, account_id, credential_id=session_id):
-                fail(404, f"account {account_id} has no session {session_id}")
+            revoke_one(conn, account_id, "session", session_id)
 
 
 @blp.route("/<int:account_id>/revoke-sessions")
@@ -296,8 +293,7 @@ class AccountTokens(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, account_id):
         """List an account's API tokens (never their secrets)"""
-        with connection() as conn:
-            _fetch(conn, account_id)
+        with connection() as conn:  # the guard has answered 404 for another's account
             return tokens_of(conn, account_id)
 
 
@@ -311,5 +307,4 @@ class AccountToken(MethodView):
         """Revoke one API token of an account"""
         with connection() as conn:
             _manageable(conn, account_id)
-            if not revoke(conn, account_id, kinds=("token",), credential_id=token_id):
-                fail(404, f"account {account_id} has no token {token_id}")
+            revoke_one(conn, account_id, "token", token_id)

@@ -103,6 +103,13 @@ def revoke(
     return len(conn.execute(REVOKE, params).fetchall())
 
 
+def revoke_one(conn: psycopg.Connection, account_id: int, kind: str, credential_id: int) -> None:
+    """Revoke one live ``kind`` ('session' or 'token') of ``account_id``; 404 if it has none
+    of that id."""
+    if not revoke(conn, account_id, kinds=(kind,), credential_id=credential_id):
+        fail(404, f"no {kind} {credential_id} of account {account_id}")
+
+
 def sessions_of(conn: psycopg.Connection, account_id: int) -> list[dict[str, Any]]:
     """The account's sessions that still work, oldest first."""
     params = {"account_id": account_id, "current": principal().credential_id}
@@ -286,8 +293,7 @@ class OwnSession(MethodView):
         """Revoke one of the caller's own sessions (a lost phone, a stolen session)"""
         who = principal()
         with connection() as conn:
-            if not revoke(conn, who.account_id, credential_id=session_id):
-                fail(404, f"no session {session_id}")
+            revoke_one(conn, who.account_id, "session", session_id)
 
 
 @blp.route("/password")

@@ -247,7 +247,6 @@ class Operator(MethodView):
         with connection() as conn:
             try:
                 with conn.transaction():
-                    _fetch(conn, operator_id)  # 404 outside the subtree, before any count
                     left = conn.execute(LEFT_OVER, {"id": operator_id}).fetchone()
                     held = [f"{count} {what}" for what, count in left.items() if count]
                     if held:

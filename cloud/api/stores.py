@@ -201,7 +201,6 @@ class Store(MethodView):
         with connection() as conn:
             try:
                 with conn.transaction():
-                    _fetch(conn, store_id)  # 404 outside the subtree, before any count
                     holders = conn.execute(HOLDERS, {"id": store_id}).fetchone()
                     held = [f"{count} {what}" for what, count in holders.items() if count]
                     if held:

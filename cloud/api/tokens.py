@@ -16,7 +16,7 @@ from flask.views import MethodView
 
 from cloud.access.guard import note, principal, signed_in
 from cloud.access.principal import issue
-from cloud.api.auth import revoke
+from cloud.api.auth import revoke_one
 from cloud.api.auth_schemas import TokenCreateSchema, TokenSchema, TokenWithSecretSchema
 from cloud.api.db import connection
 from cloud.api.problems import fail, field_error
@@ -104,5 +104,4 @@ class Token(MethodView):
         """Revoke one of the caller's own API tokens"""
         who = principal()
         with connection() as conn:
-            if not revoke(conn, who.account_id, kinds=("token",), credential_id=token_id):
-                fail(404, f"no token {token_id}")
+            revoke_one(conn, who.account_id, "token", token_id)
