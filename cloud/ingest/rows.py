@@ -5,6 +5,7 @@ Pure functions, no I/O: the writer decides about devices and the store.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,6 +16,8 @@ from protocols.contract import payloads
 from protocols.contract.codec import Message, decode
 from protocols.contract.topics import Channel, Topic
 from protocols.errors import PayloadError
+
+log = logging.getLogger(__name__)
 
 DEAD_LETTER_PAYLOAD_BYTES = 64 * 1024
 
@@ -62,7 +65,15 @@ def parse(topic: str, payload: bytes, received_at: datetime) -> Parsed:
         parsed.message = decode(where.channel, payload)
     except PayloadError as err:
         parsed.reason = str(err)
+    except Exception as err:  # a defect of ours this payload found: it must not stop ingest
+        log.exception("decoding a message on %s failed", topic)
+        parsed.reason = defect_reason("decoding", err)
     return parsed
+
+
+def defect_reason(stage: str, err: BaseException) -> str:
+    """The dead letter's reason for a message that made our own code fail at ``stage``."""
+    return f"{stage} this message failed in the cloud ({type(err).__name__}: {err})"[:1000]
 
 
 def device_time(ts_ms: int) -> datetime:

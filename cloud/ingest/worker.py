@@ -22,6 +22,7 @@ import signal
 import socket
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import psycopg
@@ -81,9 +82,14 @@ class Worker:
                 self.layout,
                 f"shared '{self.config.mqtt.group}'" if consumer.shared else "plain",
             )
-            upkeep = asyncio.create_task(self._upkeep(), name="upkeep")
-            dispatch = asyncio.create_task(self.dispatcher.run(), name="dispatcher")
-            notify = asyncio.create_task(self.notifier.run(), name="notifier")
+            upkeep, dispatch, notify = (
+                asyncio.create_task(supervise(name, run, self.counters), name=name)
+                for name, run in (
+                    ("upkeep", self._upkeep),
+                    ("dispatcher", self.dispatcher.run),
+                    ("notifier", self.notifier.run),
+                )
+            )
             try:
                 while True:
                     batch = await consumer.next_batch(
@@ -120,19 +126,31 @@ class Worker:
                 log.warning("the store refused a batch (%s); storing its messages one by one", err)
                 await self._store_one_by_one(parsed)
                 return
+            except Exception:  # a defect of ours that one message found; nothing committed
+                log.exception("storing a batch failed; storing its messages one by one")
+                self.counters["batch_faults"] += 1
+                await self._store_one_by_one(parsed)
+                return
 
     async def _store_one_by_one(self, parsed: list[R.Parsed]) -> None:
+        """Store each message alone; one the store refuses, or that makes our own code fail,
+        goes to dead letters with the reason, so it is acknowledged and never comes back."""
         for message in parsed:
             writer = await self._ready_writer()
             try:
                 self._count(await writer.write([message]))
+                continue
             except psycopg.OperationalError:
                 raise
             except psycopg.Error as err:
                 reason = f"the store refused this message: {str(err).strip().splitlines()[0]}"
-                message.reason = reason
-                self._count(await writer.write([message]))
                 self.counters["store_refused"] += 1
+            except Exception as err:
+                log.exception("storing a message on %s failed; dead-lettering it", message.topic)
+                reason = R.defect_reason("storing", err)
+                self.counters["message_faults"] += 1
+            message.reason = reason
+            self._count(await writer.write([message]))
 
     def _count(self, counts: Counter[str]) -> None:
         self.counters.update(counts)
@@ -247,6 +265,25 @@ class Worker:
             ),
         )
         log.info("counters: %s", " ".join(f"{k}={v}" for k, v in sorted(counters.items())))
+
+
+async def supervise(
+    name: str, run: Callable[[], Awaitable[None]], counters: Counter[str], *, first_delay_s=1.0
+) -> None:
+    """Run one of the worker's jobs for ever: a defect that escapes it (each handles the
+    store's and the broker's outages itself) is logged with its traceback and counted as
+    ``{name}_faults``, and the job starts again, instead of ending unseen while ingest goes
+    on."""
+    delay = first_delay_s
+    while True:
+        try:
+            await run()
+            return
+        except Exception:
+            counters[f"{name}_faults"] += 1
+            log.exception("%s failed; starting it again in %.0f s", name, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 60.0)
 
 
 def run_worker(config: CloudConfig, *, migrate_first: bool = True) -> int:

@@ -15,6 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from protocols import json_bounds
 from protocols.contract import payloads
 from protocols.contract.schema import validate
 from protocols.contract.topics import Channel
@@ -160,7 +161,9 @@ def parse_json(channel: Channel, payload: bytes) -> Any:
             f"{channel.value} payload: not UTF-8 (byte 0x{payload[err.start]:02X} at {err.start})"
         ) from err
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json_bounds.loads(text, parse_constant=_reject_constant)
+    except json_bounds.TooDeep as err:
+        raise NotJson(f"{channel.value} payload: {err}") from err
     except ValueError as err:
         raise NotJson(f"{channel.value} payload: not JSON ({err})") from err
 

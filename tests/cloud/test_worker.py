@@ -53,6 +53,43 @@ def test_good_data_is_stored_and_bad_input_dead_lettered_while_ingest_goes_on(
     assert worker.running
 
 
+def test_poison_on_every_uplink_channel_is_dead_lettered_and_ingest_goes_on(
+    database, broker, worker
+):
+    """The probe's message (200 kB of nested arrays) stopped the worker for good: it raised
+    RecursionError, was never acknowledged, and came back at every restart."""
+    register(database, "pack-a")
+    poison = b"[" * 100_000 + b"]" * 100_000
+    deep = b'{"samples": ' + b"[" * 900 + b"]" * 900 + b"}"  # parses, then overflows a walker
+    channels = ("up/telemetry", "up/event", "up/ack", "up/status")
+    messages = [(wire.topic("pack-a", channel), poison) for channel in channels]
+    messages += [(wire.topic("pack-a"), deep), (wire.topic("pack-a", "up/event"), deep)]
+    messages.append((wire.topic("pack-a"), wire.telemetry(wire.bms(1, wire.now_ms()))))
+    with Publisher(broker.url) as publisher:
+        publisher.publish(messages)
+    wait_for(lambda: scalar(database, "SELECT count(*) FROM bms_sample") == 1, "the good sample")
+    wait_for(lambda: scalar(database, "SELECT count(*) FROM dead_letter") == 6, "6 dead letters")
+    assert scalar(
+        database,
+        "SELECT bool_and(reason LIKE '%%nested more than 32 levels deep') FROM dead_letter",
+    )
+    assert worker.running
+    worker.stop()  # and a new worker of the same session finds nothing left to choke on
+    again = WorkerProcess(
+        database, broker.url, worker.log_path.with_name("again.log"), client_id=worker.client_id,
+        group=worker.env["VOLTRENT_WORKER_GROUP"],
+    )  # fmt: skip
+    again.start().wait_subscribed()
+    try:
+        with Publisher(broker.url) as publisher:
+            publisher.publish([(wire.topic("pack-a"), wire.telemetry(wire.bms(2, wire.now_ms())))])
+        wait_for(lambda: scalar(database, "SELECT count(*) FROM bms_sample") == 2, "2 samples")
+        assert scalar(database, "SELECT count(*) FROM dead_letter") == 6
+        assert again.running
+    finally:
+        again.stop()
+
+
 def test_a_worker_killed_mid_stream_loses_nothing(database, broker, tmp_path):
     devices = [f"kill-{n}" for n in range(5)]
     register(database, *devices)
