@@ -201,25 +201,27 @@ class EdgeAgent:
     def receive_term(self, term: LeaseTerm, size: int) -> None:
         """A lease term from down/lease: enforced only when its signature holds (a forged
         "not leased" would cut the power; a forged issued_at would move the clock floor)."""
-        try:
-            self.signatures.check(term)
-        except SignatureError as err:
-            reason = f"lease term version {term.version} ignored: {err}"
-            self.refusals.refuse(Channel.LEASE, "lease_terms_bad_signature", reason, size)
-            return
-        self.guard.apply_term(term)
+        if self._proven(term, Channel.LEASE, "lease_terms_bad_signature", size):
+            self.guard.apply_term(term)
 
     def receive_config(self, config: DeviceConfig, size: int) -> None:
         """A config from down/config: applied only when its signature holds, and then only
         if newer than the one applied. The signature is checked first, so a forged config
         cannot set a version that no genuine config could top."""
+        if self._proven(config, Channel.CONFIG, "configs_bad_signature", size):
+            self.apply_config(config)
+
+    def _proven(
+        self, message: LeaseTerm | DeviceConfig, channel: Channel, counter: str, size: int
+    ) -> bool:
+        """Whether ``message`` comes from the cloud; if not, it is refused under ``counter``."""
         try:
-            self.signatures.check(config)
+            self.signatures.check(message)
         except SignatureError as err:
-            reason = f"config version {config.version} ignored: {err}"
-            self.refusals.refuse(Channel.CONFIG, "configs_bad_signature", reason, size)
-            return
-        self.apply_config(config)
+            reason = f"{err}: version {message.version} ignored"
+            self.refusals.refuse(channel, counter, reason, size)
+            return False
+        return True
 
     def apply_config(self, message: DeviceConfig) -> None:
         """Take reporting intervals from a checked config (newer versions only)."""
