@@ -168,7 +168,7 @@ class Uplink:
             try:
                 topic = Topic.parse(str(message.topic))
             except PayloadError as err:
-                self.health.error(err)
+                self.health.error(err, "downlink_topic")  # error_kind says "disconnect"
                 continue
             if self._on_downlink is None:
                 continue
@@ -181,7 +181,8 @@ class Uplink:
                 # session would not help: a retained message comes back with the next
                 # subscription and ends it again while the outbox grows
                 self.counters["downlink_errors"] += 1
-                self.health.error(f"{topic}: {err!r}", "downlink_error")
+                if self.health.error(f"{topic}: {err!r}", "downlink_error"):
+                    log.error("downlink handler failed on %s", topic, exc_info=err)
 
     # -- draining --------------------------------------------------------------------
     async def _drain_loop(self, client: aiomqtt.Client) -> None:
