@@ -20,6 +20,8 @@ from edge_agent.bms_control import BmsControl
 from edge_agent.clock import Clock
 from edge_agent.commands import CommandExecutor
 from edge_agent.config import AgentConfig
+from edge_agent.downlink import Refusals
+from edge_agent.intervals import IntervalSleeper
 from edge_agent.lease import LeaseGuard, TrustedTime
 from edge_agent.motion import MotionMonitor
 from edge_agent.outbox import Outbox
@@ -32,6 +34,7 @@ from edge_agent.sources.jbd import BmsReading, JbdSource
 from edge_agent.state_store import StateStore
 from edge_agent.uplink import Uplink
 from protocols.contract import (
+    Channel,
     Command,
     DeviceConfig,
     LeaseTerm,
@@ -58,7 +61,11 @@ class EdgeAgent:
         self.clock = Clock()
         self.outbox = Outbox(config.outbox.path, max_records=config.outbox.max_records)
         self.state = StateStore(state_path(config))
-        self.uplink = Uplink(config, self.outbox, self.status, self.on_downlink, self.state)
+        # every loop sleeping on a reporting interval wakes when the interval changes
+        self.intervals = IntervalSleeper()
+        self.uplink = Uplink(
+            config, self.outbox, self.status, self.on_downlink, self.state, self.intervals
+        )
         self.recorder = Recorder(self.outbox, self.clock, self.uplink.wake)
         self.sources: list[Source] = [
             source_class(s.type)(
@@ -77,8 +84,10 @@ class EdgeAgent:
             "downlink_rejected": 0,
             "downlink_unsupported": 0,
             "lease_terms_bad_signature": 0,
+            "configs_bad_signature": 0,
             "task_crashes": 0,
         }
+        self.refusals = Refusals(config.device_id, self.counters, self.recorder.record_event)
         self._config_version = -1
 
     # -- status ----------------------------------------------------------------------
@@ -152,7 +161,7 @@ class EdgeAgent:
 
     async def _record_loop(self) -> None:
         while True:
-            await asyncio.sleep(self.config.reporting.report_interval_s)
+            await self.intervals.sleep(lambda: self.config.reporting.report_interval_s)
             self.recorder.record_samples()
             self._report_outbox_notices()
 
@@ -166,36 +175,62 @@ class EdgeAgent:
 
     # -- downlink --------------------------------------------------------------------
     async def on_downlink(self, topic: Topic, payload: bytes) -> None:
+        """One message of down/cmd, down/lease or down/config: taken, or refused with its
+        reason (``edge_agent.downlink``). Whatever it holds, nothing escapes from here: a
+        retained message that ended the uplink would end it again at every reconnect."""
+        channel = topic.channel
         try:
-            message = decode(topic.channel, payload)
+            message = decode(channel, payload)
+            if isinstance(message, DeviceConfig):
+                self.receive_config(message, len(payload))
+            elif isinstance(message, Command):
+                self.executor.submit(message)
+            elif isinstance(message, LeaseTerm):
+                self.receive_term(message, len(payload))
+            else:
+                self.counters["downlink_unsupported"] += 1
+                log.info("no handler yet for %s", channel.value)
         except PayloadError as err:
-            self.counters["downlink_rejected"] += 1
-            log.warning("rejected %s: %s", topic, err)
-            return
-        if isinstance(message, DeviceConfig):
-            self.apply_config(message)
-        elif isinstance(message, Command):
-            self.executor.submit(message)
-        elif isinstance(message, LeaseTerm):
-            self.receive_term(message)
-        else:
-            self.counters["downlink_unsupported"] += 1
-            log.info("no handler yet for %s", topic.channel.value)
+            self.refusals.refuse(channel, "downlink_rejected", str(err), len(payload))
+        except Exception as err:
+            # input no check foresaw (JSON nested past the interpreter's recursion limit)
+            # or a defect: refused all the same, and the next message is taken as usual
+            reason = f"{channel.value} payload: cannot be taken ({err!r})"
+            self.refusals.refuse(channel, "downlink_rejected", reason, len(payload))
 
-    def receive_term(self, term: LeaseTerm) -> None:
+    def receive_term(self, term: LeaseTerm, size: int) -> None:
         """A lease term from down/lease: enforced only when its signature holds (a forged
         "not leased" would cut the power; a forged issued_at would move the clock floor)."""
+        if self._proven(term, Channel.LEASE, "lease_terms_bad_signature", size):
+            self.guard.apply_term(term)
+
+    def receive_config(self, config: DeviceConfig, size: int) -> None:
+        """A config from down/config: applied only when its signature holds, and then only
+        if newer than the one applied. The signature is checked first, so a forged config
+        cannot set a version that no genuine config could top."""
+        if self._proven(config, Channel.CONFIG, "configs_bad_signature", size):
+            self.apply_config(config)
+
+    def _proven(
+        self, message: LeaseTerm | DeviceConfig, channel: Channel, counter: str, size: int
+    ) -> bool:
+        """Whether ``message`` comes from the cloud; if not, it is refused under ``counter``."""
         try:
-            self.signatures.check(term)
+            self.signatures.check(message)
         except SignatureError as err:
-            self.counters["lease_terms_bad_signature"] += 1
-            log.warning("lease term version %d ignored: %s", term.version, err)
-            return
-        self.guard.apply_term(term)
+            reason = f"{err}: version {message.version} ignored"
+            self.refusals.refuse(channel, counter, reason, size)
+            return False
+        return True
 
     def apply_config(self, message: DeviceConfig) -> None:
-        """Take reporting intervals from the retained down/config (newer versions only)."""
+        """Take reporting intervals from a checked config (newer versions only)."""
         if message.version <= self._config_version:
+            log.info(
+                "config version %d ignored: version %d is applied",
+                message.version,
+                self._config_version,
+            )
             return
         self._config_version = message.version
         changes = {
@@ -211,7 +246,8 @@ class EdgeAgent:
         reporting = dataclasses.replace(self.config.reporting, **changes)
         self.config = dataclasses.replace(self.config, reporting=reporting)
         self.uplink.config = self.config
-        self.uplink.wake(True)
+        self.intervals.changed()
+        self.uplink.wake(True)  # a lowered upload interval: the backlog goes now
         return {key: getattr(reporting, key) for key in REPORTING_KEYS}
 
     # -- remote control --------------------------------------------------------------

@@ -106,14 +106,15 @@ class ControlConfig:
 
 @dataclass(frozen=True)
 class CommandsConfig:
-    """The keys that prove a command or lease term came from the cloud (edge_agent.signatures).
+    """The keys that prove a command, lease term or config came from the cloud
+    (edge_agent.signatures).
 
     ``keys`` maps each key id to its key (``[commands] keys = { "ab12cd34.1" = "<base64>" }``,
     from ``voltrent cloud command-key``); during a rotation it holds the old and the new.
     """
 
     keys: Mapping[str, bytes] = field(default_factory=dict, repr=False)
-    # accept commands and lease terms without a signature: for a bench without a cloud key
+    # accept commands, lease terms and configs without a signature: a bench without a cloud key
     allow_unsigned: bool = False
 
 

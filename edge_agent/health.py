@@ -64,8 +64,8 @@ class Health:
         if amount:
             self.errors[kind] += amount
 
-    def error(self, error: BaseException | str, kind: str | None = None) -> None:
-        """Count one error and log it if it starts a burst."""
+    def error(self, error: BaseException | str, kind: str | None = None) -> bool:
+        """Count one error and log it if it starts a burst; True when it did."""
         kind = kind or (error_kind(error) if isinstance(error, BaseException) else "error")
         self.errors[kind] += 1
         self.last_error = f"{kind}: {error}"
@@ -75,9 +75,11 @@ class Health:
             more = f" ({burst.suppressed} more in the previous burst)" if burst.suppressed else ""
             self.logger.warning("%s: %s: %s%s", self.name, kind, error, more)
             burst.suppressed = 0
-        else:
-            burst.suppressed += 1
+            burst.last_seen = now
+            return True
+        burst.suppressed += 1
         burst.last_seen = now
+        return False
 
     def set_state(self, state: SourceState) -> None:
         if state != self.state:

@@ -1,10 +1,11 @@
-"""The gateway's check that a command or lease term comes from the cloud.
+"""The gateway's check that a command, lease term or config comes from the cloud.
 
-Both are signed with this device's key (protocols.contract.signing; the keys are in the
+All three are signed with this device's key (protocols.contract.signing; the keys are in the
 ``[commands]`` section of edge.toml). Whoever can only publish on the broker, a leaked
 broker account say, has no key, so cannot cut a pack's power by command nor by a forged
-"not leased" term. ``allow_unsigned`` (a bench without a cloud key) lets unsigned payloads
-through; a signature that is present is checked all the same.
+"not leased" term, nor silence it with a config of a day between reports and a version no
+later config could top. ``allow_unsigned`` (a bench without a cloud key) lets unsigned
+payloads through; a signature that is present is checked all the same.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from edge_agent.config import CommandsConfig
-from protocols.contract import Command, LeaseTerm, NotSigned, signing
+from protocols.contract import NotSigned, signing
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +34,14 @@ class SignatureCheck:
             )
         elif not self.config.keys:
             log.warning(
-                "no command keys in [commands] keys: every command and lease term will be"
-                " refused (get the section with `voltrent cloud command-key %s`)",
+                "no command keys in [commands] keys: every command, lease term and config"
+                " will be refused (get the section with `voltrent cloud command-key %s`)",
                 self.device_id,
             )
         else:
             log.info("command keys: %s", ", ".join(sorted(self.config.keys)))
 
-    def check(self, message: Command | LeaseTerm) -> None:
+    def check(self, message: signing.Signable) -> None:
         try:
             signing.verify(message, self.device_id, self.config.keys)
         except NotSigned:

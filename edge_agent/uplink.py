@@ -22,6 +22,7 @@ import aiomqtt
 from edge_agent.cancellation import keep_cancellation
 from edge_agent.config import AgentConfig
 from edge_agent.health import Health, SourceState
+from edge_agent.intervals import IntervalSleeper
 from edge_agent.outbox import Outbox, OutboxRecord, RecordKind
 from edge_agent.sources.base import Backoff
 from edge_agent.state_store import StateStore
@@ -49,10 +50,13 @@ class Uplink:
         status: Callable[[bool], Status],
         on_downlink: DownlinkHandler | None = None,
         acks: StateStore | None = None,
+        intervals: IntervalSleeper | None = None,
     ) -> None:
         self.config = config
         self.outbox = outbox
         self.acks = acks  # command acks wait there (see edge_agent.state_store)
+        # woken by whoever replaces ``config`` with other intervals
+        self.intervals = intervals or IntervalSleeper()
         self._status = status
         self._on_downlink = on_downlink
         self.health = Health(f"{config.device_id}/uplink", log)
@@ -64,6 +68,7 @@ class Uplink:
             "payload_bytes_published": 0,
             "connects": 0,
             "downlink_messages": 0,
+            "downlink_errors": 0,
         }
         self.connected = asyncio.Event()
         self._urgent = asyncio.Event()
@@ -154,7 +159,7 @@ class Uplink:
 
     async def _status_loop(self, client: aiomqtt.Client) -> None:
         while True:
-            await asyncio.sleep(self.config.reporting.status_interval_s)
+            await self.intervals.sleep(lambda: self.config.reporting.status_interval_s)
             await self.publish_status(client)
 
     async def _receive_loop(self, client: aiomqtt.Client) -> None:
@@ -163,12 +168,21 @@ class Uplink:
             try:
                 topic = Topic.parse(str(message.topic))
             except PayloadError as err:
-                self.health.error(err)
+                self.health.error(err, "downlink_topic")  # error_kind says "disconnect"
                 continue
-            if self._on_downlink is not None:
+            if self._on_downlink is None:
+                continue
+            try:
                 result = self._on_downlink(topic, bytes(message.payload or b""))
                 if result is not None:
                     await result
+            except Exception as err:
+                # the handler refuses bad input itself; this is its own defect. Ending the
+                # session would not help: a retained message comes back with the next
+                # subscription and ends it again while the outbox grows
+                self.counters["downlink_errors"] += 1
+                if self.health.error(f"{topic}: {err!r}", "downlink_error"):
+                    log.error("downlink handler failed on %s", topic, exc_info=err)
 
     # -- draining --------------------------------------------------------------------
     async def _drain_loop(self, client: aiomqtt.Client) -> None:

@@ -259,3 +259,5 @@ class DeviceConfig(WireModel):
     upload_interval_s: float | None = _f(None)
     status_interval_s: float | None = _f(None)
     thresholds: Mapping[str, float] | None = _f(None, load=dict)
+    # {"kid", "mac"}: proof of origin, see protocols.contract.signing
+    sig: Mapping[str, str] | None = _f(None, load=dict)

@@ -1,4 +1,5 @@
-"""Proof of origin for ``down/cmd`` and ``down/lease``: HMAC-SHA256 with a per-device key.
+"""Proof of origin for ``down/cmd``, ``down/lease`` and ``down/config``: HMAC-SHA256 with a
+per-device key.
 
 The cloud holds one master secret. Each device's key is derived from it, the device id and
 a per-device ``generation`` (raised on rotation), so a key taken from one gateway signs for
@@ -9,7 +10,9 @@ master's SHA-256), so a gateway can hold an old and a new key while a rotation r
 The MAC covers a canonical byte string: the payload's wire fields except ``sig``, plus
 ``"v": 1`` and the ``device_id`` (a command for one pack is no good on another), as JSON
 with sorted keys, no whitespace, ``ensure_ascii=False``, in UTF-8. The signature travels
-in the payload as ``"sig": {"kid": ..., "mac": <base64url, no padding>}``.
+in the payload as ``"sig": {"kid": ..., "mac": <base64url, no padding>}``. The three
+schemas are disjoint (each requires a field the others forbid), so a signed lease term can
+never pass for a config, nor a config for a command.
 
 Stdlib only: the gateway installs no crypto library for this.
 """
@@ -25,18 +28,21 @@ import json
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from protocols.contract.payloads import Command, LeaseTerm
+from protocols.contract.payloads import Command, DeviceConfig, LeaseTerm
 from protocols.errors import PayloadError
 
 CANONICAL_VERSION = 1
 KEY_LABEL = b"voltrent/command-key/v1\0"
 MIN_KEY_BYTES = 32
 
-Signed = TypeVar("Signed", Command, LeaseTerm)
+Signed = TypeVar("Signed", Command, LeaseTerm, DeviceConfig)
+Signable = Command | LeaseTerm | DeviceConfig
+# how a refusal names what it refused
+_WHAT = {Command: "command", LeaseTerm: "lease term", DeviceConfig: "config"}
 
 
 class SignatureError(PayloadError):
-    """A command or lease term whose origin cannot be proven; the message says why."""
+    """A command, lease term or config whose origin cannot be proven; the message says why."""
 
 
 class NotSigned(SignatureError):
@@ -86,11 +92,11 @@ def canonical(device_id: str, fields: Mapping[str, Any]) -> bytes:
     return text.encode("utf-8")
 
 
-def _digest(key: bytes, device_id: str, message: Command | LeaseTerm) -> bytes:
+def _digest(key: bytes, device_id: str, message: Signable) -> bytes:
     return hmac.digest(key, canonical(device_id, message.to_wire()), hashlib.sha256)
 
 
-def mac(key: bytes, device_id: str, message: Command | LeaseTerm) -> str:
+def mac(key: bytes, device_id: str, message: Signable) -> str:
     """The base64url (unpadded) HMAC-SHA256 of ``message`` for ``device_id``."""
     digest = _digest(key, device_id, message)
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
@@ -102,10 +108,10 @@ def sign(message: Signed, device_id: str, key: bytes, kid: str) -> Signed:
     return dataclasses.replace(message, sig={"kid": kid, "mac": mac(key, device_id, message)})
 
 
-def verify(message: Command | LeaseTerm, device_id: str, keys: Mapping[str, bytes]) -> str:
+def verify(message: Signable, device_id: str, keys: Mapping[str, bytes]) -> str:
     """The ``kid`` that signed ``message`` for ``device_id``; raise NotSigned, UnknownKey or
     BadSignature. The comparison takes the same time wherever the MACs differ."""
-    what = "command" if isinstance(message, Command) else "lease term"
+    what = _WHAT[type(message)]
     sig = message.sig
     if not sig:
         raise NotSigned(f"{what} not signed")

@@ -1,6 +1,7 @@
-"""Signed commands and lease terms at the gateway: the real agent behind a real Mosquitto,
-the simulated JBD BMS on a pty. What is checked is what a forger would change: the pack's
-MOSFETs (read in the simulator), the acks on the wire, the term the guard enforces."""
+"""Signed commands, lease terms and configs at the gateway: the real agent behind a real
+Mosquitto, the simulated JBD BMS on a pty. What is checked is what a forger would change:
+the pack's MOSFETs (read in the simulator), the acks on the wire, the term the guard
+enforces, the intervals in force."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import dataclasses
 
 import pytest
 
-from protocols.contract import Channel, Command, LeaseTerm, encode, signing
+from protocols.contract import Channel, Command, DeviceConfig, LeaseTerm, encode, signing
 from tests.integration.control_helpers import (
     PARKED,
     acks,
@@ -165,3 +166,12 @@ async def _bench(broker, tmp_path):
             command = await rig.command("set_charge", {"on": False}, signed=False)
             (ack,) = await wait_until(lambda: acks(collector, command.cmd_id), "ack")
             assert ack.result == "done" and not rig.device.pack.charge_mos_on
+            # a config likewise: unsigned taken, signed with a key it does not hold refused
+            await rig.publish(
+                Channel.CONFIG, encode(rig.sign(DeviceConfig(2, status_interval_s=30)))
+            )
+            await rig.publish(Channel.CONFIG, encode(DeviceConfig(1, report_interval_s=2)))
+            reporting = rig.agent.config.reporting
+            await wait_until(lambda: rig.agent.config.reporting.report_interval_s == 2, "taken")
+            assert rig.agent.counters["configs_bad_signature"] == 1
+            assert reporting.status_interval_s == rig.agent.config.reporting.status_interval_s

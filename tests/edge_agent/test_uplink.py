@@ -9,6 +9,7 @@ import pytest
 from edge_agent.agent import EdgeAgent
 from edge_agent.config import parse_config
 from edge_agent.outbox import Outbox, RecordKind
+from edge_agent.uplink import Uplink
 from protocols import contract
 from protocols.contract import Channel, Topic
 
@@ -183,3 +184,55 @@ def test_a_corrupt_outbox_is_set_aside_and_reported_at_the_broker(broker, tmp_pa
     assert kept and kept[0].read_bytes().startswith(b"this is not a database")
     assert corrupt.detail["path"] == str(kept[0])
     assert corrupt.severity == "critical"
+
+
+def test_a_downlink_handler_that_raises_does_not_end_the_session(broker, tmp_path):
+    """The agent refuses bad downlink itself; should its handler still raise, the uplink
+    counts it and stays connected, or a retained message would end every session."""
+    device_id = "raising-handler-test"
+    config = parse_config(
+        {
+            "device_id": device_id,
+            "mqtt": {"url": broker.url},
+            "outbox": {"path": str(tmp_path / "outbox.db")},
+            "reporting": {"upload_interval_s": 0, "compress": False},
+        }
+    )
+    host, port = broker.url.removeprefix("mqtt://").split(":")
+
+    def broken(topic: Topic, payload: bytes) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    async def scenario() -> tuple[set[int], int, dict[str, int]]:
+        received: set[int] = set()
+        with Outbox(config.outbox.path) as outbox:
+            uplink = Uplink(config, outbox, lambda online: contract.Status(online), broken)
+            async with aiomqtt.Client(host, int(port)) as client:
+                await client.subscribe(str(Topic(device_id, Channel.TELEMETRY)), qos=1)
+                task = asyncio.create_task(uplink.run())
+                try:
+                    async with asyncio.timeout(10):
+                        await uplink.connected.wait()
+                    config_topic = str(Topic(device_id, Channel.CONFIG))
+                    await client.publish(config_topic, b"[]", qos=1, retain=True)
+                    async with asyncio.timeout(10):
+                        while not uplink.counters["downlink_errors"]:
+                            await asyncio.sleep(0.05)
+                    seq = outbox.put(RecordKind.TELEMETRY, json.dumps(GOOD).encode(), captured_ms=1)
+                    uplink.wake(True)
+                    async with asyncio.timeout(10):
+                        async for message in client.messages:
+                            batch = contract.decode(Channel.TELEMETRY, bytes(message.payload))
+                            received.update(s.seq for s in batch.samples)
+                            if seq in received:
+                                break
+                    assert not task.done()
+                finally:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
+                    await client.publish(config_topic, b"", qos=1, retain=True)
+        return received, seq, uplink.counters
+
+    received, seq, counters = asyncio.run(scenario())
+    assert seq in received
+    assert counters["downlink_errors"] == 1 and counters["connects"] == 1

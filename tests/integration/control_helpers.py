@@ -152,9 +152,11 @@ async def control_rig(
     device_id: str | None = None,
     control: dict[str, Any] | None = None,
     commands: dict[str, Any] | None = None,
+    timing: Timing | None = None,
 ) -> AsyncIterator[Rig]:
     """The rig, running; ``control`` replaces keys of the agent's [control] timings,
-    ``commands`` its [commands] section (default: the generation-1 key of MASTER_KEY)."""
+    ``commands`` its [commands] section (default: the generation-1 key of MASTER_KEY),
+    ``timing`` its reporting intervals."""
     device_id = device_id or unique_device_id("cmd")
     device = SimulatedDevice(
         DeviceSpec(device_id, seed=3, can=False, duty=duty, gnss_rate_hz=5.0, tick_s=0.1),
@@ -166,7 +168,7 @@ async def control_rig(
         work_dir / "outbox.db",
         bms_port=device.bms_port_path,
         gnss_port=device.gnss_port_path,
-        timing=Timing(),
+        timing=timing or Timing(),
     )
     document["control"] = {**CONTROL, **(control or {})}
     document["commands"] = commands if commands is not None else commands_section(device_id)

@@ -1,5 +1,6 @@
-"""Signed commands and lease terms (protocols/contract/signing.py): the canonical bytes are
-pinned, a signature survives the wire, and every change to what it covers breaks it."""
+"""Signed commands, lease terms and configs (protocols/contract/signing.py): the canonical
+bytes are pinned, a signature survives the wire, and every change to what it covers breaks
+it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from protocols.contract import (
     BadSignature,
     Channel,
     Command,
+    DeviceConfig,
     LeaseTerm,
     NotSigned,
     UnknownKey,
@@ -20,6 +22,7 @@ from protocols.contract import (
     encode,
     signing,
 )
+from protocols.errors import PayloadError
 
 MASTER = bytes(range(32))
 DEVICE = "pack-0001"
@@ -40,6 +43,8 @@ TERM = LeaseTerm(
     grace_s=60,
     lease_id="L-9",
 )
+CONFIG = DeviceConfig(version=3, report_interval_s=10, upload_interval_s=60)
+CHANNELS = {Command: Channel.CMD, LeaseTerm: Channel.LEASE, DeviceConfig: Channel.CONFIG}
 
 
 def test_the_canonical_form_is_pinned():
@@ -69,12 +74,11 @@ def test_the_key_derivation_and_kid_are_pinned():
         signing.device_key(b"short", DEVICE, 1)
 
 
-@pytest.mark.parametrize("message", [COMMAND, TERM], ids=["command", "lease"])
+@pytest.mark.parametrize("message", [COMMAND, TERM, CONFIG], ids=["command", "lease", "config"])
 def test_a_signature_survives_the_wire(message):
     signed = signing.sign(message, DEVICE, KEY, KID)
     assert signed.sig["kid"] == KID and len(signed.sig["mac"]) == 43
-    received = decode(Channel.CMD if isinstance(message, Command) else Channel.LEASE,
-                      encode(signed))  # fmt: skip
+    received = decode(CHANNELS[type(message)], encode(signed))
     assert received == signed
     assert signing.verify(received, DEVICE, {KID: KEY}) == KID
     # signing again replaces the old signature instead of covering it
@@ -106,6 +110,27 @@ def test_a_tampered_lease_term_fails(changes):
         signing.verify(dataclasses.replace(signed, **changes), DEVICE, {KID: KEY})
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [{"version": 2**53}, {"report_interval_s": 86_400}, {"status_interval_s": 60},
+     {"thresholds": {"low_soc_percent": 5}}],
+)  # fmt: skip
+def test_a_tampered_config_fails(changes):
+    signed = signing.sign(CONFIG, DEVICE, KEY, KID)
+    with pytest.raises(BadSignature):
+        signing.verify(dataclasses.replace(signed, **changes), DEVICE, {KID: KEY})
+
+
+@pytest.mark.parametrize("message", [COMMAND, TERM, CONFIG], ids=["command", "lease", "config"])
+def test_a_signed_payload_never_passes_on_another_channel(message):
+    # the MAC does not cover the channel: the schemas being disjoint is what keeps a signed
+    # lease term from being taken as a config (or any other pairing)
+    wire = encode(signing.sign(message, DEVICE, KEY, KID))
+    for channel in set(CHANNELS.values()) - {CHANNELS[type(message)]}:
+        with pytest.raises(PayloadError):
+            decode(channel, wire)
+
+
 def test_another_device_another_kid_another_generation_and_no_signature_fail():
     signed = signing.sign(COMMAND, DEVICE, KEY, KID)
     # a MAC for pack-0001 on pack-0002, even where pack-0002 holds pack-0001's key
@@ -134,6 +159,8 @@ def test_another_device_another_kid_another_generation_and_no_signature_fail():
         signing.verify(COMMAND, DEVICE, {KID: KEY})
     with pytest.raises(NotSigned, match=r"^lease term not signed$"):
         signing.verify(TERM, DEVICE, {KID: KEY})
+    with pytest.raises(NotSigned, match=r"^config not signed$"):
+        signing.verify(CONFIG, DEVICE, {KID: KEY})
 
 
 def test_keys_are_read_as_base64_and_must_be_long_enough():
