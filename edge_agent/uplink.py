@@ -32,6 +32,7 @@ from protocols.errors import PayloadError
 
 log = logging.getLogger(__name__)
 
+MAX_QUEUED_DOWNLINK = 1000
 PUBACK_TIMEOUT_S = 30.0
 _CHANNELS = {
     RecordKind.TELEMETRY: (Channel.TELEMETRY, "samples"),
@@ -112,6 +113,10 @@ class Uplink:
             # ~40 ms (Nagle's algorithm against the broker's delayed ACK); measured with the
             # command round-trip benchmark
             socket_options=((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),),
+            # A flood on the downlink must not grow the box's memory without end: past this
+            # aiomqtt drops messages (logged); a dropped command is sent again by the cloud,
+            # which resends what stays unacknowledged.
+            max_queued_incoming_messages=MAX_QUEUED_DOWNLINK,
         )
 
     async def run(self) -> None:
