@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from cloud.errors import ConfigError
+from cloud.notify.destinations import ALLOW_VARIABLE, AllowList
 from protocols.contract import signing
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/voltrent"
@@ -96,6 +97,9 @@ class CloudConfig:
     # Reverse proxies in front of the API whose X-Forwarded-For/-Proto/-Host to believe:
     # the client address the sign-in throttle and the audit log see. 0: the peer's address.
     trusted_proxies: int = 0
+    # Webhook receivers on private networks (hosts, addresses, networks): every other
+    # private, loopback or link-local address is refused (cloud/notify/destinations.py).
+    webhook_allow: AllowList = field(default_factory=AllowList)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> CloudConfig:
@@ -131,6 +135,7 @@ class CloudConfig:
             session_hours=_int(env, "VOLTRENT_SESSION_HOURS", 12, minimum=1),
             session_idle_minutes=_int(env, "VOLTRENT_SESSION_IDLE_MINUTES", 120, minimum=1),
             trusted_proxies=_int(env, "VOLTRENT_TRUSTED_PROXIES", 0, minimum=0),
+            webhook_allow=_allow_list(env),
         )
 
 
@@ -177,6 +182,13 @@ def _command_key(env: Mapping[str, str]) -> bytes | None:
         return signing.decode_key(text)
     except ValueError as err:
         raise ConfigError(f"{name}: {err}") from None
+
+
+def _allow_list(env: Mapping[str, str]) -> AllowList:
+    try:
+        return AllowList.parse(env.get(ALLOW_VARIABLE, ""))
+    except ValueError as err:
+        raise ConfigError(f"{ALLOW_VARIABLE}: {err}") from None
 
 
 def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
