@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import unquote, urlsplit
 
 from cloud.errors import ConfigError
@@ -32,6 +32,9 @@ class MqttSettings:
     group: str = "voltrent"
     # "5" or "3.1.1"; 3.1.1 brokers (amqtt) have no shared subscriptions: run one worker.
     protocol: str = "5"
+    # The dispatcher's own account (the same broker, another user and password), so that
+    # ingest and command publishing can be told apart and revoked apart; None: ``url``'s.
+    dispatch_url: str | None = field(default=None, repr=False)
 
     @property
     def host(self) -> str:
@@ -56,6 +59,10 @@ class MqttSettings:
     def password(self) -> str | None:
         password = urlsplit(self.url).password
         return unquote(password) if password is not None else None
+
+    def for_dispatcher(self) -> MqttSettings:
+        """The settings the dispatcher publishes with: ``dispatch_url``'s account if set."""
+        return replace(self, url=self.dispatch_url) if self.dispatch_url else self
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,11 @@ class CloudConfig:
             client_id=env.get("VOLTRENT_WORKER_ID") or MqttSettings().client_id,
             group=env.get("VOLTRENT_WORKER_GROUP", "voltrent"),
             protocol=_choice(env, "MQTT_PROTOCOL", "5", ("5", "3.1.1")),
+            dispatch_url=(
+                _url(env, "MQTT_DISPATCH_URL", "", ("mqtt", "mqtts"))
+                if env.get("MQTT_DISPATCH_URL")
+                else None
+            ),
         )
         return cls(
             database_url=_url(
