@@ -3,6 +3,10 @@ a password file, the same accounts and topic rules as Mosquitto with the generat
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import psutil
 import pytest
 
@@ -11,6 +15,8 @@ from launcher.amqtt_broker import AmqttBroker, mqtt_protocol, start_broker
 from launcher.broker import MosquittoBroker, find_mosquitto, port_open
 from tests.mqtt_support import Client
 
+Opener = Callable[..., Client]
+
 
 @pytest.fixture
 def amqtt_broker(tmp_path):
@@ -18,18 +24,29 @@ def amqtt_broker(tmp_path):
         yield broker
 
 
-@pytest.fixture
-def clients(amqtt_broker):
+@contextmanager
+def opened_clients(port: int, passwords: dict[str, str] | None = None) -> Iterator[Opener]:
+    """A way to connect clients to the broker on ``port``, each as the account of its name
+    in ``passwords`` (else anonymously, or with the ``password`` given); all closed after."""
     opened: list[Client] = []
 
-    def open_client(client_id: str, **options: bool) -> Client:
-        client = Client(amqtt_broker.port, client_id, **options)
+    def open_client(client_id: str, **options: Any) -> Client:
+        options.setdefault("password", (passwords or {}).get(client_id))
+        client = Client(port, client_id, **options)
         opened.append(client)
         return client
 
-    yield open_client
-    for client in opened:
-        client.close()
+    try:
+        yield open_client
+    finally:
+        for client in opened:
+            client.close()
+
+
+@pytest.fixture
+def clients(amqtt_broker):
+    with opened_clients(amqtt_broker.port) as open_client:
+        yield open_client
 
 
 def test_qos1_messages_arrive_in_order(clients):
@@ -155,21 +172,9 @@ def locked(tmp_path):
     password_file.write_text(
         "".join(f"{name}:{hash_password(password)}\n" for name, password in passwords.items())
     )
-    opened: list[Client] = []
-    with AmqttBroker(data_dir=tmp_path / "amqtt", password_file=password_file) as broker:
-        broker.start()
-
-        def connect(name: str, password: str | None = None, *, anonymous: bool = False,
-                    **options) -> Client:  # fmt: skip
-            if not anonymous:
-                password = password or passwords[name]
-            client = Client(broker.port, name, password=password, **options)
-            opened.append(client)
-            return client
-
+    broker = AmqttBroker(data_dir=tmp_path / "amqtt", password_file=password_file)
+    with broker, opened_clients(broker.start().port, passwords) as connect:
         yield connect
-        for client in opened:
-            client.close()
 
 
 def test_only_accounts_of_the_password_file_get_in(locked):
@@ -177,7 +182,7 @@ def test_only_accounts_of_the_password_file_get_in(locked):
     locked("_worker")
     locked("pack-a", password="not-the-password", refused=True)
     locked("pack-c", password="anything", refused=True)
-    locked("nobody", anonymous=True, refused=True)
+    locked("nobody", refused=True)  # no username at all
 
 
 def test_a_device_reaches_only_its_own_topics(locked):

@@ -121,7 +121,7 @@ def refusal(url: str, allow: AllowList) -> str | None:
     except Refused as err:
         return str(err)
     except Unresolved:
-        return None
+        pass
     return None
 
 
