@@ -8,10 +8,11 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import unquote, urlsplit
 
 from cloud.errors import ConfigError
+from cloud.notify.destinations import ALLOW_VARIABLE, AllowList
 from protocols.contract import signing
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/voltrent"
@@ -31,6 +32,9 @@ class MqttSettings:
     group: str = "voltrent"
     # "5" or "3.1.1"; 3.1.1 brokers (amqtt) have no shared subscriptions: run one worker.
     protocol: str = "5"
+    # The dispatcher's own account (the same broker, another user and password), so that
+    # ingest and command publishing can be told apart and revoked apart; None: ``url``'s.
+    dispatch_url: str | None = field(default=None, repr=False)
 
     @property
     def host(self) -> str:
@@ -55,6 +59,10 @@ class MqttSettings:
     def password(self) -> str | None:
         password = urlsplit(self.url).password
         return unquote(password) if password is not None else None
+
+    def for_dispatcher(self) -> MqttSettings:
+        """The settings the dispatcher publishes with: ``dispatch_url``'s account if set."""
+        return replace(self, url=self.dispatch_url) if self.dispatch_url else self
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,9 @@ class CloudConfig:
     # Reverse proxies in front of the API whose X-Forwarded-For/-Proto/-Host to believe:
     # the client address the sign-in throttle and the audit log see. 0: the peer's address.
     trusted_proxies: int = 0
+    # Webhook receivers on private networks (hosts, addresses, networks): every other
+    # private, loopback or link-local address is refused (cloud/notify/destinations.py).
+    webhook_allow: AllowList = field(default_factory=AllowList)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> CloudConfig:
@@ -107,6 +118,11 @@ class CloudConfig:
             client_id=env.get("VOLTRENT_WORKER_ID") or MqttSettings().client_id,
             group=env.get("VOLTRENT_WORKER_GROUP", "voltrent"),
             protocol=_choice(env, "MQTT_PROTOCOL", "5", ("5", "3.1.1")),
+            dispatch_url=(
+                _url(env, "MQTT_DISPATCH_URL", "", ("mqtt", "mqtts"))
+                if env.get("MQTT_DISPATCH_URL")
+                else None
+            ),
         )
         return cls(
             database_url=_url(
@@ -131,6 +147,7 @@ class CloudConfig:
             session_hours=_int(env, "VOLTRENT_SESSION_HOURS", 12, minimum=1),
             session_idle_minutes=_int(env, "VOLTRENT_SESSION_IDLE_MINUTES", 120, minimum=1),
             trusted_proxies=_int(env, "VOLTRENT_TRUSTED_PROXIES", 0, minimum=0),
+            webhook_allow=_allow_list(env),
         )
 
 
@@ -177,6 +194,13 @@ def _command_key(env: Mapping[str, str]) -> bytes | None:
         return signing.decode_key(text)
     except ValueError as err:
         raise ConfigError(f"{name}: {err}") from None
+
+
+def _allow_list(env: Mapping[str, str]) -> AllowList:
+    try:
+        return AllowList.parse(env.get(ALLOW_VARIABLE, ""))
+    except ValueError as err:
+        raise ConfigError(f"{ALLOW_VARIABLE}: {err}") from None
 
 
 def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:

@@ -43,7 +43,8 @@ def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
 
 
 class MosquittoBroker(ServerProcess):
-    """Mosquitto on 127.0.0.1:<port>, anonymous, its files in ``data_dir``.
+    """Mosquitto on 127.0.0.1:<port>, its files in ``data_dir``; anonymous unless given a
+    ``password_file`` (and ``acl_file``) in ``listener_options`` and ``allow_anonymous=False``.
 
     ``stop()`` and ``start()`` keep the port, so clients reconnect to the same URL.
     """

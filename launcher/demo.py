@@ -1,9 +1,10 @@
 """``voltrent demo``: the whole platform on one machine, with nothing to set up.
 
 PostgreSQL (embedded, unless DATABASE_URL is set), an MQTT broker (Mosquitto, or amqtt
-where Mosquitto is not installed, unless MQTT_URL is set), the cloud worker and API as
-child processes, and a simulated fleet with one edge agent per device in this process.
-Everything started here is stopped here, also when a part dies early.
+where Mosquitto is not installed, unless MQTT_URL is set) locked down as in production
+(demo_broker.py), the cloud worker and API as child processes, and a simulated fleet with
+one edge agent per device in this process. Everything started here is stopped here, also
+when a part dies early.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from typing import Any
 
 from launcher.amqtt_broker import choose_broker, mqtt_protocol
 from launcher.children import ChildDied, ChildProcess, stop_all
-from launcher.demo_access import DemoAccess, set_up_access
+from launcher.demo_access import DemoAccess, set_up_access, write_private
+from launcher.demo_broker import DISPATCHER, WATCH_URL_FILE, WATCHER, WORKER, issue_accounts
 from launcher.demo_fleet import SERVICE_AREA, gateway_keys, master_key_file, register_fleet
 from launcher.sim import FleetOptions, SimulatedFleet
 
@@ -138,14 +140,11 @@ def run_demo(options: DemoOptions) -> int:
 
 def _run(options: DemoOptions, work_dir: Path, stack: contextlib.ExitStack) -> int:
     database_url, database_note = _database(work_dir, stack)
-    mqtt_url, protocol, broker_note = _broker(work_dir, options.broker, stack)
     api_host = os.environ.get("VOLTRENT_API_HOST") or "127.0.0.1"
     api_port = _api_port(api_host, options.api_port)
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "MQTT_URL": mqtt_url,
-        "MQTT_PROTOCOL": protocol,
         "VOLTRENT_API_HOST": api_host,
         "VOLTRENT_API_PORT": str(api_port),
         "VOLTRENT_WORKER_ID": os.environ.get("VOLTRENT_WORKER_ID") or WORKER_ID,
@@ -172,6 +171,8 @@ def _run(options: DemoOptions, work_dir: Path, stack: contextlib.ExitStack) -> i
         access = set_up_access(database_url, work_dir)
     except psycopg.Error as err:
         raise DemoError(f"cannot register the simulated devices: {err}") from err
+    broker = _broker(work_dir, options.broker, database_url, fleet_options, stack)
+    env.update(broker.env)
 
     logs = work_dir / "logs"
     children = [
@@ -184,9 +185,9 @@ def _run(options: DemoOptions, work_dir: Path, stack: contextlib.ExitStack) -> i
     api_url = f"http://{_url_host(api_host)}:{api_port}/api"
     _wait_for_api(api_url, children)
 
-    fleet = SimulatedFleet(fleet_options, mqtt_url, keys)
+    fleet = SimulatedFleet(fleet_options, broker.url, keys, broker.password_files)
     print(
-        _banner(options, work_dir, api_url, mqtt_url, database_note, broker_note, children, access),
+        _banner(options, work_dir, api_url, broker, database_note, children, access),
         flush=True,
     )
     return asyncio.run(_run_fleet(fleet, children, options.duration))
@@ -225,19 +226,53 @@ def _create_database(admin_url: str) -> None:
             raise DemoError(f"cannot create the database {DATABASE!r}: {err}") from err
 
 
-def _broker(work_dir: Path, kind: str, stack: contextlib.ExitStack) -> tuple[str, str, str]:
+@dataclass(frozen=True)
+class DemoBroker:
+    """The broker the demo uses: where (no password in it), what the cloud's processes
+    get in their environment, each gateway's password file, and how to watch it."""
+
+    url: str
+    env: dict[str, str]
+    password_files: dict[str, Path]
+    note: str
+    watch: str
+
+
+def _broker(
+    work_dir: Path, kind: str, database_url: str, fleet: FleetOptions,
+    stack: contextlib.ExitStack,
+) -> DemoBroker:  # fmt: skip
     url = os.environ.get("MQTT_URL")
     if url:
         if kind != "auto":
             log.warning("MQTT_URL is set: using it, not starting %s", kind)
-        return url, os.environ.get("MQTT_PROTOCOL") or "5", "from MQTT_URL"
-    broker = choose_broker(work_dir / "broker", kind)
+        env = {"MQTT_URL": url, "MQTT_PROTOCOL": os.environ.get("MQTT_PROTOCOL") or "5"}
+        return DemoBroker(url, env, {}, "from MQTT_URL", url)
+    import psycopg
+
+    try:
+        accounts = issue_accounts(database_url, work_dir, fleet.device_ids())
+    except psycopg.Error as err:
+        raise DemoError(f"cannot issue the broker accounts: {err}") from err
+    broker = choose_broker(work_dir / "broker", kind, accounts.files)
     stack.callback(broker.stop)
     broker.start()
     protocol = mqtt_protocol(broker)
     name = "amqtt" if protocol == "3.1.1" else "Mosquitto"
-    log.info("started %s at %s (MQTT %s)", name, broker.url, protocol)
-    return broker.url, protocol, f"{name}, MQTT {protocol}, log {broker.log_path}"
+    log.info("started %s at %s (MQTT %s), anonymous clients refused", name, broker.url, protocol)
+    env = {
+        "MQTT_URL": accounts.url(broker.url, WORKER),
+        "MQTT_DISPATCH_URL": accounts.url(broker.url, DISPATCHER),
+        "MQTT_PROTOCOL": protocol,
+    }
+    watch_file = work_dir / WATCH_URL_FILE
+    write_private(watch_file, accounts.url(broker.url, WATCHER))
+    note = (
+        f"{name}, MQTT {protocol}, log {broker.log_path}; a password per device,"
+        f" ACL {accounts.files.acl_file}"
+    )
+    return DemoBroker(broker.url, env, accounts.password_files, note,
+                      f'"$(cat {watch_file})"')  # fmt: skip
 
 
 def _api_port(host: str, wanted: int) -> int:
@@ -343,9 +378,8 @@ def _banner(
     options: DemoOptions,
     work_dir: Path,
     api_url: str,
-    mqtt_url: str,
+    broker: DemoBroker,
     database_note: str,
-    broker_note: str,
     children: list[ChildProcess],
     access: DemoAccess,
 ) -> str:
@@ -367,8 +401,8 @@ VoltRent demo: {options.devices} simulated packs, each with its own edge agent
               curl -s {api_url}/devices/{first}/commands {auth}   (queued -> sent -> done)
   alarms      curl -s '{api_url}/alarms?state=open' {auth}
               curl -s '{api_url}/geofence-events' {auth}   (riders leaving "{SERVICE_AREA}")
-  MQTT        {mqtt_url} ({broker_note})
-              watch it: voltrent watch --mqtt {mqtt_url}
+  MQTT        {broker.url} ({broker.note})
+              watch it: voltrent watch --mqtt {broker.watch}
   PostgreSQL  {database_note}
   logs        {logs}
   edge data   {work_dir / "sim"} (one outbox per device)

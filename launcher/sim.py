@@ -53,10 +53,12 @@ def agent_config(
     work_dir: Path,
     options: FleetOptions,
     command_keys: Mapping[str, str] | None = None,
+    password_file: Path | None = None,
 ) -> AgentConfig:
     """The TOML document an installer would write for this device, checked the same way;
     ``command_keys`` is its [commands] keys table (kid -> base64), None: no keys, so the
-    agent refuses every command and lease term."""
+    agent refuses every command and lease term; ``password_file`` holds the password of
+    its broker account (its username is its id), None: it connects without one."""
     sources: dict[str, Any] = {
         "bms": {
             "type": "jbd",
@@ -80,18 +82,22 @@ def agent_config(
     }
     if command_keys:
         document["commands"] = {"keys": dict(command_keys)}
+    if password_file is not None:
+        document["mqtt"] |= {"username": device.device_id, "password_file": str(password_file)}
     return parse_config(document, source=f"{device.device_id} (simulated)")
 
 
 class SimulatedFleet:
     """N simulated devices and their edge agents in one event loop; ``command_keys`` gives
-    each device's [commands] keys (see ``agent_config``)."""
+    each device's [commands] keys and ``password_files`` its broker password's file, by
+    device id (see ``agent_config``)."""
 
     def __init__(
         self,
         options: FleetOptions,
         mqtt_url: str,
         command_keys: Mapping[str, Mapping[str, str]] | None = None,
+        password_files: Mapping[str, Path] | None = None,
     ) -> None:
         self.options = options
         self.mqtt_url = mqtt_url
@@ -110,7 +116,9 @@ class SimulatedFleet:
             device = SimulatedDevice(spec, options.work_dir / device_id)
             self.devices.append(device)
             keys = (command_keys or {}).get(device_id)
-            config = agent_config(device, mqtt_url, options.work_dir, options, keys)
+            password_file = (password_files or {}).get(device_id)
+            config = agent_config(device, mqtt_url, options.work_dir, options, keys,
+                                  password_file)  # fmt: skip
             self.agents.append(EdgeAgent(config))
 
     async def run(self) -> None:

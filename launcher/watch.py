@@ -12,7 +12,7 @@ import contextlib
 import json
 import sys
 from typing import Any, TextIO
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import aiomqtt
 
@@ -44,7 +44,13 @@ async def watch(url: str, device: str | None, count: int | None, out: TextIO) ->
     parts = urlsplit(url)
     topic = f"vr/v1/{device}/up/#" if device else UPLINK_FILTER
     seen = 0
-    async with aiomqtt.Client(parts.hostname or "127.0.0.1", parts.port or 1883) as client:
+    client = aiomqtt.Client(
+        parts.hostname or "127.0.0.1",
+        parts.port or 1883,
+        username=unquote(parts.username) if parts.username is not None else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+    )
+    async with client:
         await client.subscribe(topic, qos=1)
         async for message in client.messages:
             line = describe(str(message.topic), bytes(message.payload or b""))
@@ -59,7 +65,9 @@ def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "watch", help="print what devices publish, decoded and validated, one JSON line each"
     )
-    parser.add_argument("--mqtt", default="mqtt://127.0.0.1:1883", help="broker URL")
+    parser.add_argument(
+        "--mqtt", default="mqtt://127.0.0.1:1883", help="broker URL (mqtt://user:password@...)"
+    )
     parser.add_argument("--device", default=None, help="only this device id")
     parser.add_argument("--count", type=int, default=None, help="stop after N messages")
     parser.set_defaults(handler=run_command)
@@ -70,6 +78,7 @@ def run_command(args: argparse.Namespace) -> int:
         try:
             asyncio.run(watch(args.mqtt, args.device, args.count, sys.stdout))
         except aiomqtt.MqttError as err:
-            print(f"voltrent watch: {args.mqtt}: {err}", file=sys.stderr)
+            where = args.mqtt.split("@")[-1]  # never the password
+            print(f"voltrent watch: {where}: {err}", file=sys.stderr)
             return 1
     return 0

@@ -1,54 +1,21 @@
-"""The amqtt fallback broker: what the edge agents and the cloud worker rely on."""
+"""The amqtt fallback broker: what the edge agents and the cloud worker rely on, and, given
+a password file, the same accounts and topic rules as Mosquitto with the generated ACL."""
 
 from __future__ import annotations
 
-import queue
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
-import paho.mqtt.client as mqtt
 import psutil
 import pytest
 
+from cloud.broker.accounts import hash_password, new_password
 from launcher.amqtt_broker import AmqttBroker, mqtt_protocol, start_broker
 from launcher.broker import MosquittoBroker, find_mosquitto, port_open
+from tests.mqtt_support import Client
 
-WAIT_S = 10
-
-
-class Client:
-    """A paho MQTT 3.1.1 client whose received messages land in a queue."""
-
-    def __init__(self, broker: AmqttBroker, client_id: str, *, clean_session: bool = True):
-        self.messages: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
-        self._connected: queue.Queue[bool] = queue.Queue()
-        self.client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2,
-            client_id=client_id,
-            clean_session=clean_session,
-            protocol=mqtt.MQTTv311,
-        )
-        self.client.on_message = lambda _client, _userdata, message: self.messages.put(message)
-        self.client.on_connect = lambda *args: self._connected.put(True)
-        self.client.connect("127.0.0.1", broker.port)
-        self.client.loop_start()
-        assert self._connected.get(timeout=WAIT_S)
-
-    def subscribe(self, topic_filter: str) -> None:
-        subscribed: queue.Queue[bool] = queue.Queue()
-        self.client.on_subscribe = lambda *args: subscribed.put(True)
-        self.client.subscribe(topic_filter, qos=1)
-        assert subscribed.get(timeout=WAIT_S)
-
-    def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
-        info = self.client.publish(topic, payload, qos=1, retain=retain)
-        info.wait_for_publish(WAIT_S)  # returns once the broker's PUBACK arrived
-        assert info.is_published()
-
-    def received(self, count: int) -> list[mqtt.MQTTMessage]:
-        return [self.messages.get(timeout=WAIT_S) for _ in range(count)]
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+Opener = Callable[..., Client]
 
 
 @pytest.fixture
@@ -57,18 +24,29 @@ def amqtt_broker(tmp_path):
         yield broker
 
 
-@pytest.fixture
-def clients(amqtt_broker):
+@contextmanager
+def opened_clients(port: int, passwords: dict[str, str] | None = None) -> Iterator[Opener]:
+    """A way to connect clients to the broker on ``port``, each as the account of its name
+    in ``passwords`` (else anonymously, or with the ``password`` given); all closed after."""
     opened: list[Client] = []
 
-    def open_client(client_id: str, **options: bool) -> Client:
-        client = Client(amqtt_broker, client_id, **options)
+    def open_client(client_id: str, **options: Any) -> Client:
+        options.setdefault("password", (passwords or {}).get(client_id))
+        client = Client(port, client_id, **options)
         opened.append(client)
         return client
 
-    yield open_client
-    for client in opened:
-        client.close()
+    try:
+        yield open_client
+    finally:
+        for client in opened:
+            client.close()
+
+
+@pytest.fixture
+def clients(amqtt_broker):
+    with opened_clients(amqtt_broker.port) as open_client:
+        yield open_client
 
 
 def test_qos1_messages_arrive_in_order(clients):
@@ -180,3 +158,74 @@ def test_start_broker_prefers_mosquitto(tmp_path):
 def test_start_broker_refuses_an_unknown_kind(tmp_path):
     with pytest.raises(ValueError, match="expected auto, mosquitto or amqtt, got 'emqx'"):
         start_broker(tmp_path, "emqx")
+
+
+# --- with the demo's accounts -----------------------------------------------------------
+
+
+@pytest.fixture
+def locked(tmp_path):
+    """amqtt with a password file of two devices and a service account, as `voltrent cloud
+    broker-config` writes it; and a way to connect as each."""
+    passwords = {name: new_password() for name in ("pack-a", "pack-b", "_worker")}
+    password_file = tmp_path / "passwd"
+    password_file.write_text(
+        "".join(f"{name}:{hash_password(password)}\n" for name, password in passwords.items())
+    )
+    broker = AmqttBroker(data_dir=tmp_path / "amqtt", password_file=password_file)
+    with broker, opened_clients(broker.start().port, passwords) as connect:
+        yield connect
+
+
+def test_only_accounts_of_the_password_file_get_in(locked):
+    locked("pack-a")
+    locked("_worker")
+    locked("pack-a", password="not-the-password", refused=True)
+    locked("pack-c", password="anything", refused=True)
+    locked("nobody", refused=True)  # no username at all
+
+
+def test_a_device_reaches_only_its_own_topics(locked):
+    worker = locked("_worker")
+    box_a = locked("pack-a")
+    assert worker.subscribe("vr/v1/+/up/#") == [1]
+    assert box_a.subscribe("vr/v1/pack-a/down/#") == [1]
+    assert box_a.subscribe("vr/v1/pack-b/down/#") == [128]
+    assert box_a.subscribe("vr/v1/+/down/#") == [128]
+    assert box_a.subscribe("#") == [128]
+
+    box_a.publish("vr/v1/pack-b/up/ack", b'{"forged": true}')  # an ack for another device
+    box_a.publish("vr/v1/pack-b/up/telemetry", b"forged")
+    box_a.publish("vr/v1/pack-a/up/ack", b"own")  # after the forged ones, on the same wire
+    worker.publish("vr/v1/pack-b/down/cmd", b"for b")
+    worker.publish("vr/v1/pack-a/down/cmd", b"for a")
+
+    assert [(m.topic, m.payload) for m in worker.received(1)] == [("vr/v1/pack-a/up/ack", b"own")]
+    assert [(m.topic, m.payload) for m in box_a.received(1)] == [
+        ("vr/v1/pack-a/down/cmd", b"for a")
+    ]
+
+
+def test_a_will_on_another_devices_topic_is_refused(locked):
+    locked("pack-a", will="vr/v1/pack-b/up/status", refused=True)
+    locked("pack-a", will="vr/v1/pack-a/up/status")
+
+
+def test_another_devices_retained_messages_never_reach_a_device(locked):
+    worker = locked("_worker")
+    assert worker.subscribe("vr/v1/+/up/#") == [1]
+    box_b = locked("pack-b")
+    assert box_b.subscribe("vr/v1/pack-b/down/#") == [1]
+    box_b.publish("vr/v1/pack-b/up/status", b'{"online": true}', retain=True)
+    worker.publish("vr/v1/pack-b/down/lease", b"b's lease", retain=True)
+    worker.publish("vr/v1/pack-a/down/lease", b"a's lease", retain=True)
+
+    box_a = locked("pack-a")  # connects after: amqtt itself would send it all of the above
+    assert box_a.subscribe("vr/v1/pack-a/down/#") == [1]
+    worker.publish("vr/v1/pack-a/down/cmd", b"marker")
+
+    got = box_a.received_until("vr/v1/pack-a/down/cmd", b"marker")
+    assert [(m.topic, m.payload) for m in got] == [
+        ("vr/v1/pack-a/down/lease", b"a's lease"),
+        ("vr/v1/pack-a/down/cmd", b"marker"),
+    ]

@@ -1,5 +1,6 @@
 """`voltrent demo` as a user runs it: a subprocess with no DATABASE_URL or MQTT_URL, so it
-embeds PostgreSQL and starts its own broker, the cloud worker and API, and a fleet."""
+embeds PostgreSQL and starts its own broker (locked down: a password per device and the
+ACL), the cloud worker and API, and a fleet."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psutil
 import pytest
 
 from launcher.broker import find_mosquitto
+from tests.mqtt_support import Client
 
 pytestmark = pytest.mark.slow
 
@@ -76,14 +79,30 @@ class Demo:
         return self.wait_for(r"API +(http://\S+/api)\n")[1]
 
     def state(self, device_id: str) -> dict:
-        url = f"{self.api_url()}/devices/{device_id}/state"  # waits for the banner
+        return self.api(f"/devices/{device_id}/state")
+
+    def api(self, path: str, body: dict | None = None) -> dict:
+        """GET ``path`` of the API (POST ``body`` if given) as the demo's administrator."""
+        url = f"{self.api_url()}{path}"  # waits for the banner
         token = (self.work_dir / "token").read_text().strip()
         request = urllib.request.Request(
             url,
-            headers={"Authorization": f"Bearer {token}"},
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=10) as r:
             return json.load(r)
+
+    def wait_for_command(self, device_id: str, command: dict) -> dict:
+        """Send a command; its state once it is no longer queued or sent."""
+        cmd_id = self.api(f"/devices/{device_id}/commands", command)["cmd_id"]
+        deadline = time.monotonic() + DATA_TIMEOUT_S
+        while time.monotonic() < deadline:
+            sent = self.api(f"/commands/{cmd_id}")
+            if sent["state"] not in ("queued", "sent"):
+                return sent
+            time.sleep(0.5)
+        pytest.fail(f"command {cmd_id} still {sent['state']} after {DATA_TIMEOUT_S} s")
 
     def wait_for_data(self) -> dict[str, dict]:
         """Every device's state once each shows a BMS reading, a position and `online`."""
@@ -177,10 +196,46 @@ def test_the_fleet_reaches_the_api_and_ctrl_c_stops_everything(
 
     assert banner in demo.output
     assert all(s["last_seq"] > 0 for s in states.values())
+    _assert_the_broker_is_locked(demo)
+    # the dispatcher (its own account) reaches a gateway, whose ack (its own) comes back
+    restore = {"type": "set_discharge", "args": {"on": True}}
+    assert demo.wait_for_command("sim-0002", restore)["state"] == "done"
     for part in ("postgres -D", broker_command, "cloud worker", "cloud api"):
         assert any(part in c for c in commands), f"no {part!r} among {commands}"
     assert demo.stop(signal.SIGINT) == 0, demo.output
     demo.assert_no_survivors()
+
+
+def _assert_the_broker_is_locked(demo: Demo) -> None:
+    """No anonymous client gets in; a gateway's account reaches only its own topics: it
+    cannot read another's downlink nor forge another's ack; a service account reads all."""
+    port = int(demo.wait_for(r"MQTT +mqtt://127\.0\.0\.1:(\d+) ")[1])
+    Client(port, "probe-anonymous", refused=True).close()
+    a_password = (demo.work_dir / "sim" / "sim-0001" / "mqtt-password").read_text().strip()
+    watch = urlsplit((demo.work_dir / "mqtt-watch-url").read_text().strip())
+    assert watch.port == port and watch.password
+    Client(port, "probe-a", username="sim-0001", password="guessed", refused=True).close()
+    watcher = Client(port, "probe-watch", username=watch.username, password=watch.password)
+    box_a = Client(port, "probe-a", username="sim-0001", password=a_password)
+    try:
+        assert watcher.subscribe("vr/v1/+/up/ack") == [1]
+        # Mosquitto 2 grants every SUBACK and checks read access on each delivery (amqtt
+        # refuses the SUBACK): what counts is what arrives before a marker sent after
+        for topic_filter in ("vr/v1/sim-0002/down/#", "#", "vr/v1/sim-0001/down/#"):
+            box_a.subscribe(topic_filter)
+        watcher.publish("vr/v1/sim-0002/down/probe", b"for sim-0002")
+        watcher.publish("vr/v1/sim-0001/down/probe", b"marker")
+        got = box_a.received_until("vr/v1/sim-0001/down/probe", b"marker")
+        assert {m.topic.split("/")[2] for m in got} == {"sim-0001"}, [m.topic for m in got]
+
+        forged = json.dumps({"cmd_id": "c-1", "status": "done", "observed": {"discharge": True}})
+        box_a.publish("vr/v1/sim-0002/up/ack", forged.encode())
+        box_a.publish("vr/v1/sim-0001/up/ack", b"marker")  # after it, on the same connection
+        got = watcher.received_until("vr/v1/sim-0001/up/ack", b"marker")
+        assert not [m for m in got if m.topic == "vr/v1/sim-0002/up/ack"]
+    finally:
+        watcher.close()
+        box_a.close()
 
 
 def test_a_second_demo_reuses_the_data_and_finds_another_port(tmp_path, demos):

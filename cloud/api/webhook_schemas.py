@@ -1,7 +1,9 @@
 """Schemas of webhooks and their deliveries: bodies, query arguments, responses.
 
-A webhook's URL must be one the notifier can POST to (http or https, with a host); its
-alarm types must be ones the rules raise (``cloud.rules.catalogue.TYPES``), so a typo is a
+A webhook's URL must be one the notifier can POST to (http or https, with a host) and may
+POST to: not an address of the cloud's own network, unless the configuration's
+``webhook_allow`` lists it (cloud/notify/destinations.py, which every delivery checks again);
+its alarm types must be ones the rules raise (``cloud.rules.catalogue.TYPES``), so a typo is a
 422 now rather than a webhook that silently never fires.
 """
 
@@ -11,10 +13,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import marshmallow as ma
+from flask import current_app
 
 from cloud.api.alarm_schemas import MAX_ID
 from cloud.api.paging import PagedQueryArgs
 from cloud.api.schemas import Timestamp
+from cloud.notify.destinations import AllowList, refusal
 from cloud.rules.catalogue import SEVERITIES, TYPES
 
 STATES = ("pending", "delivered", "failed")
@@ -25,7 +29,8 @@ _SEVERITIES = ", ".join(SEVERITIES)
 
 
 def check_url(value: str) -> None:
-    """An absolute http(s) URL with a host, and nothing a request line cannot carry."""
+    """An absolute http(s) URL with a host, nothing a request line cannot carry, and no
+    address of the cloud's own network."""
     if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
         raise ma.ValidationError("must not contain spaces or control characters")
     try:
@@ -38,6 +43,10 @@ def check_url(value: str) -> None:
         raise ma.ValidationError(f"must be an http or https URL, got scheme {scheme}")
     if not parts.hostname:
         raise ma.ValidationError("must name a host: http(s)://host[:port]/path")
+    config = current_app.config.get("CLOUD_CONFIG")
+    why = refusal(value, config.webhook_allow if config else AllowList())
+    if why is not None:
+        raise ma.ValidationError(f"refused: {why}")
 
 
 def _fields() -> dict[str, ma.fields.Field]:

@@ -74,7 +74,7 @@ class Dispatcher:
             work = await connect_async(self.config.database_url)
             await work.set_autocommit(True)
             client_id = f"{self.config.mqtt.client_id}-dispatch"
-            async with work, Publisher(self.config.mqtt, client_id) as publisher:
+            async with work, Publisher(self.config.mqtt.for_dispatcher(), client_id) as publisher:
                 self.leader = True
                 self.counters["leader_terms"] += 1
                 log.info("dispatcher: leader (publishing as %s)", client_id)

@@ -64,7 +64,9 @@ class Worker:
         self.dispatcher = Dispatcher(config)
         self.rules = RuleEngine() if config.rules else None
         # Every worker delivers alarm notifications to webhooks, off the ingest path.
-        self.notifier = Notifier(config.database_url, worker_id=config.mqtt.client_id)
+        self.notifier = Notifier(
+            config.database_url, worker_id=config.mqtt.client_id, allow=config.webhook_allow
+        )
 
     async def run(self) -> None:
         """Ingest until cancelled."""

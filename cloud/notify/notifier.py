@@ -30,6 +30,7 @@ import psycopg
 
 from cloud.errors import StoreUnavailable
 from cloud.notify import outbox, sender
+from cloud.notify.destinations import AllowList
 from cloud.notify.outbox import Job
 from cloud.notify.signing import sign
 from cloud.store.db import connect_async
@@ -69,6 +70,7 @@ class Notifier:
 
     Timings are arguments so tests can make them small; the defaults suit production.
     ``lease_s`` must outlast a request (connect + answer within ``timeout_s`` each).
+    ``allow`` names the receivers on private networks it may reach (destinations.py).
     """
 
     def __init__(
@@ -85,6 +87,7 @@ class Notifier:
         give_up_after_s: float = 86_400.0,
         max_attempts: int = 200,
         restart_s: float = 5.0,
+        allow: AllowList | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
@@ -101,6 +104,7 @@ class Notifier:
         self.give_up_after_s = give_up_after_s
         self.max_attempts = max_attempts
         self.restart_s = restart_s
+        self.allow = allow or AllowList()
         self.counters: Counter[str] = Counter()
         self._rng = random.Random()
 
@@ -189,7 +193,7 @@ class Notifier:
         headers = headers_of(job, body, int(time.time()))
         loop = asyncio.get_running_loop()
         outcome = await loop.run_in_executor(
-            executor, sender.post, job.url, body, headers, self.timeout_s
+            executor, sender.post, job.url, body, headers, self.timeout_s, self.allow
         )
         if outcome.status is not None and outcome.delivered:
             recorded = await outbox.mark_delivered(work, job, outcome.status)

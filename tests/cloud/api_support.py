@@ -16,6 +16,7 @@ from psycopg.types.json import Jsonb
 from cloud.api import create_app
 from cloud.api.db import database as app_database
 from cloud.config import CloudConfig
+from cloud.notify.destinations import AllowList
 from tests.cloud.access_support import root_token
 
 # Today 01:00 UTC: inside today's partition whatever the hour the tests run at.
@@ -38,12 +39,15 @@ def iso(moment: datetime) -> str:
 
 @contextmanager
 def api_client(
-    database_url: str, *, secret: str | None = ROOT, api_db_role: str = "voltrent_api"
-) -> Iterator[FlaskClient]:
+    database_url: str, *, secret: str | None = ROOT, api_db_role: str = "voltrent_api",
+    webhook_allow: AllowList | None = None,
+) -> Iterator[FlaskClient]:  # fmt: skip
     """A test client of an app on ``database_url``, sending ``secret`` as its bearer (by
     default a token of the platform's administrator; None: not signed in); its pool is
-    closed afterwards."""
-    app = create_app(CloudConfig(database_url=database_url, api_db_role=api_db_role))
+    closed afterwards. ``webhook_allow``: the private receivers webhooks may name."""
+    config = CloudConfig(database_url=database_url, api_db_role=api_db_role,
+                         webhook_allow=webhook_allow or AllowList())  # fmt: skip
+    app = create_app(config)
     client = app.test_client()
     if secret == ROOT:
         secret = root_token(database_url)

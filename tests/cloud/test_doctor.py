@@ -66,6 +66,21 @@ def test_configuration_errors_name_the_variable():
     assert (config.mqtt.username, config.mqtt.password) == ("u", "p")
 
 
+def test_the_dispatcher_may_publish_with_an_account_of_its_own():
+    worker_only = CloudConfig.from_env({"MQTT_URL": "mqtt://_worker:w@broker:1883"})
+    assert worker_only.mqtt.for_dispatcher().username == "_worker"
+    config = CloudConfig.from_env(
+        {"MQTT_URL": "mqtt://_worker:w@broker:1883",
+         "MQTT_DISPATCH_URL": "mqtt://_dispatcher:d%40x@broker:1883"}
+    )  # fmt: skip
+    dispatcher = config.mqtt.for_dispatcher()
+    assert (dispatcher.username, dispatcher.password) == ("_dispatcher", "d@x")
+    assert (config.mqtt.username, dispatcher.client_id) == ("_worker", config.mqtt.client_id)
+    assert "d%40x" not in repr(config)
+    with pytest.raises(ConfigError, match="MQTT_DISPATCH_URL: expected mqtt://"):
+        CloudConfig.from_env({"MQTT_DISPATCH_URL": "http://broker"})
+
+
 def test_messages_the_broker_dropped_are_reported(tmp_path, capsys, empty_database):
     """A subscriber's queue overflows (max_queued_messages 10): doctor names the drops."""
     import time

@@ -22,7 +22,13 @@ from cloud.notify.notifier import backoff
 from tests.cloud.access_support import ROOT_LOGIN
 from tests.cloud.api_support import add_device, api_client
 from tests.cloud.helpers import wait_for
-from tests.cloud.webhook_support import SECRET, Receiver, add_webhook, closed_port
+from tests.cloud.webhook_support import (
+    LOCAL_RECEIVERS,
+    SECRET,
+    Receiver,
+    add_webhook,
+    closed_port,
+)
 
 pytestmark = [pytest.mark.postgres]
 
@@ -84,7 +90,8 @@ def running(*notifiers: Notifier) -> Iterator[None]:
 
 
 def notifier(database: str, worker_id: str = "w1", **settings: Any) -> Notifier:
-    return Notifier(database, worker_id=worker_id, **{**FAST, **settings})
+    """A notifier with FAST timings that may deliver to the local receivers."""
+    return Notifier(database, worker_id=worker_id, **{**FAST, "allow": LOCAL_RECEIVERS, **settings})
 
 
 # --- rows as the rules engine writes them -------------------------------------------------
@@ -430,7 +437,7 @@ def test_give_up_then_the_queue_moves_on_and_a_retry_from_the_api_delivers(
 
 
 def test_a_test_notification_is_signed_with_the_secret_the_api_gave(database, receiver):
-    with api_client(database) as client:
+    with api_client(database, webhook_allow=LOCAL_RECEIVERS) as client:
         created = client.post(
             "/api/webhooks", json={"name": "ops room", "url": receiver.url("/ops")}
         ).get_json()

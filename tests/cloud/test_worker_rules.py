@@ -11,7 +11,7 @@ import pytest
 from tests.cloud import wire
 from tests.cloud.helpers import Publisher, WorkerProcess, register, scalar, wait_for
 from tests.cloud.rules_support import one_cell, pack
-from tests.cloud.webhook_support import Receiver, add_webhook, closed_port
+from tests.cloud.webhook_support import LOCAL_RECEIVERS_ENV, Receiver, add_webhook, closed_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.slow]
 
@@ -22,7 +22,9 @@ def test_an_alarm_raised_on_ingest_reaches_a_webhook_that_comes_up_late(database
     port = closed_port()
     with psycopg.connect(database) as conn:
         add_webhook(conn, f"http://127.0.0.1:{port}/alarms", types=["cell_over_voltage"])
-    worker = WorkerProcess(database, broker.url, tmp_path / "worker.log").start()
+    worker = WorkerProcess(database, broker.url, tmp_path / "worker.log")
+    worker.env["VOLTRENT_WEBHOOK_ALLOW"] = LOCAL_RECEIVERS_ENV
+    worker.start()
     try:
         worker.wait_subscribed()
         t = wire.now_ms()

@@ -1,5 +1,9 @@
 """A real webhook receiver for the notification tests (no tests here): an HTTP server in a
-thread that checks every signature, a port nothing listens on, and a webhook row."""
+thread that checks every signature, a port nothing listens on, and a webhook row.
+
+The receivers listen on 127.0.0.1, which webhooks may not reach by default (it is the cloud's
+own machine): a notifier, worker or API that must deliver to them is given
+``LOCAL_RECEIVERS`` as its allow list, as an operator would list an on-premise receiver."""
 
 from __future__ import annotations
 
@@ -13,8 +17,12 @@ from typing import Any
 import psycopg
 
 from cloud.notify import verify
+from cloud.notify.destinations import AllowList
 
 SECRET = "s3cret-for-tests-0123456789"
+# VOLTRENT_WEBHOOK_ALLOW for the receivers here, and the same parsed.
+LOCAL_RECEIVERS_ENV = "127.0.0.1"
+LOCAL_RECEIVERS = AllowList.parse(LOCAL_RECEIVERS_ENV)
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,7 @@ class Received:
     signature: str
     body: bytes
     verified: bool
+    host: str
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -34,12 +43,15 @@ class Received:
 
 class Receiver:
     """An HTTP server in a thread that checks each POST's signature with the secret of its
-    path and answers 200, or the statuses queued in ``answers`` (by delivery id or path)."""
+    path and answers 200, or the statuses queued in ``answers`` (by delivery id or path),
+    with ``reply_headers`` and ``reply_body``."""
 
     def __init__(self, secrets: dict[str, str] | None = None, *, port: int = 0) -> None:
         self.secrets = secrets if secrets is not None else {}
         self.answers: dict[str, list[int]] = {}
         self.received: list[Received] = []
+        self.reply_headers: dict[str, str] = {}
+        self.reply_body = b"ok"
         self._lock = threading.Lock()
         receiver = self
 
@@ -48,9 +60,11 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 status = receiver._record(self.path, self.headers, body)
                 self.send_response(status)
-                self.send_header("Content-Length", "2")
+                for name, value in receiver.reply_headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(receiver.reply_body)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(receiver.reply_body)
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -73,7 +87,7 @@ class Receiver:
         event = headers["X-VoltRent-Event"]
         with self._lock:
             self.received.append(Received(path, delivery, event, timestamp, signature, body,
-                                          verified))  # fmt: skip
+                                          verified, headers["Host"]))  # fmt: skip
             for key in (delivery, path):
                 if self.answers.get(key):
                     return self.answers[key].pop(0)
