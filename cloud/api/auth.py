@@ -22,7 +22,7 @@ from flask.views import MethodView
 
 from cloud.access import passwords, throttle, totp
 from cloud.access.guard import note, principal, public, second_factor, signed_in
-from cloud.access.principal import Principal, issue
+from cloud.access.principal import EFFECTIVE_STAGE, Principal, issue
 from cloud.api.auth_schemas import (
     MeSchema,
     PasswordChangeSchema,
@@ -63,9 +63,11 @@ AND (c.idle_timeout_s IS NULL
      OR coalesce(c.last_used_at, c.created_at) + make_interval(secs => c.idle_timeout_s) > now())
 """
 LIST_SESSIONS = f"""
-SELECT c.id, c.account_id, c.name, c.stage, c.created_at, c.expires_at, c.idle_timeout_s,
-       c.last_used_at, c.last_ip, c.id = %(current)s AS current
+SELECT c.id, c.account_id, c.name, {EFFECTIVE_STAGE} AS stage, c.created_at, c.expires_at,
+       c.idle_timeout_s, c.last_used_at, c.last_ip, c.id = %(current)s AS current
 FROM credential c
+JOIN account a ON a.id = c.account_id
+JOIN operator o ON o.id = a.operator_id
 WHERE c.account_id = %(account_id)s AND c.kind = 'session' AND {ACTIVE}
 ORDER BY c.id
 """
