@@ -117,7 +117,10 @@ class AccountSchema(ma.Schema):
     operator_id = ma.fields.Integer()
     store_id = ma.fields.Integer(allow_none=True)
     roles = ma.fields.List(ma.fields.Nested(RoleBriefSchema))
-    totp_enabled = ma.fields.Boolean()
+    totp_enabled = ma.fields.Boolean(metadata={"description": "a second factor is in force"})
+    totp_pending = ma.fields.Boolean(
+        metadata={"description": "a new one is enrolled and waits to be confirmed"}
+    )
     disabled = ma.fields.Boolean()
     disabled_at = Timestamp(allow_none=True)
     locked_until = Timestamp(

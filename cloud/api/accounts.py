@@ -44,7 +44,8 @@ SELECT a.id, a.login, a.name, a.operator_id, a.store_id,
        coalesce((SELECT jsonb_agg(jsonb_build_object('id', r.id, 'name', r.name) ORDER BY r.id)
                  FROM account_role ar JOIN role r ON r.id = ar.role_id
                  WHERE ar.account_id = a.id), '[]') AS roles,
-       a.totp_enabled, a.disabled_at IS NOT NULL AS disabled, a.disabled_at, a.locked_until,
+       a.totp_enabled, a.totp_pending_secret IS NOT NULL AS totp_pending,
+       a.disabled_at IS NOT NULL AS disabled, a.disabled_at, a.locked_until,
        a.failed_sign_ins, a.last_sign_in_at, a.password_changed_at, a.created_at, a.updated_at
 FROM account a
 """

@@ -46,7 +46,8 @@ CONFIG_KEY = "CLOUD_CONFIG"
 
 _ACCOUNT = """
 SELECT a.id, a.login, a.name, a.operator_id, a.store_id, a.password_hash, a.totp_secret,
-       a.totp_enabled, a.totp_last_step, a.disabled_at, o.mfa_required
+       a.totp_enabled, a.totp_last_step, a.totp_pending_secret,
+       a.totp_pending_secret IS NOT NULL AS totp_pending, a.disabled_at, o.mfa_required
 FROM account a JOIN operator o ON o.id = a.operator_id
 WHERE a.{key} = %s
 """
@@ -82,6 +83,7 @@ RETURNING id
 
 ME = """
 SELECT a.id, a.login, a.name, a.operator_id, a.store_id, a.totp_enabled,
+       a.totp_pending_secret IS NOT NULL AS totp_pending,
        o.name AS operator_name, o.flags, o.mfa_required, s.name AS store_name
 FROM account a
 JOIN operator o ON o.id = a.operator_id
@@ -105,6 +107,13 @@ def revoke(
     return len(conn.execute(REVOKE, params).fetchall())
 
 
+def needs_session(who: Principal, what: str) -> None:
+    """403 unless the caller is a signed-in session: an API token, made for a script, does
+    not change the credentials of its account."""
+    if who.via != "session":
+        fail(403, f"{what} needs a signed-in session, not an API token")
+
+
 def revoke_one(conn: psycopg.Connection, account_id: int, kind: str, credential_id: int) -> None:
     """Revoke one live ``kind`` ('session' or 'token') of ``account_id``; 404 if it has none
     of that id."""
@@ -119,7 +128,7 @@ def sessions_of(conn: psycopg.Connection, account_id: int) -> list[dict[str, Any
 
 
 def brief(account: dict[str, Any]) -> dict[str, Any]:
-    keys = ("id", "login", "name", "operator_id", "store_id", "totp_enabled")
+    keys = ("id", "login", "name", "operator_id", "store_id", "totp_enabled", "totp_pending")
     return {key: account[key] for key in keys}
 
 

@@ -1,6 +1,12 @@
 """``/api/auth/totp``: the TOTP second factor (RFC 6238) of the caller's own account:
 enrol, confirm, verify the code a session owes, turn it off. Wrong codes count as failed
-sign-ins (``cloud.access.throttle``)."""
+sign-ins (``cloud.access.throttle``).
+
+Enrolling needs the password or a code of the factor in force, so a stolen session can
+neither bind the account to a thief's phone nor take its factor off. The new secret waits
+beside the factor in force, which keeps working (at sign-in too) until a code of the new one
+confirms it.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +19,21 @@ from flask.views import MethodView
 from cloud.access import throttle, totp
 from cloud.access.guard import note, principal, second_factor, signed_in
 from cloud.access.principal import Principal
-from cloud.api.auth import ACCOUNT_BY_ID, WRONG_CODE, brief, check_password, refuse
-from cloud.api.auth_schemas import CodeSchema, EnrolmentSchema, PasswordSchema, SessionStateSchema
+from cloud.api.auth import (
+    ACCOUNT_BY_ID,
+    WRONG_CODE,
+    brief,
+    check_password,
+    needs_session,
+    refuse,
+)
+from cloud.api.auth_schemas import (
+    CodeSchema,
+    EnrolmentSchema,
+    PasswordSchema,
+    ProofSchema,
+    SessionStateSchema,
+)
 from cloud.api.db import connection, database
 from cloud.api.problems import fail, field_error
 from cloud.api.schemas import Blueprint
@@ -23,11 +42,11 @@ blp = Blueprint("totp", __name__, url_prefix="/api/auth", description="The TOTP 
 
 SET_STAGE = "UPDATE credential SET stage = %s WHERE id = %s"
 SESSION_EXPIRY = "SELECT expires_at FROM credential WHERE id = %s"
+WRONG_TOTP = "wrong TOTP code"
 
 
 def _session_only(who: Principal, allowed: tuple[str, ...], what: str) -> None:
-    if who.via != "session":
-        fail(403, f"{what} needs a signed-in session, not an API token")
+    needs_session(who, what)
     if who.stage not in allowed:
         fail(403, f"{what} is not for a session owing its TOTP code: verify it first")
 
@@ -36,6 +55,22 @@ def _state(conn: psycopg.Connection, who: Principal, stage: str) -> dict[str, An
     account = conn.execute(ACCOUNT_BY_ID, (who.account_id,)).fetchone()
     expires_at = conn.execute(SESSION_EXPIRY, (who.credential_id,)).fetchone()["expires_at"]
     return {"stage": stage, "expires_at": expires_at, "account": brief(account)}
+
+
+def _take_code(conn: psycopg.Connection, who: Principal, code: str) -> throttle.Refusal | bool:
+    """Accept ``code`` of the caller's factor in force once, counted like a sign-in: a
+    refusal (too many failures), or whether it was right. The caller commits either way."""
+    address = request.remote_addr
+    throttle.hold(conn, who.login)
+    refusal = throttle.refusal(conn, who.login, address)
+    if refusal is not None:
+        return refusal
+    account = conn.execute(ACCOUNT_BY_ID, (who.account_id,)).fetchone()
+    if not totp.consume(conn, who.account_id, account["totp_secret"], code,
+                        account["totp_last_step"]):  # fmt: skip
+        note(failed=WRONG_TOTP, failures=throttle.failed(conn, who.login, address))
+        return False
+    return True
 
 
 @blp.route("/totp/verify")
@@ -55,56 +90,64 @@ class TotpVerify(MethodView):
         who = principal()
         if who.stage != "totp":
             fail(409, f"this session owes no TOTP code (its stage is {who.stage})")
+        state = None
         with database().connection(scoped=False) as conn:
-            outcome = _verify(conn, who, body["code"])
+            outcome = _take_code(conn, who, body["code"])
+            if outcome is True:
+                throttle.succeeded(conn, who.login)
+                conn.execute(SET_STAGE, ("full", who.credential_id))
+                state = _state(conn, who, "full")
         if isinstance(outcome, throttle.Refusal):
             refuse(outcome)
-        if outcome is None:
+        if state is None:
             field_error("code", [WRONG_CODE])
-        return outcome
+        return state
 
 
-def _verify(
-    conn: psycopg.Connection, who: Principal, code: str
-) -> dict[str, Any] | throttle.Refusal | None:
-    address = request.remote_addr
-    throttle.hold(conn, who.login)
-    refusal = throttle.refusal(conn, who.login, address)
-    if refusal is not None:
-        return refusal
-    account = conn.execute(ACCOUNT_BY_ID, (who.account_id,)).fetchone()
-    if not totp.consume(conn, who.account_id, account["totp_secret"], code,
-                        account["totp_last_step"]):  # fmt: skip
-        note(failed="wrong TOTP code", failures=throttle.failed(conn, who.login, address))
-        return None
-    throttle.succeeded(conn, who.login)
-    conn.execute(SET_STAGE, ("full", who.credential_id))
-    return _state(conn, who, "full")
+def _prove(who: Principal, in_force: bool, body: dict[str, Any]) -> None:
+    """422 unless ``body`` has the caller's password, or a code of its factor in force
+    (``in_force``: it has one); a wrong one counts as a failed sign-in."""
+    if "code" in body:
+        if not in_force:
+            field_error("code", ["there is no second factor in force yet: give the password"])
+        with database().connection(scoped=False) as conn:
+            outcome = _take_code(conn, who, body["code"])
+        if isinstance(outcome, throttle.Refusal):
+            refuse(outcome)
+        if not outcome:
+            field_error("code", [WRONG_CODE])
+    elif "password" in body:
+        check_password(who, body["password"], "password")
+    else:
+        either = " or a code of the second factor in force" if in_force else ""
+        field_error("password", [f"give the account's password{either} to enrol"])
 
 
 @blp.route("/totp/enrol")
 class TotpEnrol(MethodView):
     @second_factor
+    @blp.arguments(ProofSchema)
     @blp.response(200, EnrolmentSchema)
-    def post(self):
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.alt_response(423, response="LOCKED")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    def post(self, body):
         """Start setting up a TOTP second factor: a new secret for an authenticator app
 
-        It is in force once POST /api/auth/totp/confirm accepts a code of it. Enrolling again
-        replaces the factor: the old one stops working now, the new one once confirmed.
+        Needs the account's `password`, or a `code` of its second factor in force. The new
+        secret is in force once POST /api/auth/totp/confirm accepts a code of it; until then
+        the factor in force (if any) keeps working, at sign-in too. A wrong password or code
+        counts as a failed sign-in.
         """
         who = principal()
         _session_only(who, ("full", "totp_enrol"), "Enrolling a second factor")
+        with connection() as conn:
+            in_force = conn.execute(ACCOUNT_BY_ID, (who.account_id,)).fetchone()["totp_enabled"]
+        _prove(who, in_force, body)
         secret = totp.new_secret()
         with connection() as conn:
-            conn.execute(
-                """
-                UPDATE account SET totp_secret = %s, totp_enabled = false, totp_last_step = NULL,
-                                   updated_at = now()
-                WHERE id = %s
-                """,
-                (secret, who.account_id),
-            )
-        note(totp="enrol")
+            totp.enrol(conn, who.account_id, secret)
+        note(totp="enrol", replacing=in_force)
         return {"secret": secret, "otpauth_uri": totp.provisioning_uri(secret, who.login)}
 
 
@@ -116,21 +159,20 @@ class TotpConfirm(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     def post(self, body):
-        """Turn the enrolled TOTP secret on, with a code it makes; the session becomes full"""
+        """Put the enrolled TOTP secret in force with a code it makes (replacing the factor
+        in force, if any); the session becomes full"""
         who = principal()
         _session_only(who, ("full", "totp_enrol"), "Confirming a second factor")
         with connection() as conn:
             account = conn.execute(ACCOUNT_BY_ID, (who.account_id,)).fetchone()
-            if account["totp_secret"] is None or account["totp_enabled"]:
+            pending = account["totp_pending_secret"]
+            if pending is None:
                 fail(409, "nothing to confirm: POST /api/auth/totp/enrol first")
-            if not totp.consume(conn, who.account_id, account["totp_secret"], body["code"],
-                                account["totp_last_step"]):  # fmt: skip
+            if not totp.confirm(conn, who.account_id, pending, body["code"]):
+                note(failed=WRONG_TOTP)
                 field_error("code", [WRONG_CODE])
-            conn.execute(
-                "UPDATE account SET totp_enabled = true, updated_at = now() WHERE id = %s",
-                (who.account_id,),
-            )
             conn.execute(SET_STAGE, ("full", who.credential_id))
+            note(totp="confirm", replaced=account["totp_enabled"])
             return _state(conn, who, "full")
 
 
