@@ -134,10 +134,14 @@ class AccountSchema(ma.Schema):
 
 
 class AccountWithPasswordSchema(AccountSchema):
-    """An account and its generated password (create without one, reset_password)."""
+    """An account and its generated password (create without one, reset_password), and
+    how many of its sessions and tokens a change ended."""
 
     password = ma.fields.String(
         metadata={"description": "only when generated now: pass it on, it is not shown again"}
+    )
+    revoked = ma.fields.Integer(
+        metadata={"description": "sessions and tokens ended by disabling it or a reset"}
     )
 
 

@@ -8,6 +8,11 @@ the password. Such a session can only finish that step, sign out and ask ``/me``
 answer to a failed attempt is the same 401, whether the login exists, the password is
 wrong or the account is disabled; repeated failures are slowed and locked out by
 ``cloud.access.throttle`` before the password is even checked.
+
+Changing the password (and turning the second factor off, ``auth_totp``) ends every other
+session and every API token of the account: whoever stole one of them loses it with the old
+password. The session making the change carries on, as on most sites that sign the other
+devices out.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from flask.views import MethodView
 from cloud.access import passwords, throttle, totp
 from cloud.access.guard import note, principal, public, second_factor, signed_in
 from cloud.access.principal import EFFECTIVE_STAGE, Principal, issue
+from cloud.api.account_schemas import RevokedSchema
 from cloud.api.auth_schemas import (
     MeSchema,
     PasswordChangeSchema,
@@ -105,6 +111,14 @@ def revoke(
     params = {"by": principal().actor, "account_id": account_id, "kinds": list(kinds),
               "id": credential_id, "keep": keep}  # fmt: skip
     return len(conn.execute(REVOKE, params).fetchall())
+
+
+def revoke_all(conn: psycopg.Connection, account_id: int, *, keep: int | None = None) -> int:
+    """End every session and API token of ``account_id`` but ``keep`` (the caller's own
+    session, where it survives its own change); the audit row and the answer say how many."""
+    revoked = revoke(conn, account_id, kinds=("session", "token"), keep=keep)
+    note(revoked=revoked)
+    return revoked
 
 
 def needs_session(who: Principal, what: str) -> None:
@@ -311,11 +325,14 @@ class OwnSession(MethodView):
 class Password(MethodView):
     @signed_in
     @blp.arguments(PasswordChangeSchema)
-    @blp.response(204)
+    @blp.response(200, RevokedSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     def put(self, body):
-        """Change the caller's password; every other session of the account is revoked"""
+        """Change the caller's password; every other session and every API token of the
+        account end (`revoked`: how many)"""
         who = principal()
+        needs_session(who, "Changing the password")
         field_error("new", passwords.policy_problems(body["new"], who.login))
         check_password(who, body["current"], "current")
         with connection() as conn:
@@ -327,4 +344,4 @@ class Password(MethodView):
                 """,
                 (passwords.hash_password(body["new"]), who.account_id),
             )
-            note(revoked_sessions=revoke(conn, who.account_id, keep=who.credential_id))
+            return {"revoked": revoke_all(conn, who.account_id, keep=who.credential_id)}

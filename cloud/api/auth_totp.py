@@ -5,7 +5,7 @@ sign-ins (``cloud.access.throttle``).
 Enrolling needs the password or a code of the factor in force, so a stolen session can
 neither bind the account to a thief's phone nor take its factor off. The new secret waits
 beside the factor in force, which keeps working (at sign-in too) until a code of the new one
-confirms it.
+confirms it. Turning the factor off ends every other session and every API token.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from flask.views import MethodView
 from cloud.access import throttle, totp
 from cloud.access.guard import note, principal, second_factor, signed_in
 from cloud.access.principal import Principal
+from cloud.api.account_schemas import RevokedSchema
 from cloud.api.auth import (
     ACCOUNT_BY_ID,
     WRONG_CODE,
@@ -26,6 +27,7 @@ from cloud.api.auth import (
     check_password,
     needs_session,
     refuse,
+    revoke_all,
 )
 from cloud.api.auth_schemas import (
     CodeSchema,
@@ -180,18 +182,23 @@ class TotpConfirm(MethodView):
 class Totp(MethodView):
     @signed_in
     @blp.arguments(PasswordSchema)
-    @blp.response(204)
+    @blp.response(200, RevokedSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     def delete(self, body):
         """Turn the TOTP second factor off (with the password again)
 
+        Every other session and every API token of the account end (`revoked`: how many).
         Not possible when the operator requires a second factor (409).
         """
         who = principal()
+        needs_session(who, "Turning the second factor off")
         with connection() as conn:
             if conn.execute(ACCOUNT_BY_ID, (who.account_id,)).fetchone()["mfa_required"]:
                 fail(409, "the operator requires a second factor: it cannot be turned off")
         check_password(who, body["password"], "password")
         with connection() as conn:
             totp.turn_off(conn, who.account_id)
+            note(totp="off")
+            return {"revoked": revoke_all(conn, who.account_id, keep=who.credential_id)}

@@ -1,8 +1,9 @@
 """``/api/tokens``: the caller's own API tokens, for scripts and integrations.
 
 A token acts as its account, narrowed (if made so) to a list of permissions the maker
-had; it has no second factor to owe and works until it expires or is revoked. While the
-account's operator requires a second factor the account lacks, its tokens are refused. Its secret
+had; it has no second factor to owe and works until it expires or is revoked, which a
+change or reset of the account's password or second factor does too. While the account's
+operator requires a second factor the account lacks, its tokens are refused. Its secret
 is shown once, in the answer that makes it. Tokens are made from a signed-in session only:
 a token that could make tokens would outlive its own revocation.
 """
