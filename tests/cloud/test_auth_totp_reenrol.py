@@ -4,8 +4,10 @@ the new one confirms it, so a stolen session cannot take the factor off or swap 
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 
+from cloud.store import migrate as migrate_module
 from tests.cloud.access_support import bearer
 from tests.cloud.api_support import api_client, problem_of
 from tests.cloud.auth_support import (
@@ -73,3 +75,31 @@ def test_the_old_factor_works_until_the_new_one_is_confirmed(database, client):
     assert confirms[0] == (200, {"totp": "confirm", "replaced": False})
     assert confirms[1][0] == 422 and confirms[1][1]["failed"] == "wrong TOTP code"
     assert confirms[2] == (200, {"totp": "confirm", "replaced": True})
+
+
+def test_a_secret_enrolled_but_never_confirmed_before_0015_becomes_a_pending_one(
+    empty_database, monkeypatch
+):
+    every = migrate_module.migrations
+    monkeypatch.setattr(
+        migrate_module, "migrations", lambda layout: [m for m in every(layout) if m.version < 15]
+    )
+    migrate_module.migrate(empty_database)
+    with psycopg.connect(empty_database, autocommit=True) as conn:
+        conn.execute(
+            """
+            INSERT INTO account (operator_id, login, totp_secret, totp_enabled, totp_last_step)
+            VALUES (1, 'half@a.test', 'AAAA', false, 7), (1, 'done@a.test', 'BBBB', true, 9)
+            """
+        )
+    monkeypatch.setattr(migrate_module, "migrations", every)
+    assert "0015_totp_pending" in migrate_module.migrate(empty_database).applied
+    with psycopg.connect(empty_database) as conn:
+        rows = conn.execute(
+            "SELECT login, totp_secret, totp_pending_secret, totp_enabled, totp_last_step"
+            " FROM account ORDER BY login"
+        ).fetchall()
+    assert rows == [
+        ("done@a.test", "BBBB", None, True, 9),
+        ("half@a.test", None, "AAAA", False, None),
+    ]
