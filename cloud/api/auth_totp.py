@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
-from flask import request
 from flask.views import MethodView
 
 from cloud.access import throttle, totp
@@ -29,6 +28,7 @@ from cloud.api.auth import (
     refuse,
     revoke_all,
 )
+from cloud.api.auth_proof import WRONG_TOTP, prove, take_code
 from cloud.api.auth_schemas import (
     CodeSchema,
     EnrolmentSchema,
@@ -44,7 +44,6 @@ blp = Blueprint("totp", __name__, url_prefix="/api/auth", description="The TOTP 
 
 SET_STAGE = "UPDATE credential SET stage = %s WHERE id = %s"
 SESSION_EXPIRY = "SELECT expires_at FROM credential WHERE id = %s"
-WRONG_TOTP = "wrong TOTP code"
 
 
 def _session_only(who: Principal, allowed: tuple[str, ...], what: str) -> None:
@@ -57,22 +56,6 @@ def _state(conn: psycopg.Connection, who: Principal, stage: str) -> dict[str, An
     account = conn.execute(ACCOUNT_BY_ID, (who.account_id,)).fetchone()
     expires_at = conn.execute(SESSION_EXPIRY, (who.credential_id,)).fetchone()["expires_at"]
     return {"stage": stage, "expires_at": expires_at, "account": brief(account)}
-
-
-def _take_code(conn: psycopg.Connection, who: Principal, code: str) -> throttle.Refusal | bool:
-    """Accept ``code`` of the caller's factor in force once, counted like a sign-in: a
-    refusal (too many failures), or whether it was right. The caller commits either way."""
-    address = request.remote_addr
-    throttle.hold(conn, who.login)
-    refusal = throttle.refusal(conn, who.login, address)
-    if refusal is not None:
-        return refusal
-    account = conn.execute(ACCOUNT_BY_ID, (who.account_id,)).fetchone()
-    if not totp.consume(conn, who.account_id, account["totp_secret"], code,
-                        account["totp_last_step"]):  # fmt: skip
-        note(failed=WRONG_TOTP, failures=throttle.failed(conn, who.login, address))
-        return False
-    return True
 
 
 @blp.route("/totp/verify")
@@ -94,7 +77,7 @@ class TotpVerify(MethodView):
             fail(409, f"this session owes no TOTP code (its stage is {who.stage})")
         state = None
         with database().connection(scoped=False) as conn:
-            outcome = _take_code(conn, who, body["code"])
+            outcome = take_code(conn, who, body["code"])
             if outcome is True:
                 throttle.succeeded(conn, who.login)
                 conn.execute(SET_STAGE, ("full", who.credential_id))
@@ -104,25 +87,6 @@ class TotpVerify(MethodView):
         if state is None:
             field_error("code", [WRONG_CODE])
         return state
-
-
-def _prove(who: Principal, in_force: bool, body: dict[str, Any]) -> None:
-    """422 unless ``body`` has the caller's password, or a code of its factor in force
-    (``in_force``: it has one); a wrong one counts as a failed sign-in."""
-    if "code" in body:
-        if not in_force:
-            field_error("code", ["there is no second factor in force yet: give the password"])
-        with database().connection(scoped=False) as conn:
-            outcome = _take_code(conn, who, body["code"])
-        if isinstance(outcome, throttle.Refusal):
-            refuse(outcome)
-        if not outcome:
-            field_error("code", [WRONG_CODE])
-    elif "password" in body:
-        check_password(who, body["password"], "password")
-    else:
-        either = " or a code of the second factor in force" if in_force else ""
-        field_error("password", [f"give the account's password{either} to enrol"])
 
 
 @blp.route("/totp/enrol")
@@ -143,9 +107,7 @@ class TotpEnrol(MethodView):
         """
         who = principal()
         _session_only(who, ("full", "totp_enrol"), "Enrolling a second factor")
-        with connection() as conn:
-            in_force = conn.execute(ACCOUNT_BY_ID, (who.account_id,)).fetchone()["totp_enabled"]
-        _prove(who, in_force, body)
+        in_force = prove(who, body, "enrol")["totp_enabled"]
         secret = totp.new_secret()
         with connection() as conn:
             totp.enrol(conn, who.account_id, secret)
