@@ -159,8 +159,8 @@ class SessionSchema(ma.Schema):
     current = ma.fields.Boolean(metadata={"description": "the session asking"})
 
 
-class TokenCreateSchema(ma.Schema):
-    """The body of POST /api/tokens."""
+class TokenCreateSchema(ProofSchema):
+    """The body of POST /api/tokens (with the password, or a code of the second factor)."""
 
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
     expires_at = Timestamp(

@@ -95,4 +95,6 @@ def test_turning_the_factor_off_ends_every_other_session_and_every_token(world, 
 def token_of(client) -> str:
     """A new API token of LOGIN, made from a new session."""
     session = bearer(signed_in(client)["token"])
-    return client.post("/api/tokens", json={"name": "ci"}, headers=session).get_json()["secret"]
+    return client.post(
+        "/api/tokens", json={"name": "ci", "password": PASSWORD}, headers=session
+    ).get_json()["secret"]
