@@ -122,6 +122,12 @@ def _check() -> Response | None:
         if rule == PUBLIC:
             return None
         if who.stage != "full" and rule != SECOND_FACTOR:
+            if who.via == "token":  # only an operator's new second-factor rule stops a token
+                return problem(
+                    403, f"The operator of {who.login} requires a second factor, which it has"
+                    " not set up: its API tokens work again once it has (POST"
+                    " /api/auth/totp/enrol, from a session).",
+                )  # fmt: skip
             step = "confirm" if who.stage == "totp" else "enrol in"
             return problem(403, f"This session must first {step} its second factor (TOTP).")
         if rule not in (SIGNED_IN, SECOND_FACTOR) and not who.can(rule):

@@ -4,6 +4,10 @@ A bearer secret is ``vrs_…`` (session) or ``vrt_…`` (token); the store keeps
 SHA-256. ``authenticate()`` finds the credential, checks expiry, idle time, revocation and
 the account, and works out what the caller may do now (roles cut down by the operator's
 flags; a token further narrowed to its own list).
+
+An operator requiring a second factor binds its accounts from the moment it says so: a
+session or token of an account without a confirmed factor then has the stage ``totp_enrol``
+(``EFFECTIVE_STAGE``) whatever it had when it was made, so it can only enrol one.
 """
 
 from __future__ import annotations
@@ -23,8 +27,13 @@ TOKEN_PREFIX = "vrt_"
 # last_used_at is written at most this often per credential (not on every request)
 TOUCH_EVERY_S = 60
 
-_LOOKUP = """
-SELECT c.id AS credential_id, c.kind, c.stage, c.permissions AS narrowed,
+# A credential's stage now (c: credential, a: its account, o: the account's operator).
+EFFECTIVE_STAGE = """
+CASE WHEN c.stage = 'full' AND o.mfa_required AND NOT a.totp_enabled THEN 'totp_enrol'
+     ELSE c.stage END
+"""
+_LOOKUP = f"""
+SELECT c.id AS credential_id, c.kind, {EFFECTIVE_STAGE} AS stage, c.permissions AS narrowed,
        a.id AS account_id, a.login, a.operator_id, a.store_id,
        o.flags, o.parent_id IS NULL AS platform,
        ARRAY(SELECT DISTINCT p FROM account_role ar JOIN role r ON r.id = ar.role_id,

@@ -4,6 +4,10 @@ authenticator app from a secret shared at enrolment.
 A code is accepted for the step before and after the current one too (clock drift), and
 only once: the account keeps the last step it accepted (``totp_last_step``), and a code of
 that step or an earlier one is refused, so a code seen over a shoulder cannot be replayed.
+
+An enrolled secret waits beside the factor in force (``totp_pending_secret``) until a code
+of it confirms it: only then does it replace the old one, so enrolling again never leaves
+the account without a factor, nor with one its owner has not shown to work.
 """
 
 from __future__ import annotations
@@ -68,11 +72,39 @@ def consume(
     return taken is not None
 
 
-def turn_off(conn: psycopg.Connection, account_id: int) -> None:
-    """Remove the account's second factor (its owner with the password, or an administrator
-    for a lost phone)."""
+def enrol(conn: psycopg.Connection, account_id: int, secret: str) -> None:
+    """Keep ``secret`` as the account's pending factor (replacing an earlier pending one);
+    the factor in force stays until ``confirm``."""
     conn.execute(
-        "UPDATE account SET totp_secret = NULL, totp_enabled = false, totp_last_step = NULL,"
-        " updated_at = now() WHERE id = %s",
+        "UPDATE account SET totp_pending_secret = %s, updated_at = now() WHERE id = %s",
+        (secret, account_id),
+    )
+
+
+def confirm(conn: psycopg.Connection, account_id: int, pending: str, code: str) -> bool:
+    """Put the pending secret ``pending`` in force if ``code`` is one of its codes: it
+    replaces the account's factor, and its code's step is the last one accepted. False: the
+    code is wrong, or ``pending`` is no longer pending (another request confirmed it)."""
+    step = matching_step(pending, code, after=None)
+    if step is None:
+        return False
+    taken = conn.execute(
+        """
+        UPDATE account SET totp_secret = totp_pending_secret, totp_pending_secret = NULL,
+                           totp_enabled = true, totp_last_step = %(step)s, updated_at = now()
+        WHERE id = %(id)s AND totp_pending_secret = %(pending)s
+        RETURNING id
+        """,
+        {"step": step, "id": account_id, "pending": pending},
+    ).fetchone()
+    return taken is not None
+
+
+def turn_off(conn: psycopg.Connection, account_id: int) -> None:
+    """Remove the account's second factor and any pending one (its owner with the password,
+    or an administrator for a lost phone)."""
+    conn.execute(
+        "UPDATE account SET totp_secret = NULL, totp_pending_secret = NULL, totp_enabled = false,"
+        " totp_last_step = NULL, updated_at = now() WHERE id = %s",
         (account_id,),
     )

@@ -117,7 +117,10 @@ class AccountSchema(ma.Schema):
     operator_id = ma.fields.Integer()
     store_id = ma.fields.Integer(allow_none=True)
     roles = ma.fields.List(ma.fields.Nested(RoleBriefSchema))
-    totp_enabled = ma.fields.Boolean()
+    totp_enabled = ma.fields.Boolean(metadata={"description": "a second factor is in force"})
+    totp_pending = ma.fields.Boolean(
+        metadata={"description": "a new one is enrolled and waits to be confirmed"}
+    )
     disabled = ma.fields.Boolean()
     disabled_at = Timestamp(allow_none=True)
     locked_until = Timestamp(
@@ -131,10 +134,14 @@ class AccountSchema(ma.Schema):
 
 
 class AccountWithPasswordSchema(AccountSchema):
-    """An account and its generated password (create without one, reset_password)."""
+    """An account and its generated password (create without one, reset_password), and
+    how many of its sessions and tokens a change ended."""
 
     password = ma.fields.String(
         metadata={"description": "only when generated now: pass it on, it is not shown again"}
+    )
+    revoked = ma.fields.Integer(
+        metadata={"description": "sessions and tokens ended by disabling it or a reset"}
     )
 
 

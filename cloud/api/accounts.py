@@ -4,9 +4,9 @@ sessions and tokens.
 A caller may only give roles within what it may do itself, and may only change an account
 that cannot do more than it can (so nobody takes over a stronger account by resetting its
 password). Its own account it may rename, nothing more: its roles, store, password and
-lock-out change through someone else (or PUT /api/auth/password). Disabling an account or
-revoking its sessions ends every session and token it has at once: the way to shut out a
-stolen session.
+lock-out change through someone else (or PUT /api/auth/password). Disabling an account,
+revoking its sessions, resetting its password or its second factor ends every session and
+token it has at once: whoever held one with the old password or factor is shut out.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from cloud.api.account_schemas import (
     AccountWithPasswordSchema,
     RevokedSchema,
 )
-from cloud.api.auth import revoke, revoke_one, sessions_of
+from cloud.api.auth import revoke_all, revoke_one, sessions_of
 from cloud.api.auth_schemas import SessionSchema, TokenSchema
 from cloud.api.db import connection
 from cloud.api.paging import PAGE_SIZE, fetch_page
@@ -44,7 +44,8 @@ SELECT a.id, a.login, a.name, a.operator_id, a.store_id,
        coalesce((SELECT jsonb_agg(jsonb_build_object('id', r.id, 'name', r.name) ORDER BY r.id)
                  FROM account_role ar JOIN role r ON r.id = ar.role_id
                  WHERE ar.account_id = a.id), '[]') AS roles,
-       a.totp_enabled, a.disabled_at IS NOT NULL AS disabled, a.disabled_at, a.locked_until,
+       a.totp_enabled, a.totp_pending_secret IS NOT NULL AS totp_pending,
+       a.disabled_at IS NOT NULL AS disabled, a.disabled_at, a.locked_until,
        a.failed_sign_ins, a.last_sign_in_at, a.password_changed_at, a.created_at, a.updated_at
 FROM account a
 """
@@ -202,16 +203,17 @@ class Account(MethodView):
         or its second factor
 
         `disabled: true` ends its sessions and tokens; `reset_password: true` answers with a
-        new password (shown once), ends its sessions and lifts a lock-out; `reset_totp: true`
-        removes its TOTP second factor (a lost phone) and ends its sessions: if its operator
-        requires one, it enrols a new one at its next sign-in.
+        new password (shown once), ends its sessions and tokens and lifts a lock-out;
+        `reset_totp: true` removes its TOTP second factor (a lost phone) and ends its sessions
+        and tokens: if its operator requires one, it enrols a new one at its next sign-in.
+        `revoked` in the answer says how many sessions and tokens ended.
         """
         who = principal()
         own = sorted(set(changes) - {"name"}) if account_id == who.account_id else []
         if own:
             field_error(own[0], ["not on your own account: ask someone who manages it (your"
                                  " password: PUT /api/auth/password)"])  # fmt: skip
-        password = None
+        password = revoked = None
         with connection() as conn:
             _manageable(conn, account_id)
             current = conn.execute(
@@ -234,14 +236,12 @@ class Account(MethodView):
             if changes.get("reset_totp"):
                 totp.turn_off(conn, account_id)
                 note(reset_totp=True)
-            # one revocation, so the audit's count is of all that ended
-            reset = changes.get("reset_password") or changes.get("reset_totp")
-            if changes.get("disabled"):
-                note(revoked=revoke(conn, account_id, kinds=("session", "token")))
-            elif reset:
-                note(revoked=revoke(conn, account_id))
+            # one revocation, so the count is of all that ended
+            if any(changes.get(key) for key in ("disabled", "reset_password", "reset_totp")):
+                revoked = revoke_all(conn, account_id)
             updated = _fetch(conn, account_id)
-        return updated if password is None else {**updated, "password": password}
+        extra = {"password": password, "revoked": revoked}
+        return {**updated, **{key: value for key, value in extra.items() if value is not None}}
 
 
 @blp.route("/<int:account_id>/sessions")
@@ -281,9 +281,7 @@ class AccountRevoke(MethodView):
         """
         with connection() as conn:
             _manageable(conn, account_id)
-            revoked = revoke(conn, account_id, kinds=("session", "token"))
-        note(revoked=revoked)
-        return {"revoked": revoked}
+            return {"revoked": revoke_all(conn, account_id)}
 
 
 @blp.route("/<int:account_id>/tokens")

@@ -8,6 +8,11 @@ the password. Such a session can only finish that step, sign out and ask ``/me``
 answer to a failed attempt is the same 401, whether the login exists, the password is
 wrong or the account is disabled; repeated failures are slowed and locked out by
 ``cloud.access.throttle`` before the password is even checked.
+
+Changing the password (and turning the second factor off, ``auth_totp``) ends every other
+session and every API token of the account: whoever stole one of them loses it with the old
+password. The session making the change carries on, as on most sites that sign the other
+devices out.
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ from flask.views import MethodView
 
 from cloud.access import passwords, throttle, totp
 from cloud.access.guard import note, principal, public, second_factor, signed_in
-from cloud.access.principal import Principal, issue
+from cloud.access.principal import EFFECTIVE_STAGE, Principal, issue
+from cloud.api.account_schemas import RevokedSchema
 from cloud.api.auth_schemas import (
     MeSchema,
     PasswordChangeSchema,
@@ -46,7 +52,8 @@ CONFIG_KEY = "CLOUD_CONFIG"
 
 _ACCOUNT = """
 SELECT a.id, a.login, a.name, a.operator_id, a.store_id, a.password_hash, a.totp_secret,
-       a.totp_enabled, a.totp_last_step, a.disabled_at, o.mfa_required
+       a.totp_enabled, a.totp_last_step, a.totp_pending_secret,
+       a.totp_pending_secret IS NOT NULL AS totp_pending, a.disabled_at, o.mfa_required
 FROM account a JOIN operator o ON o.id = a.operator_id
 WHERE a.{key} = %s
 """
@@ -63,9 +70,11 @@ AND (c.idle_timeout_s IS NULL
      OR coalesce(c.last_used_at, c.created_at) + make_interval(secs => c.idle_timeout_s) > now())
 """
 LIST_SESSIONS = f"""
-SELECT c.id, c.account_id, c.name, c.stage, c.created_at, c.expires_at, c.idle_timeout_s,
-       c.last_used_at, c.last_ip, c.id = %(current)s AS current
+SELECT c.id, c.account_id, c.name, {EFFECTIVE_STAGE} AS stage, c.created_at, c.expires_at,
+       c.idle_timeout_s, c.last_used_at, c.last_ip, c.id = %(current)s AS current
 FROM credential c
+JOIN account a ON a.id = c.account_id
+JOIN operator o ON o.id = a.operator_id
 WHERE c.account_id = %(account_id)s AND c.kind = 'session' AND {ACTIVE}
 ORDER BY c.id
 """
@@ -80,6 +89,7 @@ RETURNING id
 
 ME = """
 SELECT a.id, a.login, a.name, a.operator_id, a.store_id, a.totp_enabled,
+       a.totp_pending_secret IS NOT NULL AS totp_pending,
        o.name AS operator_name, o.flags, o.mfa_required, s.name AS store_name
 FROM account a
 JOIN operator o ON o.id = a.operator_id
@@ -103,6 +113,21 @@ def revoke(
     return len(conn.execute(REVOKE, params).fetchall())
 
 
+def revoke_all(conn: psycopg.Connection, account_id: int, *, keep: int | None = None) -> int:
+    """End every session and API token of ``account_id`` but ``keep`` (the caller's own
+    session, where it survives its own change); the audit row and the answer say how many."""
+    revoked = revoke(conn, account_id, kinds=("session", "token"), keep=keep)
+    note(revoked=revoked)
+    return revoked
+
+
+def needs_session(who: Principal, what: str) -> None:
+    """403 unless the caller is a signed-in session: an API token, made for a script, does
+    not change the credentials of its account."""
+    if who.via != "session":
+        fail(403, f"{what} needs a signed-in session, not an API token")
+
+
 def revoke_one(conn: psycopg.Connection, account_id: int, kind: str, credential_id: int) -> None:
     """Revoke one live ``kind`` ('session' or 'token') of ``account_id``; 404 if it has none
     of that id."""
@@ -117,7 +142,7 @@ def sessions_of(conn: psycopg.Connection, account_id: int) -> list[dict[str, Any
 
 
 def brief(account: dict[str, Any]) -> dict[str, Any]:
-    keys = ("id", "login", "name", "operator_id", "store_id", "totp_enabled")
+    keys = ("id", "login", "name", "operator_id", "store_id", "totp_enabled", "totp_pending")
     return {key: account[key] for key in keys}
 
 
@@ -300,11 +325,14 @@ class OwnSession(MethodView):
 class Password(MethodView):
     @signed_in
     @blp.arguments(PasswordChangeSchema)
-    @blp.response(204)
+    @blp.response(200, RevokedSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     def put(self, body):
-        """Change the caller's password; every other session of the account is revoked"""
+        """Change the caller's password; every other session and every API token of the
+        account end (`revoked`: how many)"""
         who = principal()
+        needs_session(who, "Changing the password")
         field_error("new", passwords.policy_problems(body["new"], who.login))
         check_password(who, body["current"], "current")
         with connection() as conn:
@@ -316,4 +344,4 @@ class Password(MethodView):
                 """,
                 (passwords.hash_password(body["new"]), who.account_id),
             )
-            note(revoked_sessions=revoke(conn, who.account_id, keep=who.credential_id))
+            return {"revoked": revoke_all(conn, who.account_id, keep=who.credential_id)}

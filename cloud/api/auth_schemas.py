@@ -23,20 +23,22 @@ _STAGE_HELP = (
 )
 
 
-def _password(**metadata: Any) -> ma.fields.String:
+def _password(*, required: bool = True, **metadata: Any) -> ma.fields.String:
     return ma.fields.String(
-        required=True,
+        required=required,
         load_only=True,
         validate=ma.validate.Length(min=1, max=MAX_LENGTH),
         metadata=metadata,
     )
 
 
-def _code() -> ma.fields.String:
+def _code(
+    *, required: bool = True, description: str = "the code the authenticator app shows now"
+) -> ma.fields.String:
     return ma.fields.String(
-        required=True,
+        required=required,
         validate=ma.validate.Regexp(rf"^\d{{{DIGITS}}}$", error=f"must be {DIGITS} digits"),
-        metadata={"description": "the code the authenticator app shows now"},
+        metadata={"description": description},
     )
 
 
@@ -45,10 +47,7 @@ class SignInSchema(ma.Schema):
 
     login = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
     password = _password()
-    totp = ma.fields.String(
-        validate=ma.validate.Regexp(rf"^\d{{{DIGITS}}}$", error=f"must be {DIGITS} digits"),
-        metadata={"description": "the TOTP code, for an account with a second factor"},
-    )
+    totp = _code(required=False, description="the TOTP code, for an account with a second factor")
 
     @ma.post_load
     def _lower(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -62,7 +61,10 @@ class AccountBriefSchema(ma.Schema):
     name = ma.fields.String()
     operator_id = ma.fields.Integer()
     store_id = ma.fields.Integer(allow_none=True)
-    totp_enabled = ma.fields.Boolean()
+    totp_enabled = ma.fields.Boolean(metadata={"description": "a second factor is in force"})
+    totp_pending = ma.fields.Boolean(
+        metadata={"description": "a new one is enrolled and waits to be confirmed"}
+    )
 
 
 class SessionStateSchema(ma.Schema):
@@ -92,6 +94,14 @@ class EnrolmentSchema(ma.Schema):
 
     secret = ma.fields.String(metadata={"description": "base32, for typing in"})
     otpauth_uri = ma.fields.String(metadata={"description": "otpauth://totp/..., for a QR code"})
+
+
+class ProofSchema(ma.Schema):
+    """The body of POST /api/auth/totp/enrol: the account's password, or a code of its second
+    factor in force."""
+
+    password = _password(required=False, description="the account's password")
+    code = _code(required=False, description="or a code of the second factor in force")
 
 
 class PasswordSchema(ma.Schema):
@@ -149,8 +159,8 @@ class SessionSchema(ma.Schema):
     current = ma.fields.Boolean(metadata={"description": "the session asking"})
 
 
-class TokenCreateSchema(ma.Schema):
-    """The body of POST /api/tokens."""
+class TokenCreateSchema(ProofSchema):
+    """The body of POST /api/tokens (with the password, or a code of the second factor)."""
 
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
     expires_at = Timestamp(

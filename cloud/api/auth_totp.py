@@ -1,20 +1,41 @@
 """``/api/auth/totp``: the TOTP second factor (RFC 6238) of the caller's own account:
 enrol, confirm, verify the code a session owes, turn it off. Wrong codes count as failed
-sign-ins (``cloud.access.throttle``)."""
+sign-ins (``cloud.access.throttle``).
+
+Enrolling needs the password or a code of the factor in force, so a stolen session can
+neither bind the account to a thief's phone nor take its factor off. The new secret waits
+beside the factor in force, which keeps working (at sign-in too) until a code of the new one
+confirms it. Turning the factor off ends every other session and every API token.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import psycopg
-from flask import request
 from flask.views import MethodView
 
 from cloud.access import throttle, totp
 from cloud.access.guard import note, principal, second_factor, signed_in
 from cloud.access.principal import Principal
-from cloud.api.auth import ACCOUNT_BY_ID, WRONG_CODE, brief, check_password, refuse
-from cloud.api.auth_schemas import CodeSchema, EnrolmentSchema, PasswordSchema, SessionStateSchema
+from cloud.api.account_schemas import RevokedSchema
+from cloud.api.auth import (
+    ACCOUNT_BY_ID,
+    WRONG_CODE,
+    brief,
+    check_password,
+    needs_session,
+    refuse,
+    revoke_all,
+)
+from cloud.api.auth_proof import WRONG_TOTP, prove, take_code
+from cloud.api.auth_schemas import (
+    CodeSchema,
+    EnrolmentSchema,
+    PasswordSchema,
+    ProofSchema,
+    SessionStateSchema,
+)
 from cloud.api.db import connection, database
 from cloud.api.problems import fail, field_error
 from cloud.api.schemas import Blueprint
@@ -26,8 +47,7 @@ SESSION_EXPIRY = "SELECT expires_at FROM credential WHERE id = %s"
 
 
 def _session_only(who: Principal, allowed: tuple[str, ...], what: str) -> None:
-    if who.via != "session":
-        fail(403, f"{what} needs a signed-in session, not an API token")
+    needs_session(who, what)
     if who.stage not in allowed:
         fail(403, f"{what} is not for a session owing its TOTP code: verify it first")
 
@@ -55,56 +75,43 @@ class TotpVerify(MethodView):
         who = principal()
         if who.stage != "totp":
             fail(409, f"this session owes no TOTP code (its stage is {who.stage})")
+        state = None
         with database().connection(scoped=False) as conn:
-            outcome = _verify(conn, who, body["code"])
+            outcome = take_code(conn, who, body["code"])
+            if outcome is True:
+                throttle.succeeded(conn, who.login)
+                conn.execute(SET_STAGE, ("full", who.credential_id))
+                state = _state(conn, who, "full")
         if isinstance(outcome, throttle.Refusal):
             refuse(outcome)
-        if outcome is None:
+        if state is None:
             field_error("code", [WRONG_CODE])
-        return outcome
-
-
-def _verify(
-    conn: psycopg.Connection, who: Principal, code: str
-) -> dict[str, Any] | throttle.Refusal | None:
-    address = request.remote_addr
-    throttle.hold(conn, who.login)
-    refusal = throttle.refusal(conn, who.login, address)
-    if refusal is not None:
-        return refusal
-    account = conn.execute(ACCOUNT_BY_ID, (who.account_id,)).fetchone()
-    if not totp.consume(conn, who.account_id, account["totp_secret"], code,
-                        account["totp_last_step"]):  # fmt: skip
-        note(failed="wrong TOTP code", failures=throttle.failed(conn, who.login, address))
-        return None
-    throttle.succeeded(conn, who.login)
-    conn.execute(SET_STAGE, ("full", who.credential_id))
-    return _state(conn, who, "full")
+        return state
 
 
 @blp.route("/totp/enrol")
 class TotpEnrol(MethodView):
     @second_factor
+    @blp.arguments(ProofSchema)
     @blp.response(200, EnrolmentSchema)
-    def post(self):
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.alt_response(423, response="LOCKED")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    def post(self, body):
         """Start setting up a TOTP second factor: a new secret for an authenticator app
 
-        It is in force once POST /api/auth/totp/confirm accepts a code of it. Enrolling again
-        replaces the factor: the old one stops working now, the new one once confirmed.
+        Needs the account's `password`, or a `code` of its second factor in force. The new
+        secret is in force once POST /api/auth/totp/confirm accepts a code of it; until then
+        the factor in force (if any) keeps working, at sign-in too. A wrong password or code
+        counts as a failed sign-in.
         """
         who = principal()
         _session_only(who, ("full", "totp_enrol"), "Enrolling a second factor")
+        in_force = prove(who, body, "enrol")["totp_enabled"]
         secret = totp.new_secret()
         with connection() as conn:
-            conn.execute(
-                """
-                UPDATE account SET totp_secret = %s, totp_enabled = false, totp_last_step = NULL,
-                                   updated_at = now()
-                WHERE id = %s
-                """,
-                (secret, who.account_id),
-            )
-        note(totp="enrol")
+            totp.enrol(conn, who.account_id, secret)
+        note(totp="enrol", replacing=in_force)
         return {"secret": secret, "otpauth_uri": totp.provisioning_uri(secret, who.login)}
 
 
@@ -116,21 +123,20 @@ class TotpConfirm(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     def post(self, body):
-        """Turn the enrolled TOTP secret on, with a code it makes; the session becomes full"""
+        """Put the enrolled TOTP secret in force with a code it makes (replacing the factor
+        in force, if any); the session becomes full"""
         who = principal()
         _session_only(who, ("full", "totp_enrol"), "Confirming a second factor")
         with connection() as conn:
             account = conn.execute(ACCOUNT_BY_ID, (who.account_id,)).fetchone()
-            if account["totp_secret"] is None or account["totp_enabled"]:
+            pending = account["totp_pending_secret"]
+            if pending is None:
                 fail(409, "nothing to confirm: POST /api/auth/totp/enrol first")
-            if not totp.consume(conn, who.account_id, account["totp_secret"], body["code"],
-                                account["totp_last_step"]):  # fmt: skip
+            if not totp.confirm(conn, who.account_id, pending, body["code"]):
+                note(failed=WRONG_TOTP)
                 field_error("code", [WRONG_CODE])
-            conn.execute(
-                "UPDATE account SET totp_enabled = true, updated_at = now() WHERE id = %s",
-                (who.account_id,),
-            )
             conn.execute(SET_STAGE, ("full", who.credential_id))
+            note(totp="confirm", replaced=account["totp_enabled"])
             return _state(conn, who, "full")
 
 
@@ -138,18 +144,23 @@ class TotpConfirm(MethodView):
 class Totp(MethodView):
     @signed_in
     @blp.arguments(PasswordSchema)
-    @blp.response(204)
+    @blp.response(200, RevokedSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     def delete(self, body):
         """Turn the TOTP second factor off (with the password again)
 
+        Every other session and every API token of the account end (`revoked`: how many).
         Not possible when the operator requires a second factor (409).
         """
         who = principal()
+        needs_session(who, "Turning the second factor off")
         with connection() as conn:
             if conn.execute(ACCOUNT_BY_ID, (who.account_id,)).fetchone()["mfa_required"]:
                 fail(409, "the operator requires a second factor: it cannot be turned off")
         check_password(who, body["password"], "password")
         with connection() as conn:
             totp.turn_off(conn, who.account_id)
+            note(totp="off")
+            return {"revoked": revoke_all(conn, who.account_id, keep=who.credential_id)}

@@ -1,9 +1,12 @@
 """``/api/tokens``: the caller's own API tokens, for scripts and integrations.
 
 A token acts as its account, narrowed (if made so) to a list of permissions the maker
-had; it has no second factor to owe and works until it expires or is revoked. Its secret
-is shown once, in the answer that makes it. Tokens are made from a signed-in session only:
-a token that could make tokens would outlive its own revocation.
+had; it has no second factor to owe and works until it expires or is revoked, which a
+change or reset of the account's password or second factor does too. While the account's
+operator requires a second factor the account lacks, its tokens are refused. Its secret
+is shown once, in the answer that makes it. Tokens are made from a signed-in session only,
+with the password (or a code of the second factor) again: a token that could make tokens
+would outlive its own revocation, and one a stolen session made would outlive the session.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from flask.views import MethodView
 from cloud.access.guard import note, principal, signed_in
 from cloud.access.principal import issue
 from cloud.api.auth import revoke_one
+from cloud.api.auth_proof import prove
 from cloud.api.auth_schemas import TokenCreateSchema, TokenSchema, TokenWithSecretSchema
 from cloud.api.db import connection
 from cloud.api.problems import fail, field_error
@@ -57,11 +61,15 @@ class Tokens(MethodView):
     @blp.arguments(TokenCreateSchema)
     @blp.response(201, TokenWithSecretSchema, headers={"Location": {"schema": {"type": "string"}}})
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.alt_response(423, response="LOCKED")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     def post(self, body):
         """Make an API token acting as the caller
 
-        `permissions` narrows it to some of the caller's own (422 names any the caller does
-        not have). The answer is the only one that shows the `secret`.
+        Needs the account's `password` again (or a `code` of its second factor), so that a
+        stolen session cannot leave a token behind. `permissions` narrows it to some of the
+        caller's own (422 names any the caller does not have). The answer is the only one
+        that shows the `secret`.
         """
         who = principal()
         if who.via != "session":
@@ -70,6 +78,7 @@ class Tokens(MethodView):
         if wanted is not None:
             beyond = [name for name in wanted if name not in who.permissions]
             field_error("permissions", [f"{n!r} is not one of your permissions" for n in beyond])
+        prove(who, body, "make an API token")
         with connection() as conn:
             token_id, secret = issue(
                 conn,

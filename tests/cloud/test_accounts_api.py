@@ -186,3 +186,16 @@ def test_cli_makes_the_first_administrator(database, capsys, monkeypatch):
     assert "taken" in capsys.readouterr().err
     args = parser.parse_args(["cloud", "account", "create", "x2@p.test", "--role", "nope"])
     assert args.handler(args) == 1
+
+
+def test_changed_roles_bind_existing_sessions_and_tokens_at_once(database, world):
+    with psycopg.connect(database, autocommit=True) as conn:
+        carl_token = token_for(conn, world["carl"])
+    body = {"login": "eve@a.test", "role_ids": [world["viewer"]]}
+    with client_as(database, world["alice"]) as admin:
+        session = sign_in(admin, "carl@a.test", PASSWORD).get_json()["token"]
+        answer = admin.patch(f"/api/accounts/{world['carl']}", json={"role_ids": [world["viewer"]]})
+        assert answer.status_code == 200
+        for secret in (session, carl_token):
+            refused = admin.post("/api/accounts", json=body, headers=bearer(secret))
+            assert "account.write" in problem_of(refused, 403)["detail"]

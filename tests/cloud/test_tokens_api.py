@@ -36,7 +36,9 @@ def client(database, world):
 
 
 def test_a_token_narrowed_to_device_read_cannot_command(client):
-    made = client.post("/api/tokens", json={"name": "map", "permissions": ["device.read"]})
+    made = client.post(
+        "/api/tokens", json={"name": "map", "password": PASSWORD, "permissions": ["device.read"]}
+    )
     assert made.status_code == 201, made.get_data(as_text=True)
     secret = made.get_json()["secret"]
     assert secret.startswith("vrt_") and made.get_json()["permissions"] == ["device.read"]
@@ -61,13 +63,15 @@ def test_a_token_cannot_hold_more_than_its_maker(client):
 
 
 def test_a_token_cannot_make_tokens(client):
-    secret = client.post("/api/tokens", json={"name": "ci"}).get_json()["secret"]
+    secret = client.post("/api/tokens", json={"name": "ci", "password": PASSWORD}).get_json()[
+        "secret"
+    ]
     again = client.post("/api/tokens", json={"name": "child"}, headers=bearer(secret))
     assert problem_of(again, 403)
 
 
 def test_revoking_a_token_stops_it(client):
-    made = client.post("/api/tokens", json={"name": "ci"}).get_json()
+    made = client.post("/api/tokens", json={"name": "ci", "password": PASSWORD}).get_json()
     token = bearer(made["secret"])
     assert client.get(f"/api/tokens/{made['id']}").get_json()["name"] == "ci"
     assert client.delete(f"/api/tokens/{made['id']}").status_code == 204
@@ -85,7 +89,7 @@ def test_no_bearer_is_401(database, world):
 def test_administrators_see_and_revoke_tokens_of_their_subtree_only(database, world, client):
     with psycopg.connect(database, autocommit=True) as conn:
         bert_token = token_for(conn, world["bert"])
-    made = client.post("/api/tokens", json={"name": "ci"}).get_json()
+    made = client.post("/api/tokens", json={"name": "ci", "password": PASSWORD}).get_json()
     with api_client(database) as root:
         listed = root.get(f"/api/accounts/{world['alice']}/tokens").get_json()
         assert [t["id"] for t in listed] == [made["id"]]
@@ -112,3 +116,12 @@ def test_a_role_without_account_write_cannot_list_others_tokens(database, world)
         secret = token_for(conn, viewer)
     with api_client(database, secret=secret) as client:
         assert problem_of(client.get(f"/api/accounts/{world['alice']}/tokens"), 403)
+
+
+def test_a_stolen_session_cannot_make_a_token_that_outlives_it(client):
+    # a token would survive the owner ending the stolen session: it takes the password too
+    refused = client.post("/api/tokens", json={"name": "mine now"})
+    assert problem_of(refused, 422)["errors"][0]["field"] == "password"
+    wrong = client.post("/api/tokens", json={"name": "mine now", "password": "not it at all"})
+    assert problem_of(wrong, 422)["errors"][0]["field"] == "password"
+    assert client.get("/api/tokens").get_json() == []
