@@ -65,7 +65,10 @@ WHERE {scope.device("d")}
   AND (%(online)s::boolean IS NULL OR coalesce(s.online, false) = %(online)s)
 ORDER BY d.id COLLATE "C"
 """
-_MINE = f"cmd_id = %(cmd_id)s AND {scope.device_id('device_id')}"
+# A command is the caller's if its device is and was the caller's subtree's when it was
+# issued: a transfer does not show the new owner what the old one sent.
+_HELD = scope.held_during("command.device_id", "command.created_at")
+_MINE = f"cmd_id = %(cmd_id)s AND {scope.device_id('device_id')} AND {_HELD}"
 GET_COMMAND = f"SELECT * FROM command WHERE {_MINE}"
 # FOR UPDATE waits for a dispatcher pass that holds the row, then sees the state it left.
 CANCEL = f"""
@@ -76,7 +79,7 @@ RETURNING c.*, old.was
 """
 _HISTORY_WHERE = (
     "WHERE device_id = %(device_id)s AND (%(state)s::text IS NULL OR state = %(state)s)"
-    f" AND {scope.device_id('device_id')}"
+    f" AND {scope.device_id('device_id')} AND created_at <@ {scope.periods()}"
 )
 COUNT_HISTORY = "SELECT count(*) AS n FROM command " + _HISTORY_WHERE
 LIST_HISTORY = (

@@ -12,7 +12,7 @@ from psycopg.types.json import Jsonb
 from cloud.access import scope
 from cloud.access.guard import requires
 from cloud.api.db import connection
-from cloud.api.device_import import SERIAL_OWNER, CsvFileError, import_devices
+from cloud.api.device_import import CsvFileError, conflict, import_devices
 from cloud.api.device_schemas import (
     DeviceCreateSchema,
     DeviceListArgs,
@@ -122,12 +122,9 @@ def _fetch(conn: psycopg.Connection, device_id: str) -> dict[str, Any]:
 def _conflict(
     conn: psycopg.Connection, err: psycopg.errors.UniqueViolation, device: dict[str, Any]
 ) -> NoReturn:
-    """409 naming what is taken: the id, or the serial (and by whom)."""
-    if err.diag.constraint_name == "device_pkey":
-        fail(409, f"device {device['id']!r} already exists")
-    owner = conn.execute(SERIAL_OWNER, scope.params(serial=device.get("serial"))).fetchone()
-    holder = f" by device {owner['id']!r}" if owner else ""
-    fail(409, f"serial {device.get('serial')!r} is already used{holder}")
+    """409 naming what is taken: the id, or the serial (by whom, only if the caller's)."""
+    field, reason = conflict(conn, err, device)
+    fail(409, reason, errors=[{"field": field, "in": "body", "reason": reason}])
 
 
 @blp.route("")
@@ -156,7 +153,10 @@ class Devices(MethodView):
         """Register a device
 
         It belongs to the caller's operator (and store, for a store's account) unless
-        `operator_id` / `store_id` name another of the caller's subtree.
+        `operator_id` / `store_id` name another of the caller's subtree. The id of a
+        deleted device stays reserved: the subtree that held it may register it again (it
+        gets its earlier history back, and a new command key); anyone else gets the same
+        409 as for an id registered to another operator, which names no one.
         """
         params = {
             **new_device,
@@ -262,7 +262,10 @@ class Device(MethodView):
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, device_id):
-        """Remove a device from the registry (its history stays in the store)"""
+        """Remove a device from the registry (its history stays in the store)
+
+        Its id stays reserved for the caller's subtree, which may register it again.
+        """
         with connection() as conn:
             if conn.execute(DELETE_DEVICE, scope.params(id=device_id)).fetchone() is None:
                 fail(404, f"no device {device_id!r}")

@@ -22,7 +22,12 @@ from cloud.access import scope
 
 # The device named by %(device_id)s is the caller's.
 _MINE = f"EXISTS (SELECT 1 FROM device sd WHERE sd.id = %(device_id)s AND {scope.device('sd')})"
-_RANGE = f"device_id = %(device_id)s AND time >= %(start)s AND time < %(end)s AND {_MINE}"
+# ... and only the times the caller's subtree held it (a transfer or a re-registered id
+# does not hand an earlier owner's samples on).
+_RANGE = (
+    f"device_id = %(device_id)s AND time >= %(start)s AND time < %(end)s AND {_MINE}"
+    f" AND time <@ {scope.periods()}"
+)
 
 BMS_ROWS = f"""
 SELECT time, seq, received_at, pack_voltage_v, current_a, soc_percent, cell_voltages_v,
