@@ -173,3 +173,20 @@ def test_a_transfer_does_not_hand_the_old_owners_history_on(database, pair, api_
         assert platform.get(f"/api/commands/{b_command}").status_code == 200
         assert platform.get(f"/api/alarms/{b_alarm}").status_code == 200
         assert len(platform.get("/api/devices/pack-b/transfers").get_json()) == 2
+
+
+@on_both_walls
+def test_a_command_id_of_another_operator_is_refused_without_saying_so(database, pair, api_db_role):
+    with api_client(database, secret=None, api_db_role=api_db_role) as client:
+        body = {"type": "locate", "cmd_id": "op-1"}
+        issued = client.post("/api/devices/pack-b/commands", json=body, headers=pair.as_b)
+        assert issued.status_code == 201, issued.get_data(as_text=True)
+        taken = problem_of(
+            client.post("/api/devices/pack-a/commands", json=body, headers=pair.as_a), 409
+        )
+        reason = "command id 'op-1' is not available: choose another, or leave cmd_id out"
+        assert taken["detail"] == reason
+        assert taken["errors"] == [{"field": "cmd_id", "in": "body", "reason": reason}]
+        # B's retry of its own is told plainly
+        again = client.post("/api/devices/pack-b/commands", json=body, headers=pair.as_b)
+        assert problem_of(again, 409)["detail"] == "command 'op-1' already exists"
