@@ -45,7 +45,7 @@ def device_id(column: str = "device_id") -> str:
 # A device's history is the caller's only for the periods its subtree held the device
 # (migration 0013 keeps them in device_tenure: registrations, transfers, store moves): a
 # transfer or a deleted and re-registered id does not hand one owner's history to the next.
-_TENURE = "tstzrange(tn.started_at, coalesce(tn.ended_at, 'infinity'))"
+_TENURE = "tstzrange(tn.started_at, tn.ended_at)"  # NULL: unbounded
 
 
 def periods(device_param: str = "%(device_id)s") -> str:
@@ -66,7 +66,8 @@ def held_during(column: str, start: str, end: str | None = None) -> str:
     columns (``command.device_id``): a bare ``device_id`` would name the tenure's own."""
     return (
         f"EXISTS (SELECT 1 FROM device_tenure tn WHERE tn.device_id = {column}"
-        f" AND tn.started_at <= {end or start} AND (tn.ended_at IS NULL OR {start} <= tn.ended_at)"
+        f" AND (tn.started_at IS NULL OR tn.started_at <= {end or start})"
+        f" AND (tn.ended_at IS NULL OR {start} <= tn.ended_at)"
         f" AND {device('tn')})"
     )
 

@@ -154,9 +154,10 @@ class Devices(MethodView):
 
         It belongs to the caller's operator (and store, for a store's account) unless
         `operator_id` / `store_id` name another of the caller's subtree. The id of a
-        deleted device stays reserved: the subtree that held it may register it again (it
-        gets its earlier history back, and a new command key); anyone else gets the same
-        409 as for an id registered to another operator, which names no one.
+        deleted device stays reserved: the operator that held it (or its store), or one
+        above it, may register it again (its earlier history comes back, with a new command
+        key); anyone else gets the same 409 as for an id registered to another operator,
+        which names no one.
         """
         params = {
             **new_device,
@@ -191,8 +192,9 @@ class DeviceImport(MethodView):
         The header row names the columns: `id,serial,kind,model,name` (only `id` is
         required). Each row stands alone: a bad row is listed in `errors` (its line,
         the header being line 1) and the good ones are registered; ids already
-        registered are counted in `skipped_existing` and left unchanged. A file that
-        cannot be read as CSV, or has no `id` column, is a 422.
+        registered to the caller's subtree are counted in `skipped_existing` and left
+        unchanged (another operator's id, or a reserved one, is an error of its row). A
+        file that cannot be read as CSV, or has no `id` column, is a 422.
         """
         data = _uploaded_csv()
         with connection() as conn:
@@ -264,7 +266,8 @@ class Device(MethodView):
     def delete(self, device_id):
         """Remove a device from the registry (its history stays in the store)
 
-        Its id stays reserved for the caller's subtree, which may register it again.
+        Its id stays reserved: only its operator (or store), or one above, may register
+        it again.
         """
         with connection() as conn:
             if conn.execute(DELETE_DEVICE, scope.params(id=device_id)).fetchone() is None:

@@ -6,22 +6,23 @@
 
 -- Who held a device when: one row per registration, transfer or store move, closed
 -- (ended_at) by the next move or the deletion. Kept after the device row goes. The first
--- registration of an id starts at -infinity (a gateway's backlog from before it was
--- registered is its first owner's); a later one starts when it is made.
+-- registration of an id has no start (started_at NULL: a gateway's backlog from before it
+-- was registered is its first owner's); a later one starts when it is made.
 CREATE TABLE device_tenure (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     device_id text NOT NULL,
     operator_id bigint NOT NULL,
     store_id bigint,
-    started_at timestamptz NOT NULL,
+    started_at timestamptz,
     ended_at timestamptz,
     CONSTRAINT device_tenure_order CHECK (ended_at >= started_at)
 );
 CREATE INDEX device_tenure_device ON device_tenure (device_id, started_at);
 CREATE UNIQUE INDEX device_tenure_one_open ON device_tenure (device_id) WHERE ended_at IS NULL;
 
--- A deleted device's id, reserved: only the subtree of the operator (and store) that held it
--- may register it again, and its command keys go on from the generation after the last one.
+-- A deleted device's id, reserved: only the operator that held it (its store, for a store's
+-- account) or an operator above it may register it again, and its command keys go on from
+-- the generation after the last one.
 -- The owner's path is kept, not a reference: an operator removed later must not free the id.
 CREATE TABLE device_tombstone (
     device_id text PRIMARY KEY,
@@ -34,15 +35,15 @@ CREATE TABLE device_tombstone (
 CREATE INDEX device_tombstone_operator ON device_tombstone USING gin (operator_path);
 
 -- The periods of the devices there are now, from their moves (device_transfer keeps every
--- one): the first from -infinity with the first move's old owner, then one per move.
+-- one): the first from the beginning with the first move's old owner, then one per move.
 INSERT INTO device_tenure (device_id, operator_id, store_id, started_at, ended_at)
-SELECT d.id, d.operator_id, d.store_id, '-infinity', NULL
+SELECT d.id, d.operator_id, d.store_id, NULL, NULL
 FROM device d WHERE NOT EXISTS (SELECT 1 FROM device_transfer t WHERE t.device_id = d.id);
 INSERT INTO device_tenure (device_id, operator_id, store_id, started_at, ended_at)
 SELECT device_id, operator_id, store_id, started_at, ended_at
 FROM (
     SELECT t.device_id, t.from_operator_id AS operator_id, t.from_store_id AS store_id,
-           '-infinity'::timestamptz AS started_at, t.moved_at AS ended_at,
+           NULL::timestamptz AS started_at, t.moved_at AS ended_at,
            row_number() OVER w AS n
     FROM device_transfer t WINDOW w AS (PARTITION BY t.device_id ORDER BY t.moved_at, t.id)
 ) AS first_owner WHERE n = 1
@@ -52,9 +53,9 @@ SELECT t.device_id, t.to_operator_id, t.to_store_id, t.moved_at,
 FROM device_transfer t;
 
 -- A new registration opens a period; a registration of a tombstoned id is refused unless the
--- caller (voltrent.tenant, set for every signed-in API request) is in the subtree of the
--- operator that held it (and in its store, for a store's account). The platform's own tools
--- (no tenant set) may. An AFTER trigger: a registration racing the deletion that makes the
+-- caller (voltrent.tenant, set for every signed-in API request) is the operator that held it
+-- or one above it (and a store's account, of its store). The platform's own tools (no tenant
+-- set) may. An AFTER trigger: a registration racing the deletion that makes the
 -- tombstone waits on the id's unique key, then sees the tombstone here (a fresh snapshot
 -- per statement) and is refused, where a check before the insert would have missed it.
 CREATE FUNCTION device_register() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -78,7 +79,7 @@ BEGIN
     INSERT INTO device_tenure (device_id, operator_id, store_id, started_at)
     SELECT NEW.id, NEW.operator_id, NEW.store_id,
            CASE WHEN EXISTS (SELECT 1 FROM device_tenure t WHERE t.device_id = NEW.id)
-                THEN now() ELSE '-infinity' END;
+                THEN now() END;
     RETURN NULL;
 END $$;
 CREATE TRIGGER device_register AFTER INSERT ON device
