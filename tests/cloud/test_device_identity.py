@@ -190,3 +190,29 @@ def test_a_command_id_of_another_operator_is_refused_without_saying_so(database,
         # B's retry of its own is told plainly
         again = client.post("/api/devices/pack-b/commands", json=body, headers=pair.as_b)
         assert problem_of(again, 409)["detail"] == "command 'op-1' already exists"
+
+
+@on_both_walls
+def test_a_device_that_comes_back_shows_its_owner_both_periods_only(database, pair, api_db_role):
+    _record_b_history(database)
+
+    def move(to: int) -> None:
+        with api_client(database) as platform:
+            body = {"device_ids": ["pack-b"], "to_operator_id": to}
+            assert platform.post("/api/devices/transfer", json=body).status_code == 200
+
+    move(pair.a)
+    while_a = datetime.now(UTC)
+    move(pair.b)
+    back = datetime.now(UTC) + timedelta(minutes=1)
+    with psycopg.connect(database, autocommit=True) as conn:
+        insert_bms(conn, "pack-b", while_a, 10)
+        insert_bms(conn, "pack-b", back, 11)
+    end = back + timedelta(minutes=1)
+    with api_client(database, secret=None, api_db_role=api_db_role) as client:
+        assert _history(client, pair.as_b, "bms", end) == [iso(at(1)), iso(back)]
+        answer = client.get(
+            f"/api/devices/pack-b/bms?from={iso(at(-1))}&to={iso(end)}&bucket=1d",
+            headers=pair.as_b,
+        )
+        assert sum(bucket["samples"] for bucket in answer.get_json()["buckets"]) == 2
