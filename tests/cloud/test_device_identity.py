@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from tests.cloud.access_support import make_store, on_both_walls
+from cloud.store import migrate as migrate_module
+from cloud.store.migrate import migrate
+from tests.cloud.access_support import make_operator, make_store, on_both_walls
 from tests.cloud.alarm_support import add_alarm
 from tests.cloud.api_support import (
     api_client,
@@ -216,3 +218,35 @@ def test_a_device_that_comes_back_shows_its_owner_both_periods_only(database, pa
             headers=pair.as_b,
         )
         assert sum(bucket["samples"] for bucket in answer.get_json()["buckets"]) == 2
+
+
+def test_the_migration_takes_the_periods_of_existing_devices_from_their_moves(
+    empty_database, monkeypatch
+):
+    every_step = migrate_module.migrations
+    with monkeypatch.context() as before_0013:
+        before_0013.setattr(migrate_module, "migrations", lambda layout: every_step(layout)[:-1])
+        assert migrate(empty_database).applied[-1] == "0012_command_keys"
+    moves = [at(10), at(20)]
+    with psycopg.connect(empty_database, autocommit=True) as conn:
+        a, b = make_operator(conn, "A"), make_operator(conn, "B")
+        conn.execute("INSERT INTO device (id, operator_id) VALUES ('kept', %s), ('moved', %s)",
+                     (a, a))  # fmt: skip
+        for moved_at, old, new in ((moves[0], a, b), (moves[1], b, a)):
+            conn.execute(
+                "INSERT INTO device_transfer (device_id, from_operator_id, to_operator_id,"
+                " moved_at, moved_by) VALUES ('moved', %s, %s, %s, 'test')",
+                (old, new, moved_at),
+            )
+    assert migrate(empty_database).applied == ["0013_device_identity"]
+    with psycopg.connect(empty_database) as conn:
+        periods = conn.execute(
+            "SELECT device_id, operator_id, started_at, ended_at FROM device_tenure"
+            " ORDER BY device_id, started_at NULLS FIRST"
+        ).fetchall()
+    assert periods == [
+        ("kept", a, None, None),
+        ("moved", a, None, moves[0]),
+        ("moved", b, moves[0], moves[1]),
+        ("moved", a, moves[1], None),
+    ]
