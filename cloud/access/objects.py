@@ -26,7 +26,9 @@ OBJECTS: dict[str, ObjectRule] = {
     ),
     "cmd_id": ObjectRule(
         "command",
-        f"SELECT 1 FROM command c WHERE c.cmd_id = %(value)s AND {scope.device_id('c.device_id')}",
+        "SELECT 1 FROM command c WHERE c.cmd_id = %(value)s"
+        f" AND {scope.device_id('c.device_id')}"
+        f" AND {scope.held_during('c.device_id', 'c.created_at')}",
     ),
     "batch_id": ObjectRule(
         "command batch",
@@ -39,7 +41,7 @@ OBJECTS: dict[str, ObjectRule] = {
     ),
     "alarm_id": ObjectRule(
         "alarm",
-        f"SELECT 1 FROM alarm a WHERE a.id = %(value)s AND {scope.device_id('a.device_id')}",
+        f"SELECT 1 FROM alarm a WHERE a.id = %(value)s AND {scope.alarm('a')}",
     ),
     "webhook_id": ObjectRule(
         "webhook",

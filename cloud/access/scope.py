@@ -40,3 +40,50 @@ def device_id(column: str = "device_id") -> str:
     key probe per row, where ``IN (SELECT ...)`` would hash every device of the caller first
     (BENCHMARKS.md, section 9)."""
     return f"EXISTS (SELECT 1 FROM device sd WHERE sd.id = {column} AND {device('sd')})"
+
+
+# A device's history is the caller's only for the periods its subtree held the device
+# (migration 0013 keeps them in device_tenure: registrations, transfers, store moves): a
+# transfer or a deleted and re-registered id does not hand one owner's history to the next.
+_TENURE = "tstzrange(tn.started_at, tn.ended_at)"  # NULL: unbounded
+
+
+def periods(device_param: str = "%(device_id)s") -> str:
+    """The times the caller's subtree held the device ``device_param`` (a parameter or an
+    uncorrelated subquery), as one multirange: ``time <@ periods()`` keeps a row of the
+    caller's periods (NULL, so nothing, when it held the device never). Computed once per
+    query, so a time series pays a range test per row, not a join."""
+    return (
+        f"(SELECT range_agg({_TENURE}) FROM device_tenure tn"
+        f" WHERE tn.device_id = {device_param} AND {device('tn')})"
+    )
+
+
+def held_during(column: str, start: str, end: str | None = None) -> str:
+    """``column`` (a device id) was held by the caller's subtree at some time between
+    ``start`` and ``end`` (both ends included; ``end`` omitted: the moment ``start``): for
+    lists over many devices, one index probe per row like ``device_id()``. Qualify the
+    columns (``command.device_id``): a bare ``device_id`` would name the tenure's own."""
+    return (
+        f"EXISTS (SELECT 1 FROM device_tenure tn WHERE tn.device_id = {column}"
+        f" AND (tn.started_at IS NULL OR tn.started_at <= {end or start})"
+        f" AND (tn.ended_at IS NULL OR {start} <= tn.ended_at)"
+        f" AND {device('tn')})"
+    )
+
+
+def alarm_end(alias: str = "a") -> str:
+    """Where the alarm row ``alias`` ends, for a time range: now while it is open and holds,
+    else the later of its latest occurrence and its clearing."""
+    return (
+        f"CASE WHEN {alias}.state = 'open' AND {alias}.active THEN now()"
+        f" ELSE greatest({alias}.latest_at, {alias}.cleared_at) END"
+    )
+
+
+def alarm(alias: str = "a") -> str:
+    """The alarm row ``alias`` is the caller's: its device is, and the alarm was alive (from
+    its first occurrence to ``alarm_end``) during a period the caller's subtree held the
+    device."""
+    held = held_during(f"{alias}.device_id", f"{alias}.first_at", alarm_end(alias))
+    return f"{device_id(f'{alias}.device_id')} AND {held}"

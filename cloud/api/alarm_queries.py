@@ -37,12 +37,7 @@ MAX_POINTS = 2000
 DETAIL_OCCURRENCES = 20
 DETAIL_EVENTS = 200
 
-# Where an alarm ends, for a time range: now while it is open and holds, else the later of
-# its latest occurrence and its clearing.
-_ALARM_END = (
-    "CASE WHEN a.state = 'open' AND a.active THEN now() ELSE greatest(a.latest_at, a.cleared_at)"
-    " END"
-)
+_ALARM_END = scope.alarm_end("a")
 # alarm_mute.operator holds the login of the account that muted the type.
 _MUTED = """EXISTS (
     SELECT 1 FROM alarm_mute m
@@ -50,7 +45,7 @@ _MUTED = """EXISTS (
 """
 # Every filter is optional: a NULL parameter switches its condition off.
 _FILTER = f"""
-WHERE {scope.device_id("a.device_id")}
+WHERE {scope.alarm("a")}
   AND (%(types)s::text[] IS NULL OR a.type = ANY(%(types)s::text[]))
   AND (%(state)s::text IS NULL OR a.state = %(state)s)
   AND (%(active)s::boolean IS NULL OR a.active = %(active)s)
@@ -66,40 +61,45 @@ LIST_ALARMS = (
     _SELECT + _FILTER + "ORDER BY a.latest_at DESC, a.id DESC LIMIT %(limit)s OFFSET %(offset)s"
 )
 COUNT_ALARMS = "SELECT count(*) AS n FROM alarm a" + _FILTER
-_MINE = f"a.id = %(alarm_id)s AND {scope.device_id('a.device_id')}"
+# an alarm that ended before its device came to the caller's subtree stays its old owner's
+_MINE = f"a.id = %(alarm_id)s AND {scope.alarm('a')}"
 GET_ALARM = _SELECT + "WHERE " + _MINE
 # For the alarm's own rows (occurrences, events): the alarm is one of the caller's.
 _OF_MINE = f"alarm_id = %(alarm_id)s AND EXISTS (SELECT 1 FROM alarm a WHERE {_MINE})"
+# ... and of its occurrences and events, those of the caller's periods
+_ALARM_PERIODS = scope.periods("(SELECT a.device_id FROM alarm a WHERE a.id = %(alarm_id)s)")
+_OCCURRENCES_OF_MINE = f"{_OF_MINE} AND time <@ {_ALARM_PERIODS}"
+_EVENTS_OF_MINE = f"{_OF_MINE} AND at <@ {_ALARM_PERIODS}"
 
 OCCURRENCE_COLUMNS = "n, time, received_at, value, threshold, resent"
 LATEST_OCCURRENCES = f"""
-SELECT {OCCURRENCE_COLUMNS} FROM alarm_occurrence WHERE {_OF_MINE}
+SELECT {OCCURRENCE_COLUMNS} FROM alarm_occurrence WHERE {_OCCURRENCES_OF_MINE}
 ORDER BY n DESC LIMIT %(limit)s
 """
-COUNT_OCCURRENCES = f"SELECT count(*) AS n FROM alarm_occurrence WHERE {_OF_MINE}"
+COUNT_OCCURRENCES = f"SELECT count(*) AS n FROM alarm_occurrence WHERE {_OCCURRENCES_OF_MINE}"
 LIST_OCCURRENCES = f"""
-SELECT {OCCURRENCE_COLUMNS}, sample FROM alarm_occurrence WHERE {_OF_MINE}
+SELECT {OCCURRENCE_COLUMNS}, sample FROM alarm_occurrence WHERE {_OCCURRENCES_OF_MINE}
 ORDER BY n DESC LIMIT %(limit)s OFFSET %(offset)s
 """
 LATEST_EVENTS = f"""
 SELECT * FROM (
     SELECT id, event, at, time, resent, by, note FROM alarm_event
-    WHERE {_OF_MINE} ORDER BY id DESC LIMIT %(limit)s
+    WHERE {_EVENTS_OF_MINE} ORDER BY id DESC LIMIT %(limit)s
 ) AS latest ORDER BY id
 """
-COUNT_EVENTS = f"SELECT count(*) AS n FROM alarm_event WHERE {_OF_MINE}"
+COUNT_EVENTS = f"SELECT count(*) AS n FROM alarm_event WHERE {_EVENTS_OF_MINE}"
 
 # Rows are locked in the order the rules engine writes alarms (lifecycle.apply sorts its
 # transitions by device, type and subject, compared as Python compares strings: COLLATE "C"),
 # so resolving many alarms while a worker updates some of them never makes a deadlock.
 _LOCK_ORDER = 'ORDER BY device_id COLLATE "C", type COLLATE "C", subject COLLATE "C", id'
 LOCK_BY_IDS = f"""
-SELECT id, state FROM alarm WHERE id = ANY(%(ids)s) AND {scope.device_id("device_id")}
+SELECT id, state FROM alarm a WHERE id = ANY(%(ids)s) AND {scope.alarm("a")}
 {_LOCK_ORDER} FOR UPDATE
 """
 LOCK_BY_FILTER = f"""
-SELECT id, state FROM alarm
-WHERE state = 'open' AND {scope.device_id("device_id")}
+SELECT id, state FROM alarm a
+WHERE state = 'open' AND {scope.alarm("a")}
   AND (%(type)s::text IS NULL OR type = %(type)s)
   AND (%(device_id)s::text IS NULL OR device_id = %(device_id)s)
   AND (%(severity)s::text IS NULL OR severity = %(severity)s)
@@ -126,7 +126,7 @@ ORDER BY p.model = ''
 """
 OCCURRENCE_TIMES = f"""
 SELECT time FROM alarm_occurrence
-WHERE {_OF_MINE} AND time BETWEEN %(start)s AND %(end)s
+WHERE {_OCCURRENCES_OF_MINE} AND time BETWEEN %(start)s AND %(end)s
 ORDER BY time LIMIT %(limit)s
 """
 # {value} is an expression over a bms_sample row: the catalogue's SIGNALS, or a protection flag
@@ -137,6 +137,8 @@ SELECT time, seq, ({value}) AS value FROM bms_sample
 WHERE device_id = %(device_id)s AND time BETWEEN %(start)s AND %(end)s
   AND ({value}) IS NOT NULL AND """
     + scope.device_id("device_id")
+    + " AND time <@ "
+    + scope.periods()
     + "\n"
 )
 COUNT_SERIES = "SELECT count(*) AS n FROM (" + _SERIES + ") AS series"
@@ -161,7 +163,7 @@ PROTECTION_FLAG = "(%(subject)s = ANY(protection))::integer"
 _POSITIONS = f"""
 SELECT time, seq, lat, lon FROM position
 WHERE device_id = %(device_id)s AND time BETWEEN %(start)s AND %(end)s AND valid
-  AND {scope.device_id("device_id")}
+  AND {scope.device_id("device_id")} AND time <@ {scope.periods()}
 """
 COUNT_POSITIONS = "SELECT count(*) AS n FROM (" + _POSITIONS + ") AS fixes"
 POSITIONS = "SELECT time, lat, lon FROM (" + _POSITIONS + ") AS fixes ORDER BY time, seq"

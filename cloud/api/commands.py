@@ -10,7 +10,7 @@ The command's ``issued_by`` is the caller's login.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import psycopg
 from flask import url_for
@@ -65,7 +65,10 @@ WHERE {scope.device("d")}
   AND (%(online)s::boolean IS NULL OR coalesce(s.online, false) = %(online)s)
 ORDER BY d.id COLLATE "C"
 """
-_MINE = f"cmd_id = %(cmd_id)s AND {scope.device_id('device_id')}"
+# A command is the caller's if its device is and was the caller's subtree's when it was
+# issued: a transfer does not show the new owner what the old one sent.
+_HELD = scope.held_during("command.device_id", "command.created_at")
+_MINE = f"cmd_id = %(cmd_id)s AND {scope.device_id('device_id')} AND {_HELD}"
 GET_COMMAND = f"SELECT * FROM command WHERE {_MINE}"
 # FOR UPDATE waits for a dispatcher pass that holds the row, then sees the state it left.
 CANCEL = f"""
@@ -76,7 +79,7 @@ RETURNING c.*, old.was
 """
 _HISTORY_WHERE = (
     "WHERE device_id = %(device_id)s AND (%(state)s::text IS NULL OR state = %(state)s)"
-    f" AND {scope.device_id('device_id')}"
+    f" AND {scope.device_id('device_id')} AND created_at <@ {scope.periods()}"
 )
 COUNT_HISTORY = "SELECT count(*) AS n FROM command " + _HISTORY_WHERE
 LIST_HISTORY = (
@@ -159,10 +162,20 @@ class DeviceCommands(MethodView):
                 with conn.transaction():
                     row = conn.execute(INSERT_COMMAND, params).fetchone()
             except psycopg.errors.UniqueViolation:
-                fail(409, f"command {params['cmd_id']!r} already exists")
+                _taken(conn, params)
             except psycopg.errors.ForeignKeyViolation:
                 fail(404, f"no device {device_id!r}")
         return row, 201, {"Location": url_for("commands.Command", cmd_id=row["cmd_id"])}
+
+
+def _taken(conn: psycopg.Connection, params: dict[str, Any]) -> NoReturn:
+    """409 for a cmd_id in use: the caller's own command is named (a retry), another
+    operator's is not (the same words as for any id that cannot be had)."""
+    cmd_id = params["cmd_id"]
+    if conn.execute(GET_COMMAND, params).fetchone():
+        fail(409, f"command {cmd_id!r} already exists")
+    reason = f"command id {cmd_id!r} is not available: choose another, or leave cmd_id out"
+    fail(409, reason, errors=[{"field": "cmd_id", "in": "body", "reason": reason}])
 
 
 def _unknown(device_ids: list[str]) -> None:

@@ -148,5 +148,7 @@ class ImportErrorSchema(ma.Schema):
 
 class ImportReportSchema(ma.Schema):
     created = ma.fields.Integer()
-    skipped_existing = ma.fields.Integer(metadata={"description": "ids already registered"})
+    skipped_existing = ma.fields.Integer(
+        metadata={"description": "ids already registered to the caller's subtree"}
+    )
     errors = ma.fields.List(ma.fields.Nested(ImportErrorSchema))

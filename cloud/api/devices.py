@@ -12,7 +12,7 @@ from psycopg.types.json import Jsonb
 from cloud.access import scope
 from cloud.access.guard import requires
 from cloud.api.db import connection
-from cloud.api.device_import import SERIAL_OWNER, CsvFileError, import_devices
+from cloud.api.device_import import CsvFileError, conflict, import_devices
 from cloud.api.device_schemas import (
     DeviceCreateSchema,
     DeviceListArgs,
@@ -122,12 +122,9 @@ def _fetch(conn: psycopg.Connection, device_id: str) -> dict[str, Any]:
 def _conflict(
     conn: psycopg.Connection, err: psycopg.errors.UniqueViolation, device: dict[str, Any]
 ) -> NoReturn:
-    """409 naming what is taken: the id, or the serial (and by whom)."""
-    if err.diag.constraint_name == "device_pkey":
-        fail(409, f"device {device['id']!r} already exists")
-    owner = conn.execute(SERIAL_OWNER, scope.params(serial=device.get("serial"))).fetchone()
-    holder = f" by device {owner['id']!r}" if owner else ""
-    fail(409, f"serial {device.get('serial')!r} is already used{holder}")
+    """409 naming what is taken: the id, or the serial (by whom, only if the caller's)."""
+    field, reason = conflict(conn, err, device)
+    fail(409, reason, errors=[{"field": field, "in": "body", "reason": reason}])
 
 
 @blp.route("")
@@ -156,7 +153,11 @@ class Devices(MethodView):
         """Register a device
 
         It belongs to the caller's operator (and store, for a store's account) unless
-        `operator_id` / `store_id` name another of the caller's subtree.
+        `operator_id` / `store_id` name another of the caller's subtree. The id of a
+        deleted device stays reserved: the operator that held it (or its store), or one
+        above it, may register it again (its earlier history comes back, with a new command
+        key); anyone else gets the same 409 as for an id registered to another operator,
+        which names no one.
         """
         params = {
             **new_device,
@@ -191,8 +192,9 @@ class DeviceImport(MethodView):
         The header row names the columns: `id,serial,kind,model,name` (only `id` is
         required). Each row stands alone: a bad row is listed in `errors` (its line,
         the header being line 1) and the good ones are registered; ids already
-        registered are counted in `skipped_existing` and left unchanged. A file that
-        cannot be read as CSV, or has no `id` column, is a 422.
+        registered to the caller's subtree are counted in `skipped_existing` and left
+        unchanged (another operator's id, or a reserved one, is an error of its row). A
+        file that cannot be read as CSV, or has no `id` column, is a 422.
         """
         data = _uploaded_csv()
         with connection() as conn:
@@ -262,7 +264,11 @@ class Device(MethodView):
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, device_id):
-        """Remove a device from the registry (its history stays in the store)"""
+        """Remove a device from the registry (its history stays in the store)
+
+        Its id stays reserved: only its operator (or store), or one above, may register
+        it again.
+        """
         with connection() as conn:
             if conn.execute(DELETE_DEVICE, scope.params(id=device_id)).fetchone() is None:
                 fail(404, f"no device {device_id!r}")

@@ -5,7 +5,9 @@ the last hour). Rows come in time order, at most ``limit`` (default 10,000, at m
 100,000); ``truncated`` says more matched. With ``bucket`` the answer has ``buckets``
 instead of ``rows``. The body is written straight from the query, without a marshmallow
 pass per row: a 100,000-row answer must not take seconds to serialise. Only the caller's
-devices (``device.read``); another operator's is a 404 like a missing one.
+devices (``device.read``); another operator's is a 404 like a missing one. Rows of a time
+before the caller's subtree held the device (before a transfer, or of an earlier
+registration of its id) are left out.
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ class BmsHistory(MethodView):
         """
         params = _params(device_id, args)
         with connection() as conn:
+            params = queries.held(conn, params)
             if args.get("bucket"):
                 rows = queries.bms_buckets(conn, params)
             else:
@@ -104,6 +107,7 @@ class PositionHistory(MethodView):
         params = _params(device_id, args, valid_only=args["valid_only"])
         query = queries.POSITION_BUCKETS if args.get("bucket") else queries.POSITION_ROWS
         with connection() as conn:
+            params = queries.held(conn, params)
             rows = conn.execute(query, params).fetchall()
         return _answer(device_id, args, rows)
 
@@ -124,6 +128,7 @@ class CanHistory(MethodView):
         names = args.get("signals") or None
         params = _params(device_id, args, names=names)
         with connection() as conn:
+            params = queries.held(conn, params)
             if args.get("bucket"):
                 rows = queries.can_buckets(conn, params)
             else:
@@ -141,5 +146,6 @@ class EventHistory(MethodView):
         """Events a device reported (protection trips, boots, cut-offs, ...)"""
         params = _params(device_id, args, event_type=args.get("event_type"))
         with connection() as conn:
+            params = queries.held(conn, params)
             rows = conn.execute(queries.EVENT_ROWS, params).fetchall()
         return _answer(device_id, args, rows)

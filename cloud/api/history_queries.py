@@ -9,11 +9,18 @@ Every query also checks that the device is the caller's (``cloud.access.scope``)
 TimescaleDB the time-series tables have no row-level security, so this is the one wall
 there. The check is an uncorrelated EXISTS, computed once per query, not per row; its
 parameters come from ``scope.params()``.
+
+A device's history is the caller's only for the periods its subtree held the device:
+``held()`` narrows ``[start, end)`` to them first, so the index reads those times alone and
+the plan is the one of a plain range (a device that never changed hands: the range as
+asked). Only periods with a gap between them (a device that left and came back) add a
+per-row test.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -22,7 +29,14 @@ from cloud.access import scope
 
 # The device named by %(device_id)s is the caller's.
 _MINE = f"EXISTS (SELECT 1 FROM device sd WHERE sd.id = %(device_id)s AND {scope.device('sd')})"
-_RANGE = f"device_id = %(device_id)s AND time >= %(start)s AND time < %(end)s AND {_MINE}"
+# ... and only the times the caller's subtree held it (a transfer or a re-registered id
+# does not hand an earlier owner's samples on): [start, end) is narrowed to them by held();
+# with a gap between them, each row is tested too (folded away when %(gapped)s is false).
+_RANGE = (
+    f"device_id = %(device_id)s AND time >= %(start)s AND time < %(end)s AND {_MINE}"
+    f" AND (NOT %(gapped)s OR time <@ {scope.periods()})"
+)
+PERIODS = f"SELECT {scope.periods()} AS periods"
 
 BMS_ROWS = f"""
 SELECT time, seq, received_at, pack_voltage_v, current_a, soc_percent, cell_voltages_v,
@@ -138,6 +152,30 @@ WHERE {_RANGE}
 ORDER BY time, seq
 LIMIT %(limit)s
 """
+
+
+def held(conn: psycopg.Connection, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with ``start`` and ``end`` narrowed to the periods the caller's subtree
+    held the device (an empty range if it never did) and ``gapped``: whether the periods
+    have a gap between them, which the queries then test per row."""
+    periods = conn.execute(PERIODS, params).fetchone()["periods"] or []
+    if not periods:
+        return {**params, "end": params["start"], "gapped": False}
+    first, last = periods[0].lower, periods[-1].upper
+    return {
+        **params,
+        "start": _later(params["start"], first),
+        "end": _earlier(params["end"], last),
+        "gapped": len(periods) > 1,
+    }
+
+
+def _later(moment: datetime, bound: datetime | None) -> datetime:
+    return moment if bound is None else max(moment, bound)
+
+
+def _earlier(moment: datetime, bound: datetime | None) -> datetime:
+    return moment if bound is None else min(moment, bound)
 
 
 def bms_buckets(conn: psycopg.Connection, params: dict[str, Any]) -> list[dict[str, Any]]:

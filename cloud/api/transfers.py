@@ -98,6 +98,7 @@ HISTORY = f"""
 SELECT id, device_id, from_operator_id, from_store_id, to_operator_id, to_store_id, moved_at,
        moved_by, note
 FROM device_transfer WHERE device_id = %(device_id)s AND {scope.device_id()}
+  AND {scope.held_during("device_transfer.device_id", "device_transfer.moved_at")}
 ORDER BY moved_at DESC, id DESC
 """
 
@@ -263,7 +264,11 @@ class DeviceTransfers(MethodView):
     @blp.response(200, DeviceTransferSchema(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, device_id):
-        """List a device's moves between operators and stores, newest first"""
+        """List a device's moves between operators and stores, newest first
+
+        Only the moves while the caller's subtree held the device (the one that brought it
+        in included): where it was before is its earlier owners' business.
+        """
         params = scope.params(device_id=device_id)
         with connection() as conn:  # the guard has answered 404 for another's device
             return conn.execute(HISTORY, params).fetchall()

@@ -40,7 +40,9 @@ class UnknownDevices(MethodView):
         """List devices that publish without being registered
 
         Most recently seen first. Registering one (POST /api/devices) removes it from
-        this list; its earlier messages stay in the dead letters.
+        this list; its earlier messages stay in the dead letters. A deleted device whose
+        gateway still publishes shows up here too; its id stays reserved for the operator
+        that held it (and those above), who may register it again.
         """
         with connection() as conn:
             return fetch_page(conn, COUNT_UNKNOWN, LIST_UNKNOWN, {}, pagination_parameters)
