@@ -52,6 +52,34 @@ SELECT t.device_id, t.to_operator_id, t.to_store_id, t.moved_at,
        lead(t.moved_at) OVER (PARTITION BY t.device_id ORDER BY t.moved_at, t.id)
 FROM device_transfer t;
 
+-- Ids deleted before this step left no tombstone, but their time series are still here:
+-- reserve them for the platform, which alone may register them again. Their last key
+-- generation is not known (a rotation by the CLI leaves no audit row), so the next one
+-- starts far above any a gateway can hold. The distinct ids come from a skip scan of each
+-- table's primary key (one index probe per device, not a scan of every sample).
+CREATE TEMP TABLE seen_device (id text PRIMARY KEY) ON COMMIT DROP;
+DO $$
+DECLARE
+    series text;
+BEGIN
+    FOREACH series IN ARRAY ARRAY['bms_sample', 'position', 'vehicle_sample', 'device_event']
+    LOOP
+        EXECUTE format($skip$
+            INSERT INTO seen_device
+            WITH RECURSIVE ids (id) AS (
+                SELECT min(device_id) FROM %1$I
+                UNION ALL
+                SELECT (SELECT min(device_id) FROM %1$I WHERE device_id > ids.id)
+                FROM ids WHERE ids.id IS NOT NULL)
+            SELECT id FROM ids WHERE id IS NOT NULL
+            ON CONFLICT DO NOTHING $skip$, series);
+    END LOOP;
+END $$;
+INSERT INTO device_tombstone (device_id, operator_id, operator_path, store_id,
+                              command_key_generation)
+SELECT s.id, 1, ARRAY[1]::bigint[], NULL, 1000
+FROM seen_device s WHERE NOT EXISTS (SELECT 1 FROM device d WHERE d.id = s.id);
+
 -- A new registration opens a period; a registration of a tombstoned id is refused unless the
 -- caller (voltrent.tenant, set for every signed-in API request) is the operator that held it
 -- or one above it (and a store's account, of its store). The platform's own tools (no tenant

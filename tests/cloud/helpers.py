@@ -38,6 +38,21 @@ def scalar(url: str, query: str, *params):
         return conn.execute(query, params).fetchone()[0]
 
 
+def migrate_before(url: str, version: int, monkeypatch) -> None:
+    """Migrate ``url`` with only the steps numbered below ``version``, to test what that
+    step does to data an older store holds; a later ``migrate(url)`` applies the rest."""
+    from cloud.store import migrate as migrate_module
+
+    every = migrate_module.migrations
+    with monkeypatch.context() as older:
+        older.setattr(
+            migrate_module,
+            "migrations",
+            lambda layout: [m for m in every(layout) if m.version < version],
+        )
+        migrate_module.migrate(url)
+
+
 def register(url: str, *device_ids: str) -> None:
     with psycopg.connect(url) as conn:
         for device_id in device_ids:

@@ -20,6 +20,7 @@ from tests.cloud.auth_support import (
     signed_in,
     start_enrolment,
 )
+from tests.cloud.helpers import migrate_before
 
 pytestmark = [pytest.mark.postgres]
 
@@ -80,11 +81,7 @@ def test_the_old_factor_works_until_the_new_one_is_confirmed(database, client):
 def test_a_secret_enrolled_but_never_confirmed_before_0015_becomes_a_pending_one(
     empty_database, monkeypatch
 ):
-    every = migrate_module.migrations
-    monkeypatch.setattr(
-        migrate_module, "migrations", lambda layout: [m for m in every(layout) if m.version < 15]
-    )
-    migrate_module.migrate(empty_database)
+    migrate_before(empty_database, 15, monkeypatch)
     with psycopg.connect(empty_database, autocommit=True) as conn:
         conn.execute(
             """
@@ -92,7 +89,6 @@ def test_a_secret_enrolled_but_never_confirmed_before_0015_becomes_a_pending_one
             VALUES (1, 'half@a.test', 'AAAA', false, 7), (1, 'done@a.test', 'BBBB', true, 9)
             """
         )
-    monkeypatch.setattr(migrate_module, "migrations", every)
     assert "0015_totp_pending" in migrate_module.migrate(empty_database).applied
     with psycopg.connect(empty_database) as conn:
         rows = conn.execute(

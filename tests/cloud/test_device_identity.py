@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from cloud.store import migrate as migrate_module
 from cloud.store.migrate import migrate
 from tests.cloud.access_support import make_operator, make_store, on_both_walls
 from tests.cloud.alarm_support import add_alarm
@@ -23,6 +22,7 @@ from tests.cloud.api_support import (
     iso,
     problem_of,
 )
+from tests.cloud.helpers import migrate_before
 from tests.cloud.siblings_support import siblings
 
 pytestmark = pytest.mark.postgres
@@ -223,10 +223,7 @@ def test_a_device_that_comes_back_shows_its_owner_both_periods_only(database, pa
 def test_the_migration_takes_the_periods_of_existing_devices_from_their_moves(
     empty_database, monkeypatch
 ):
-    every_step = migrate_module.migrations
-    with monkeypatch.context() as before_0013:
-        before_0013.setattr(migrate_module, "migrations", lambda layout: every_step(layout)[:-1])
-        assert migrate(empty_database).applied[-1] == "0012_command_keys"
+    migrate_before(empty_database, 13, monkeypatch)
     moves = [at(10), at(20)]
     with psycopg.connect(empty_database, autocommit=True) as conn:
         a, b = make_operator(conn, "A"), make_operator(conn, "B")
@@ -238,7 +235,7 @@ def test_the_migration_takes_the_periods_of_existing_devices_from_their_moves(
                 " moved_at, moved_by) VALUES ('moved', %s, %s, %s, 'test')",
                 (old, new, moved_at),
             )
-    assert migrate(empty_database).applied == ["0013_device_identity"]
+    assert "0013_device_identity" in migrate(empty_database).applied
     with psycopg.connect(empty_database) as conn:
         periods = conn.execute(
             "SELECT device_id, operator_id, started_at, ended_at FROM device_tenure"
@@ -250,3 +247,24 @@ def test_the_migration_takes_the_periods_of_existing_devices_from_their_moves(
         ("moved", b, moves[0], moves[1]),
         ("moved", a, moves[1], None),
     ]
+
+
+def test_the_migration_reserves_ids_deleted_before_it_that_left_history(
+    empty_database, monkeypatch
+):
+    migrate_before(empty_database, 13, monkeypatch)
+    with psycopg.connect(empty_database, autocommit=True) as conn:
+        a = make_operator(conn, "A")
+        conn.execute("INSERT INTO device (id, operator_id) VALUES ('live', %s)", (a,))
+        for device_id in ("live", "gone"):  # 'gone' was deleted; its events stayed
+            conn.execute(
+                "INSERT INTO device_event (device_id, time, seq, received_at, type, severity)"
+                " VALUES (%s, now(), 1, now(), 'boot', 'info')",
+                (device_id,),
+            )
+    migrate(empty_database)
+    with psycopg.connect(empty_database) as conn:
+        tombstones = conn.execute(
+            "SELECT device_id, operator_path, command_key_generation FROM device_tombstone"
+        ).fetchall()
+    assert tombstones == [("gone", [1], 1000)]
