@@ -137,13 +137,12 @@ def _layout(conn: psycopg.Connection, requested: str) -> str:
                 f" asks for {requested!r} (a layout cannot change in place)"
             )
         return row[0]
-    available = timescale.available(conn)
-    if requested == "timescale" and not available:
-        raise MigrationError(
-            "VOLTRENT_STORE_LAYOUT=timescale, but the timescaledb extension is not available"
-            " on this server (pg_available_extensions)"
-        )
-    layout = requested if requested != "auto" else ("timescale" if available else "partitioned")
+    why_not = timescale.unavailable_reason(conn)
+    if requested == "timescale" and why_not:
+        raise MigrationError(f"VOLTRENT_STORE_LAYOUT=timescale, but {why_not}")
+    if requested == "auto" and why_not and "not loaded" in why_not:
+        log.warning("using the partitioned layout: %s", why_not)
+    layout = requested if requested != "auto" else ("partitioned" if why_not else "timescale")
     conn.execute(
         "INSERT INTO store_setting (key, value) VALUES ('layout', %s) ON CONFLICT DO NOTHING",
         (layout,),
