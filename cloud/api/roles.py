@@ -5,7 +5,8 @@ A role belongs to one operator. What it may hold is capped twice: by its operato
 capability flags (``permissions.refused``: a sub-operator without ``bms_param_write`` cannot
 have a role that writes BMS parameters) and by the caller, who cannot make or change a
 role into more than it may do itself. Built-in roles (each operator's ``administrator``)
-are read-only.
+are read-only. Roles are the operator's: an account of a store reads them and gives them to
+its store's accounts, but makes and changes none (``role.write`` is operator-wide).
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from flask.views import MethodView
 
 from cloud.access import scope
 from cloud.access.guard import principal, requires, signed_in
-from cloud.access.permissions import FLAGS, PERMISSIONS, effective, platform_only, refused
+from cloud.access.permissions import (
+    FLAGS,
+    OPERATOR_WIDE,
+    PERMISSIONS,
+    effective,
+    platform_only,
+    refused,
+)
 from cloud.api.account_schemas import (
     CatalogueSchema,
     RoleCreateSchema,
@@ -206,7 +214,7 @@ class Permissions(MethodView):
         return {
             "permissions": [
                 {"name": name, "description": description, "flag": flag,
-                 "platform_only": platform_only(name)}
+                 "platform_only": platform_only(name), "operator_wide": name in OPERATOR_WIDE}
                 for name, (description, flag) in PERMISSIONS.items()
             ],
             "flags": [{"name": name, "description": text} for name, text in FLAGS.items()],
