@@ -41,9 +41,12 @@ from cloud.api.schemas import Blueprint
 
 blp = Blueprint("roles", __name__, url_prefix="/api", description="Roles and permissions")
 
+# A store's account counts the holders of its store only, as row-level security shows them.
 _SELECT = """
 SELECT r.id, r.operator_id, r.name, r.description, r.permissions, r.builtin,
-       (SELECT count(*) FROM account_role ar WHERE ar.role_id = r.id) AS accounts,
+       (SELECT count(*) FROM account_role ar JOIN account a ON a.id = ar.account_id
+        WHERE ar.role_id = r.id
+          AND (%(store)s::bigint IS NULL OR a.store_id = %(store)s::bigint)) AS accounts,
        r.created_at, r.updated_at
 FROM role r
 """

@@ -7,11 +7,13 @@ import psycopg
 import pytest
 
 from tests.cloud.access_support import (
+    WALL_ROLES,
     client_as,
     make_account,
     make_operator,
     make_role,
     make_store,
+    token_for,
 )
 from tests.cloud.api_support import api_client, problem_of
 
@@ -143,8 +145,21 @@ def test_a_store_account_reads_the_operators_roles_and_changes_none(database, wo
     with api_client(database) as root:
         editor = root.get(f"/api/roles/{world['editor']}").get_json()
         assert editor["permissions"] == ["role.read", "role.write", "device.read"]
+        assert editor["accounts"] == 2  # ed@a.test, and clerk@a.test of the store
         names = [r["name"] for r in root.get(f"/api/roles?operator_id={world['a']}").get_json()]
         assert names == ["administrator", "editor"]
+
+
+@pytest.mark.parametrize("api_db_role", list(WALL_ROLES.values()), ids=list(WALL_ROLES))
+def test_a_store_account_counts_its_stores_holders_of_a_role(database, world, api_db_role):
+    with psycopg.connect(database, autocommit=True) as conn:
+        store = make_store(conn, world["a"], "north")
+        staff = make_account(conn, world["a"], "staff@a.test", store_id=store)
+        secret = token_for(conn, staff)
+    with api_client(database, secret=secret, api_db_role=api_db_role) as client:
+        listed = {r["name"]: r["accounts"] for r in client.get("/api/roles").get_json()}
+        assert listed == {"administrator": 1, "editor": 0}  # ed@a.test is not the store's
+        assert client.get(f"/api/roles/{world['editor']}").get_json()["accounts"] == 0
 
 
 def test_the_catalogue_says_what_no_store_account_has(database, world):
