@@ -53,7 +53,8 @@ SELECT o.id, o.parent_id, o.path, cardinality(o.path) - 1 AS depth, o.name,
         WHERE s.operator_id = o.id AND {_STORE.format(column="s.id")}) AS store_count,
        (SELECT count(*) FROM account a
         WHERE a.operator_id = o.id AND {_STORE.format(column="a.store_id")}) AS account_count,
-       (SELECT count(*) FROM operator c WHERE c.parent_id = o.id) AS sub_operator_count
+       (SELECT count(*) FROM operator c
+        WHERE c.parent_id = o.id AND %(store)s::bigint IS NULL) AS sub_operator_count
 FROM operator o
 """
 _FILTER = f"""

@@ -114,7 +114,8 @@ def test_a_store_account_sees_its_operator_alone_and_changes_none(tree, api_db_r
     secret = tree.secrets["staff"]
     with api_client(tree.database, secret=secret, api_db_role=api_db_role) as staff:
         assert [o["id"] for o in staff.get("/api/operators").get_json()] == [tree.a]
-        assert staff.get(f"/api/operators/{tree.a}").status_code == 200
+        own = staff.get(f"/api/operators/{tree.a}").get_json()
+        assert (own["sub_operator_count"], own["store_count"]) == (0, 1)
         problem_of(staff.get(f"/api/operators/{tree.a1}"), 404)
         for answer in (
             staff.post("/api/operators", json={"name": "mine"}),
