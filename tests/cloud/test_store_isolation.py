@@ -16,7 +16,8 @@ operation in the spec:
   operator, its role, the fence of its pack): 403;
 - the same GET with its own objects answers 200 (so the ids are real);
 - a list never shows "storetwo";
-- and none of these requests changes a row anywhere.
+- none of these requests changes a row anywhere;
+- every GET answers the same with row-level security as with the API's filters alone.
 
 Twice, like the tenant walk: with row-level security and with the API's filters alone. A
 last test runs SQL with no filter at all in the prober's scope under the policies.
@@ -36,11 +37,13 @@ from tests.cloud.api_support import api_client
 from tests.cloud.walk_support import (
     OPERATIONS,
     SPEC,
+    answers_on_both_walls,
     build_objects,
     fill,
     object_params,
     path_params,
     send,
+    steady_reads,
     walk_database,
 )
 
@@ -242,3 +245,15 @@ def test_row_level_security_alone_keeps_a_store_account_to_its_store(world):
         conn.execute("RESET ROLE")
     # the policies let the prober's own rows through (the test would pass on empty tables)
     assert seen >= 10
+
+
+@pytest.mark.parametrize(
+    "path",
+    [path for path in steady_reads() if not _operator_wide(path, "get")],
+)
+def test_both_walls_show_a_store_account_the_same(world, path):
+    """The API's filters and row-level security draw the same line: every answer the prober
+    gets is the same with both walls as with the filters alone."""
+    url, mine, _ = world
+    first, second = answers_on_both_walls(url, mine["secret"], fill(path, mine))
+    assert first == second, path

@@ -11,7 +11,9 @@ shows it. Then, for every operation in the spec:
 - the same GET with alpha's own objects answers 200 (so the ids are real and the 404 above
   is the scope's doing);
 - a GET of a list never shows "bravo" to alpha, while the platform's administrator sees it
-  (so the world really has bravo's objects where alpha looks).
+  (so the world really has bravo's objects where alpha looks);
+- every GET answers alpha the same with row-level security as with the API's filters alone
+  (the two walls draw the same line).
 
 The walk runs twice: as the API runs (its own filters plus row-level security), and with
 row-level security switched off (VOLTRENT_API_DB_ROLE=""), so the API's own filters must
@@ -37,11 +39,13 @@ from tests.cloud.api_support import api_client
 from tests.cloud.walk_support import (
     OPERATIONS,
     SPEC,
+    answers_on_both_walls,
     build_objects,
     fill,
     object_params,
     path_params,
     send,
+    steady_reads,
     walk_database,
 )
 
@@ -166,6 +170,15 @@ def test_the_platform_sees_bravo_where_alpha_does_not(clients, path):
     seen_by_alpha = as_alpha.get(url)
     assert seen_by_alpha.status_code == _alpha_lists(path), path
     assert not _shows_bravo(path, seen_by_alpha, bravo), path
+
+
+@pytest.mark.parametrize("path", steady_reads())
+def test_both_walls_show_alpha_the_same(world, path):
+    """The API's filters and row-level security draw the same line: alpha gets the same
+    answer with both walls as with the filters alone."""
+    url, alpha, _ = world
+    first, second = answers_on_both_walls(url, alpha["secret"], fill(path, alpha))
+    assert first == second, path
 
 
 # Tables the policies leave alone: the platform's own bookkeeping, never served to a tenant

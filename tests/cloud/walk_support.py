@@ -19,7 +19,7 @@ from cloud.api import create_app
 from cloud.broker import accounts as broker_accounts
 from cloud.config import CloudConfig
 from tests.cloud.access_support import make_account, make_role, make_store
-from tests.cloud.api_support import UNREACHABLE_DATABASE
+from tests.cloud.api_support import UNREACHABLE_DATABASE, api_client
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 # Values for path parameters that name no tenant object.
@@ -204,3 +204,29 @@ def send(client, method: str, url: str):
     if method in ("post", "put", "patch"):
         return client.open(url, method=method.upper(), json={})
     return client.open(url, method=method.upper())
+
+
+# Answers that change between two requests whatever the walls: the audit log grows with the
+# walk's own requests, and a credential's last use is written as it is used; a history's
+# default window (its `from` and `to`) ends now.
+_CHANGING = ("/api/audit", "/sessions", "/tokens", "/api/auth/me")
+_WINDOW = ("from", "to")
+
+
+def steady_reads() -> list[str]:
+    """The paths of every GET whose answer stays the same from one request to the next."""
+    return [path for path, method in OPERATIONS if method == "get" and not path.endswith(_CHANGING)]
+
+
+def answers_on_both_walls(url: str, secret: str, path: str) -> list[tuple[int, object]]:
+    """GET ``path`` as the holder of ``secret``, under row-level security and with the API's
+    filters alone: the two (status, body) answers, the history window left out."""
+    answers = []
+    for role in ("voltrent_api", ""):
+        with api_client(url, secret=secret, api_db_role=role) as client:
+            response = client.get(path)
+            body = response.get_json(silent=True)
+            if isinstance(body, dict):
+                body = {key: value for key, value in body.items() if key not in _WINDOW}
+            answers.append((response.status_code, body))
+    return answers
