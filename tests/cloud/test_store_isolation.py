@@ -196,6 +196,36 @@ def test_the_platform_sees_storetwo_where_the_store_does_not(clients, path):
     assert not _shows_other(path, prober.get(path), other), path
 
 
+def _bodies(mine: dict, other: dict) -> list[tuple[str, str, dict, int]]:
+    """Requests whose body names storetwo's objects or alpha's sub-operator, and the
+    refusal each gets: (method, path, body, status)."""
+    sub, store = other["operator_id"], other["store_id"]
+    return [
+        ("post", "/api/commands", {"type": "locate", "args": {}, "device_ids":
+                                   [mine["device_id"], other["device_id"]]}, 404),
+        ("post", "/api/alarms/resolve", {"alarm_ids": [other["alarm_id"]], "note": "x"}, 404),
+        ("post", "/api/devices", {"id": "intruder", "store_id": store}, 404),
+        ("post", "/api/devices", {"id": "intruder", "operator_id": sub}, 404),
+        ("post", "/api/accounts", {"login": "intruder@x.test", "role_ids": [],
+                                   "store_id": store}, 422),
+        ("post", "/api/accounts", {"login": "intruder@x.test", "role_ids": [],
+                                   "operator_id": sub}, 422),
+        ("post", "/api/accounts", {"login": "intruder@x.test",
+                                   "role_ids": [other["role_id"]]}, 422),
+        ("patch", f"/api/accounts/{mine['account_id']}", {"store_id": store}, 422),
+    ]  # fmt: skip
+
+
+def test_bodies_naming_another_stores_objects_are_refused(clients):
+    prober, _, mine, other, url = clients
+    for method, path, body, status in _bodies(mine, other):
+        before = _rows(url)
+        response = getattr(prober, method)(path, json=body)
+        text = response.get_data(as_text=True)
+        assert response.status_code == status, f"{method.upper()} {path} {body}: {text[:300]}"
+        assert _rows(url) == before, f"{method.upper()} {path} {body}"
+
+
 def test_row_level_security_alone_keeps_a_store_account_to_its_store(world):
     """SQL with no filter at all, in the prober's scope as the API's role: no storetwo."""
     url, mine, _ = world
