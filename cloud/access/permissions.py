@@ -76,10 +76,11 @@ def platform_only(permission: str) -> bool:
 
 # What an account of a store never holds, whatever its roles say: each one changes (or, for
 # webhooks, reads) objects of the whole operator, whose effect reaches other stores' devices:
-# sub-operators and their policy, stores, fences and their actions, webhooks (their
-# deliveries carry every store's alarms), roles, device moves, and the platform's settings.
-# Store staff read their store's devices, alarms and the fences that apply to them, and manage
-# their store's accounts with the operator's roles.
+# sub-operators and their policy, fences and their actions, webhooks (their deliveries carry
+# every store's alarms), roles, device moves, and the platform's settings. Store staff read
+# their store's devices, alarms and the fences that apply to them, command their devices,
+# edit their store's details (stores.py keeps making, moving and deleting stores from them)
+# and manage their store's accounts with the operator's roles.
 OPERATOR_WIDE = frozenset(
     {"operator.write", "geofence.write", "webhook.read", "webhook.write", "role.write",
      "device.transfer"}
