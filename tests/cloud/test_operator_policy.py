@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import psycopg
 import pytest
 
+from cloud.store import migrate as migrate_module
 from tests.cloud.access_support import (
     make_account,
     make_operator,
@@ -127,3 +128,19 @@ def test_a_store_account_sees_its_operator_alone_and_changes_none(tree, api_db_r
             assert "operator.write" in problem_of(answer, 403)["detail"]
     with psycopg.connect(tree.database) as conn:
         assert conn.execute("SELECT * FROM operator ORDER BY id").fetchall() == before
+
+
+def test_the_migration_raises_subtrees_already_below_a_policy(empty_database, monkeypatch):
+    """Operators made before migration 0014 under one that requires a second factor get it."""
+    before_0014 = [step for step in migrate_module.migrations("partitioned") if step.version < 14]
+    monkeypatch.setattr(migrate_module, "migrations", lambda layout: before_0014)
+    migrate_module.migrate(empty_database, layout="partitioned")
+    monkeypatch.undo()
+    with psycopg.connect(empty_database, autocommit=True) as conn:
+        a = make_operator(conn, "A", mfa_required=True)
+        a1 = make_operator(conn, "A1", parent=a)
+        a11 = make_operator(conn, "A11", parent=a1)
+        b = make_operator(conn, "B")
+    assert "0014_store_walls" in migrate_module.migrate(empty_database).applied
+    mfa = mfa_of(empty_database)
+    assert [mfa[o] for o in (a, a1, a11, b)] == [True, True, True, False]
