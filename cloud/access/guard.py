@@ -20,7 +20,7 @@ from flask import Flask, Response, current_app, g, request
 from psycopg.types.json import Jsonb
 
 from cloud.access.objects import NOT_OBJECTS, OBJECTS
-from cloud.access.permissions import PERMISSIONS
+from cloud.access.permissions import OPERATOR_WIDE, PERMISSIONS
 from cloud.access.principal import Principal, authenticate, principal
 
 __all__ = [
@@ -131,10 +131,18 @@ def _check() -> Response | None:
             step = "confirm" if who.stage == "totp" else "enrol in"
             return problem(403, f"This session must first {step} its second factor (TOTP).")
         if rule not in (SIGNED_IN, SECOND_FACTOR) and not who.can(rule):
-            return problem(
-                403, f"This needs the permission '{rule}', which {who.login} does not have."
-            )
+            return _lacks(who, rule)
         return _objects_in_scope(conn, who)
+
+
+def _lacks(who: Principal, permission: str) -> Response:
+    if who.store_id is not None and permission in OPERATOR_WIDE:
+        return problem(403, f"This needs the permission '{permission}', which no account of a"
+                            f" store has ({who.login} is one of store {who.store_id}): it acts"
+                            " on the whole operator, beyond the store.")  # fmt: skip
+    return problem(
+        403, f"This needs the permission '{permission}', which {who.login} does not have."
+    )
 
 
 def _objects_in_scope(conn: psycopg.Connection, who: Principal) -> Response | None:

@@ -33,11 +33,10 @@ OBJECTS: dict[str, ObjectRule] = {
     "batch_id": ObjectRule(
         "command batch",
         "SELECT 1 FROM command_batch b WHERE b.batch_id = %(value)s"
-        f" AND {scope.owned('b.operator_id')}",
+        f" AND {scope.command_batch('b')}",
     ),
     "geofence_id": ObjectRule(
-        "geofence",
-        f"SELECT 1 FROM geofence g WHERE g.id = %(value)s AND {scope.owned('g.operator_id')}",
+        "geofence", f"SELECT 1 FROM geofence g WHERE g.id = %(value)s AND {scope.geofence('g')}"
     ),
     "alarm_id": ObjectRule(
         "alarm",
@@ -45,12 +44,13 @@ OBJECTS: dict[str, ObjectRule] = {
     ),
     "webhook_id": ObjectRule(
         "webhook",
-        f"SELECT 1 FROM webhook w WHERE w.id = %(value)s AND {scope.owned('w.operator_id')}",
+        "SELECT 1 FROM webhook w WHERE w.id = %(value)s"
+        f" AND {scope.operator_level('w.operator_id')}",
     ),
     "delivery_id": ObjectRule(
         "delivery",
         "SELECT 1 FROM alarm_notification n JOIN webhook w ON w.id = n.webhook_id"
-        f" WHERE n.id = %(value)s AND {scope.owned('w.operator_id')}",
+        f" WHERE n.id = %(value)s AND {scope.operator_level('w.operator_id')}",
     ),
     "operator_id": ObjectRule(
         "operator", f"SELECT 1 FROM operator o WHERE o.id = %(value)s AND {scope.owned('o.id')}"

@@ -2,9 +2,11 @@
 needs which permission.
 
 A role holds permission names (or ``*``: everything its operator's flags allow). What an
-account may do is the union of its roles, cut down to what its operator's flags allow and,
-for ``platform.*`` permissions, only in the root operator. The cut happens on every request,
-so taking a flag from an operator takes the permission from every account under it at once.
+account may do is the union of its roles, cut down to what its operator's flags allow, for
+``platform.*`` permissions only in the root operator, and for an account of a store without
+the permissions that act on the whole operator (``OPERATOR_WIDE``). The cut happens on every
+request, so taking a flag from an operator takes the permission from every account under it
+at once.
 """
 
 from __future__ import annotations
@@ -67,6 +69,24 @@ PERMISSIONS: dict[str, tuple[str, str | None]] = {
     "platform.broker": ("ask the broker authentication endpoints (EMQX HTTP auth)", None),
 }
 
+
+def platform_only(permission: str) -> bool:
+    return permission.startswith("platform.")
+
+
+# What an account of a store never holds, whatever its roles say: each one changes (or, for
+# webhooks, reads) objects of the whole operator, whose effect reaches other stores' devices:
+# sub-operators and their policy, fences and their actions, webhooks (their deliveries carry
+# every store's alarms), roles, device moves, and the platform's settings. Store staff read
+# their store's devices, alarms and the fences that apply to them, command their devices,
+# edit their store's details (stores.py keeps making, moving and deleting stores from them)
+# and manage their store's accounts with the operator's roles.
+OPERATOR_WIDE = frozenset(
+    {"operator.write", "geofence.write", "webhook.read", "webhook.write", "role.write",
+     "device.transfer"}
+    | {name for name in PERMISSIONS if platform_only(name)}
+)  # fmt: skip
+
 # Which permission each command type needs.
 COMMAND_PERMISSIONS: dict[str, str] = {
     catalogue.SET_DISCHARGE: "device.command.discharge",
@@ -80,10 +100,6 @@ COMMAND_PERMISSIONS: dict[str, str] = {
 }
 
 
-def platform_only(permission: str) -> bool:
-    return permission.startswith("platform.")
-
-
 def allowed(flags: Iterable[str], *, platform: bool) -> frozenset[str]:
     """Every permission an operator with ``flags`` may grant (``platform``: the root)."""
     have = set(flags)
@@ -94,9 +110,14 @@ def allowed(flags: Iterable[str], *, platform: bool) -> frozenset[str]:
     )
 
 
-def effective(granted: Iterable[str], flags: Iterable[str], *, platform: bool) -> frozenset[str]:
-    """What the holder of ``granted`` (role permissions, maybe ``*``) may really do."""
+def effective(
+    granted: Iterable[str], flags: Iterable[str], *, platform: bool, store: bool = False
+) -> frozenset[str]:
+    """What the holder of ``granted`` (role permissions, maybe ``*``) may really do;
+    ``store``: the holder is an account of a store, which never has ``OPERATOR_WIDE``."""
     cap = allowed(flags, platform=platform)
+    if store:
+        cap -= OPERATOR_WIDE
     granted = set(granted)
     return cap if ALL in granted else cap & granted
 

@@ -102,7 +102,9 @@ def authenticate(conn: psycopg.Connection, secret: str, ip: str | None) -> Princ
         return None
     if row["stale"]:
         conn.execute(_TOUCH, (ip, row["credential_id"]))
-    permissions = effective(row["granted"], row["flags"], platform=row["platform"])
+    permissions = effective(
+        row["granted"], row["flags"], platform=row["platform"], store=row["store_id"] is not None
+    )
     if row["narrowed"] is not None:
         permissions = permissions & frozenset(row["narrowed"])
     return Principal(

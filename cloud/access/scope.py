@@ -4,6 +4,13 @@ in the store is the second).
 Each fragment uses the named parameters ``%(tenant)s`` (the caller's operator) and
 ``%(store)s`` (its store, or NULL); ``params()`` gives both for the current caller, to merge
 into a query's own parameters. An operator's subtree is every operator whose path holds it.
+
+An account of a store works inside its store: its "subtree" is its own operator alone (never
+the sub-operators), it sees the devices of its store, and of the objects its operator owns
+only those that concern its store: the fences assigned to its devices, the command batches
+of its store's accounts; webhooks (whose deliveries carry every store's alarms) not at all.
+What it may change is cut by ``permissions.OPERATOR_WIDE``; row-level security (migrations
+0011, 0014) draws the same lines in the store.
 """
 
 from __future__ import annotations
@@ -12,7 +19,11 @@ from typing import Any
 
 from cloud.access.principal import principal
 
-SUBTREE = "SELECT id FROM operator WHERE path @> ARRAY[%(tenant)s::bigint]"
+SUBTREE = (
+    "SELECT id FROM operator WHERE path @> ARRAY[%(tenant)s::bigint]"
+    " AND (%(store)s::bigint IS NULL OR id = %(tenant)s::bigint)"
+)
+_OPERATOR_LEVEL = "%(store)s::bigint IS NULL"
 
 
 def params(**more: Any) -> dict[str, Any]:
@@ -87,3 +98,28 @@ def alarm(alias: str = "a") -> str:
     device."""
     held = held_during(f"{alias}.device_id", f"{alias}.first_at", alarm_end(alias))
     return f"{device_id(f'{alias}.device_id')} AND {held}"
+
+
+def operator_level(column: str = "operator_id") -> str:
+    """``column`` (an operator id) is in the caller's subtree, and the caller is not an
+    account of a store: for objects a store's account never sees (webhooks, deliveries)."""
+    return f"{owned(column)} AND {_OPERATOR_LEVEL}"
+
+
+def geofence(alias: str = "g") -> str:
+    """The fence ``alias`` is the caller's to see: of its subtree and, for a store's account,
+    assigned to a device of its store (the fences that apply to it)."""
+    return (
+        f"{owned(alias + '.operator_id')} AND ({_OPERATOR_LEVEL} OR EXISTS ("
+        f"SELECT 1 FROM geofence_assignment sa JOIN device sd ON sd.id = sa.device_id"
+        f" WHERE sa.geofence_id = {alias}.id AND sd.store_id = %(store)s::bigint))"
+    )
+
+
+def command_batch(alias: str = "b") -> str:
+    """The batch ``alias`` is the caller's to see: of its subtree and, for a store's account,
+    issued by an account of its store."""
+    return (
+        f"{owned(alias + '.operator_id')} AND ({_OPERATOR_LEVEL} OR {alias}.issued_by IN ("
+        "SELECT sa.login FROM account sa WHERE sa.store_id = %(store)s::bigint))"
+    )

@@ -214,6 +214,9 @@ class PermissionSchema(ma.Schema):
         allow_none=True, metadata={"description": "the operator flag it needs; null: none"}
     )
     platform_only = ma.fields.Boolean(metadata={"description": "the root operator's only"})
+    operator_wide = ma.fields.Boolean(
+        metadata={"description": "acts on the whole operator: no account of a store has it"}
+    )
 
 
 class FlagSchema(ma.Schema):

@@ -102,6 +102,14 @@ def _check_store(conn: psycopg.Connection, operator_id: int, store_id: int | Non
         field_error("store_id", [f"no store {store_id} of operator {operator_id}"])
 
 
+def _within_store() -> bool:
+    """Whether the caller is an account of a store: the accounts it manages are of its store
+    and stay there, so what they may do is compared without the operator-wide permissions,
+    which neither side has. Anyone else compares everything a role holds: it could move the
+    account out of its store."""
+    return principal().store_id is not None
+
+
 def _check_roles(conn: psycopg.Connection, operator: dict[str, Any], role_ids: list[int]) -> None:
     """Each role is the operator's, and grants nothing the caller does not have."""
     rows = {row["id"]: row for row in conn.execute(ROLES_OF, (role_ids, operator["id"]))}
@@ -109,7 +117,7 @@ def _check_roles(conn: psycopg.Connection, operator: dict[str, Any], role_ids: l
                for role_id in role_ids if role_id not in rows]  # fmt: skip
     for role_id in rows:
         granted = effective(rows[role_id]["permissions"], operator["flags"],
-                            platform=operator["platform"])  # fmt: skip
+                            platform=operator["platform"], store=_within_store())  # fmt: skip
         beyond = beyond_caller(granted)
         if beyond:
             reasons.append(f"role {role_id} grants what you may not do: {', '.join(beyond)}")
@@ -122,7 +130,10 @@ def _manageable(conn: psycopg.Connection, account_id: int) -> None:
     if account_id == principal().account_id:
         return
     row = conn.execute(POWERS, (account_id,)).fetchone()
-    beyond = beyond_caller(effective(row["granted"], row["flags"], platform=row["platform"]))
+    powers = effective(
+        row["granted"], row["flags"], platform=row["platform"], store=_within_store()
+    )
+    beyond = beyond_caller(powers)
     if beyond:
         fail(403, f"account {account_id} may do what you may not ({', '.join(beyond)}):"
                   " only someone who may do all of it can change it")  # fmt: skip

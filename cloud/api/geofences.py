@@ -1,7 +1,9 @@
 """``/api/geofences``: keep-in and keep-out fences, and the devices each one applies to.
 
 A fence belongs to an operator and watches only devices of that operator's subtree; a caller
-sees and edits the fences of its own subtree. A fence is a GeoJSON (Multi)Polygon or a
+sees and edits the fences of its own subtree. An account of a store sees the fences assigned
+to its store's devices and changes none (``geofence.write`` is operator-wide: a fence's
+action reaches every device it is assigned to). A fence is a GeoJSON (Multi)Polygon or a
 circle in metres. Every shape is checked by the geofence core the rules worker uses
 (``cloud.rules.geofence``), margin included, so a fence the API accepts is one the worker
 can build; its refusal comes back as a 422 in its words.
@@ -41,7 +43,7 @@ FROM geofence g
 """
 # Every filter is optional: a NULL parameter switches its condition off.
 _FILTER = f"""
-WHERE {scope.owned("g.operator_id")}
+WHERE {scope.geofence("g")}
   AND (%(kind)s::text IS NULL OR g.kind = %(kind)s)
   AND (%(device_id)s::text IS NULL OR EXISTS (
        SELECT 1 FROM geofence_assignment a
@@ -50,7 +52,7 @@ WHERE {scope.owned("g.operator_id")}
 """
 LIST_GEOFENCES = _SELECT + _FILTER + "ORDER BY g.id LIMIT %(limit)s OFFSET %(offset)s"
 COUNT_GEOFENCES = "SELECT count(*) AS n FROM geofence g" + _FILTER
-_MINE = f"g.id = %(id)s AND {scope.owned('g.operator_id')}"
+_MINE = f"g.id = %(id)s AND {scope.geofence('g')}"
 GET_GEOFENCE = _SELECT + "WHERE " + _MINE
 # FOR UPDATE: an edit checks the merged fence, so no other edit may slip in between.
 LOCK_GEOFENCE = f"SELECT * FROM geofence g WHERE {_MINE} FOR UPDATE"
@@ -109,7 +111,7 @@ RETURNING device_id
 DEVICE_GEOFENCES = (
     _SELECT
     + f"""
-WHERE {scope.owned("g.operator_id")}
+WHERE {scope.geofence("g")}
   AND g.id IN (SELECT geofence_id FROM geofence_assignment WHERE device_id = %(device_id)s)
 ORDER BY g.id
 """

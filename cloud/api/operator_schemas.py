@@ -68,6 +68,8 @@ class OperatorSchema(ma.Schema):
     device_count = ma.fields.Integer(metadata={"description": "devices of this operator itself"})
     store_count = ma.fields.Integer()
     account_count = ma.fields.Integer()
-    sub_operator_count = ma.fields.Integer(metadata={"description": "direct children"})
+    sub_operator_count = ma.fields.Integer(
+        metadata={"description": "direct children (0 for an account of a store: it sees none)"}
+    )
     created_at = Timestamp()
     updated_at = Timestamp()

@@ -5,6 +5,10 @@ An operator's capability flags are a subset of its parent's. This module says so
 a 422 naming each flag the parent lacks; the store's trigger (migration 0011) refuses the
 same rows whoever writes them, and takes a flag from a whole subtree when it is taken from
 the top of it. Nobody edits the flags of their own operator: a cap is set from above.
+
+The sign-in policy (``mfa_required``) is a floor the same way (migration 0014): on at an
+operator, it is on in its whole subtree and cannot be turned off below it (422), and an
+operator's own accounts may turn it on but not off (403): that is for the operator above.
 """
 
 from __future__ import annotations
@@ -33,8 +37,10 @@ blp = Blueprint(
     description="The tree of operators: sub-operators, their capability flags and sign-in policy",
 )  # fmt: skip
 
-# The trigger's constraint name when flags exceed the parent's (migration 0011).
+# The triggers' constraint names when flags exceed the parent's (migration 0011) and when
+# the second factor is off under a parent that requires it (0014).
 FLAGS_WITHIN_PARENT = "operator_flags_within_parent"
+MFA_WITHIN_PARENT = "operator_mfa_within_parent"
 
 _STORE = "(%(store)s::bigint IS NULL OR {column} = %(store)s::bigint)"
 _SELECT = f"""
@@ -47,7 +53,8 @@ SELECT o.id, o.parent_id, o.path, cardinality(o.path) - 1 AS depth, o.name,
         WHERE s.operator_id = o.id AND {_STORE.format(column="s.id")}) AS store_count,
        (SELECT count(*) FROM account a
         WHERE a.operator_id = o.id AND {_STORE.format(column="a.store_id")}) AS account_count,
-       (SELECT count(*) FROM operator c WHERE c.parent_id = o.id) AS sub_operator_count
+       (SELECT count(*) FROM operator c
+        WHERE c.parent_id = o.id AND %(store)s::bigint IS NULL) AS sub_operator_count
 FROM operator o
 """
 _FILTER = f"""
@@ -64,7 +71,8 @@ SELECT id, flags, mfa_required FROM operator o WHERE o.id = %(id)s AND {scope.ow
 FOR SHARE
 """
 LOCK_OPERATOR = f"""
-SELECT o.id, o.parent_id, o.flags, p.flags AS parent_flags
+SELECT o.id, o.parent_id, o.flags, o.mfa_required, p.flags AS parent_flags,
+       coalesce(p.mfa_required, false) AS parent_mfa_required
 FROM operator o LEFT JOIN operator p ON p.id = o.parent_id
 WHERE o.id = %(id)s AND {scope.owned("o.id")}
 FOR UPDATE OF o
@@ -115,13 +123,39 @@ def _check_flags(flags: list[str], parent_id: int, parent_flags: list[str]) -> N
         _refuse_flags(parent_id, lacking)
 
 
+def _check_mfa(mfa_required: bool | None, parent_id: int, parent_mfa_required: bool) -> None:
+    """A 422 if ``mfa_required`` is off under a parent that requires a second factor."""
+    if mfa_required is False and parent_mfa_required:
+        _refuse_mfa(parent_id)
+
+
+def _refuse_mfa(parent_id: int) -> NoReturn:
+    reason = f"the parent operator {parent_id} requires a second factor, so its subtree does"
+    fail(422, f"mfa_required: {reason}", errors=[
+        {"field": "mfa_required", "in": "body", "reason": reason}
+    ])  # fmt: skip
+
+
 def _trigger_refused(err: psycopg.errors.CheckViolation, parent_id: int) -> NoReturn:
-    """The trigger's refusal (the parent lost a flag meanwhile) as the same 422."""
+    """The trigger's refusal (the parent's flags or policy changed meanwhile) as the same
+    422."""
+    if err.diag.constraint_name == MFA_WITHIN_PARENT:
+        _refuse_mfa(parent_id)
     if err.diag.constraint_name != FLAGS_WITHIN_PARENT:
         raise err
     fail(422, f"flags: {err.diag.message_primary}", errors=[
         {"field": "flags", "in": "body", "reason": f"exceeds the flags of operator {parent_id}"}
     ])  # fmt: skip
+
+
+def _lowered_mfa(current: dict[str, Any]) -> None:
+    """403 if the caller's own operator turns its second factor off (the platform aside),
+    422 if its parent requires one."""
+    if current["id"] == principal().operator_id and current["parent_id"] is not None:
+        fail(403, "an operator's sign-in policy is lowered by the operator above it, not by"
+                  " its own accounts")  # fmt: skip
+    _check_mfa(False, current["parent_id"], current["parent_mfa_required"])
+    note(mfa_required_before=True, mfa_required=False)
 
 
 def _fetch(conn: psycopg.Connection, operator_id: int) -> dict[str, Any]:
@@ -157,7 +191,7 @@ class Operators(MethodView):
 
         `parent_id` (default: the caller's operator) must be in the caller's subtree.
         `flags` (default none) must all be flags of the parent. `mfa_required` defaults to
-        the parent's.
+        the parent's, and cannot be false under a parent that requires a second factor.
         """
         parent_id = body.get("parent_id", principal().operator_id)
         flags = _sorted_flags(body.get("flags", []))
@@ -168,6 +202,7 @@ class Operators(MethodView):
                     if parent is None:
                         fail(404, f"no operator {parent_id}")
                     _check_flags(flags, parent_id, parent["flags"])
+                    _check_mfa(body.get("mfa_required"), parent_id, parent["mfa_required"])
                     row = {
                         "parent_id": parent_id,
                         "name": body["name"],
@@ -205,6 +240,9 @@ class Operator(MethodView):
         `flags` replaces the list; each must be a flag of the parent. A flag taken away is
         taken from every operator below too, and with it every permission that needs it.
         The flags of the caller's own operator are set by the operator above it (403).
+        `mfa_required: true` turns the second factor on for every operator below too; it
+        cannot be turned off under a parent that requires it (422), nor by the operator's
+        own accounts (403).
         """
         flags = _sorted_flags(changes["flags"]) if "flags" in changes else None
         with connection() as conn:
@@ -219,6 +257,8 @@ class Operator(MethodView):
                                       " not by its own accounts")  # fmt: skip
                         _check_flags(flags, current["parent_id"], current["parent_flags"])
                         note(flags_before=current["flags"], flags=flags)
+                    if changes.get("mfa_required") is False and current["mfa_required"]:
+                        _lowered_mfa(current)
                     row = {
                         "id": operator_id,
                         "name": changes.get("name"),

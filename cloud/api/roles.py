@@ -5,7 +5,8 @@ A role belongs to one operator. What it may hold is capped twice: by its operato
 capability flags (``permissions.refused``: a sub-operator without ``bms_param_write`` cannot
 have a role that writes BMS parameters) and by the caller, who cannot make or change a
 role into more than it may do itself. Built-in roles (each operator's ``administrator``)
-are read-only.
+are read-only. Roles are the operator's: an account of a store reads them and gives them to
+its store's accounts, but makes and changes none (``role.write`` is operator-wide).
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from flask.views import MethodView
 
 from cloud.access import scope
 from cloud.access.guard import principal, requires, signed_in
-from cloud.access.permissions import FLAGS, PERMISSIONS, effective, platform_only, refused
+from cloud.access.permissions import (
+    FLAGS,
+    OPERATOR_WIDE,
+    PERMISSIONS,
+    effective,
+    platform_only,
+    refused,
+)
 from cloud.api.account_schemas import (
     CatalogueSchema,
     RoleCreateSchema,
@@ -33,9 +41,12 @@ from cloud.api.schemas import Blueprint
 
 blp = Blueprint("roles", __name__, url_prefix="/api", description="Roles and permissions")
 
+# A store's account counts the holders of its store only, as row-level security shows them.
 _SELECT = """
 SELECT r.id, r.operator_id, r.name, r.description, r.permissions, r.builtin,
-       (SELECT count(*) FROM account_role ar WHERE ar.role_id = r.id) AS accounts,
+       (SELECT count(*) FROM account_role ar JOIN account a ON a.id = ar.account_id
+        WHERE ar.role_id = r.id
+          AND (%(store)s::bigint IS NULL OR a.store_id = %(store)s::bigint)) AS accounts,
        r.created_at, r.updated_at
 FROM role r
 """
@@ -206,7 +217,7 @@ class Permissions(MethodView):
         return {
             "permissions": [
                 {"name": name, "description": description, "flag": flag,
-                 "platform_only": platform_only(name)}
+                 "platform_only": platform_only(name), "operator_wide": name in OPERATOR_WIDE}
                 for name, (description, flag) in PERMISSIONS.items()
             ],
             "flags": [{"name": name, "description": text} for name, text in FLAGS.items()],

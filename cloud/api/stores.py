@@ -2,7 +2,8 @@
 
 A store belongs to one operator; devices and accounts may point at a store of their own
 operator only (the store's foreign keys say so). An account of a store sees that store alone
-and cannot make others.
+and may edit its details, but cannot make stores, move its store to another operator or
+delete it: those are the operator's decisions (403).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from psycopg.types.json import Jsonb
 
 from cloud.access import scope
 from cloud.access.guard import note, principal, requires
+from cloud.access.principal import Principal
 from cloud.api.db import connection
 from cloud.api.paging import PAGE_SIZE, fetch_page
 from cloud.api.problems import fail
@@ -90,6 +92,13 @@ def _fetch(conn: psycopg.Connection, store_id: int) -> dict[str, Any]:
     return row
 
 
+def _operator_level(who: Principal, what: str) -> None:
+    """403 for an account of a store: it works with its store alone."""
+    if who.store_id is not None:
+        fail(403, f"{who.login} is an account of store {who.store_id} and works with it"
+                  f" alone: it cannot {what}")  # fmt: skip
+
+
 def _require_operator(conn: psycopg.Connection, operator_id: int) -> None:
     if conn.execute(OPERATORIN_SCOPE, scope.params(id=operator_id)).fetchone() is None:
         fail(404, f"no operator {operator_id}")
@@ -137,9 +146,7 @@ class Stores(MethodView):
         caller's subtree. An account of a store cannot create stores (403).
         """
         who = principal()
-        if who.store_id is not None:
-            fail(403, f"{who.login} is an account of store {who.store_id} and works with it"
-                      " alone: it cannot create stores")  # fmt: skip
+        _operator_level(who, "create stores")
         row = {
             "manager": "", "phone": "", "opening_hours": Jsonb({}), "address": "",
             "payment_options": [],
@@ -170,6 +177,7 @@ class Store(MethodView):
     @requires("store.write")
     @blp.arguments(StoreUpdateSchema)
     @blp.response(200, StoreSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def patch(self, changes, store_id):
@@ -177,8 +185,11 @@ class Store(MethodView):
 
         `opening_hours` and `payment_options` replace the whole value; `lat` and `lon` go
         together (both null: no position). A new `operator_id` (in the caller's subtree)
-        moves the store to that operator, only while no device or account points at it.
+        moves the store to that operator, only while no device or account points at it (not
+        by an account of a store: 403).
         """
+        if "operator_id" in changes:
+            _operator_level(principal(), "move its store to another operator")
         params = _columns(changes) | {"id": store_id, "position_given": "lat" in changes}
         with connection() as conn:
             try:
@@ -194,10 +205,12 @@ class Store(MethodView):
 
     @requires("store.write")
     @blp.response(204)
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def delete(self, store_id):
         """Delete a store no device or account points at (else 409)"""
+        _operator_level(principal(), "delete stores")
         with connection() as conn:
             try:
                 with conn.transaction():

@@ -9,8 +9,9 @@ notifier reads both when it sends.
 
 A webhook belongs to an operator and is sent the alarms of that operator's devices and its
 sub-operators' (the fan-out trigger of migration 0011 sees to it); a caller sees and edits
-the webhooks of its own subtree. Its ``operator`` is the login of an account of the caller's
-subtree whose mutes the webhook follows (the column predates accounts).
+the webhooks of its own subtree; an account of a store sees none (``webhook.read`` is
+operator-wide). Its ``operator`` is the login of an account of the caller's subtree, not a
+store's, whose mutes the webhook follows (the column predates accounts).
 """
 
 from __future__ import annotations
@@ -71,11 +72,12 @@ SELECT %(operator_id)s, %(name)s, %(url)s, %(secret)s, %(types)s, %(min_severity
 WHERE {scope.owned("%(operator_id)s::bigint")}
 RETURNING id
 """
-# A login whose mutes a webhook may follow: an account the caller could see.
+# A login whose mutes a webhook may follow: an account of the caller's subtree that is not
+# a store's (a store's staff must not silence other stores' alarms; the fan-out, migration
+# 0014, passes over such mutes too).
 ACCOUNT_LOGIN = f"""
 SELECT 1 FROM account a
-WHERE a.login = %(login)s AND {scope.owned("a.operator_id")}
-  AND (%(store)s::bigint IS NULL OR a.store_id = %(store)s::bigint)
+WHERE a.login = %(login)s AND {scope.owned("a.operator_id")} AND a.store_id IS NULL
 """
 LOCK_WEBHOOK = f"SELECT * FROM webhook w WHERE {_MINE} FOR UPDATE"
 UPDATE_WEBHOOK = f"""
@@ -155,10 +157,13 @@ def _enabled(conn: psycopg.Connection, webhook_id: int) -> bool:
 
 def _check_login(conn: psycopg.Connection, login: str | None) -> None:
     """A 422 unless ``login`` (whose mutes a webhook follows) is None or an account of the
-    caller's subtree."""
+    caller's subtree that is not a store's."""
     if login is None or conn.execute(ACCOUNT_LOGIN, scope.params(login=login)).fetchone():
         return
-    reason = f"no account {login!r} among the caller's operator and its sub-operators"
+    reason = (
+        f"no account {login!r} among the caller's operator and its sub-operators"
+        " (an account of a store cannot mute a webhook's alarms: they are every store's)"
+    )
     fail(422, f"operator: {reason}", errors=[{"field": "operator", "in": "body", "reason": reason}])
 
 

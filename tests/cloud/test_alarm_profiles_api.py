@@ -9,7 +9,14 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from cloud.rules.catalogue import TYPES
-from tests.cloud.access_support import ROOT_LOGIN
+from tests.cloud.access_support import (
+    PLATFORM,
+    ROOT_LOGIN,
+    make_account,
+    make_store,
+    on_both_walls,
+    token_for,
+)
 from tests.cloud.api_support import api_client, problem_of
 
 pytestmark = [pytest.mark.postgres]
@@ -170,3 +177,38 @@ def test_a_stored_profile_the_catalogue_no_longer_accepts_is_shown_without_setti
         conn.execute("INSERT INTO alarm_profile (model, profile) VALUES ('old', %s)", (Jsonb(old),))
     shown = client.get("/api/alarm-profiles/old").get_json()
     assert (shown["profile"], shown["effective"]) == (old, None)
+
+
+@on_both_walls
+def test_an_account_of_a_platform_store_edits_no_profile(client, database, api_db_role):
+    """Profiles are the whole fleet's: even a store of the platform operator is a store."""
+    client.put("/api/alarm-profiles/M1", json=LOW_SOC)
+    with psycopg.connect(database, autocommit=True) as conn:
+        store = make_store(conn, PLATFORM, "platform shop")
+        staff = make_account(conn, PLATFORM, "staff@platform.test", store_id=store)
+        secret = token_for(conn, staff)
+    before = stored(database)
+    with api_client(database, secret=secret, api_db_role=api_db_role) as shop:
+        assert shop.get("/api/alarm-profiles/M1").status_code == 200
+        for answer in (
+            shop.put("/api/alarm-profile", json=LOW_SOC),
+            shop.put("/api/alarm-profiles/M2", json=LOW_SOC),
+            shop.delete("/api/alarm-profiles/M1"),
+        ):
+            assert "platform.alarm_profiles" in problem_of(answer, 403)["detail"]
+        for path in ("/api/dead-letters", "/api/unknown-devices"):
+            problem_of(shop.get(path), 403)
+    assert stored(database) == before
+    # row-level security agrees: in the store's scope, nothing of the profiles can be written
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute(
+            "SELECT set_config('voltrent.tenant', '1', false),"
+            " set_config('voltrent.store', %s, false)",
+            (str(store),),
+        )
+        conn.execute("SET ROLE voltrent_api")
+        assert conn.execute("DELETE FROM alarm_profile").rowcount == 0
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(
+                "INSERT INTO alarm_profile (model, profile, updated_by) VALUES ('x', '{}', 'x')"
+            )

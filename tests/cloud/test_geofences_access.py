@@ -148,7 +148,7 @@ def test_a_devices_fences_and_the_crossings_are_the_callers_only(client, databas
     ]
 
 
-def test_a_store_account_sees_only_its_stores_devices_among_a_fences(client, database):
+def test_a_store_account_sees_the_fences_of_its_devices_and_changes_none(client, database):
     tenants = siblings(database)
     with psycopg.connect(database, autocommit=True) as conn:
         store = conn.execute(
@@ -159,9 +159,29 @@ def test_a_store_account_sees_only_its_stores_devices_among_a_fences(client, dat
     with psycopg.connect(database, autocommit=True) as conn:
         conn.execute("UPDATE account SET store_id = %s WHERE login = 'staff@a.test'", (store,))
     fence = create(client, tenants.as_a)
+    elsewhere = create(client, tenants.as_a, name="another store's yard")
     url = f"/api/geofences/{fence['id']}/devices"
     body = {"device_ids": ["pack-a", "pack-north"]}
     assert client.post(url, json=body, headers=tenants.as_a).status_code == 200
+    other = f"/api/geofences/{elsewhere['id']}"
+    assert client.post(f"{other}/devices", json={"device_ids": ["pack-a"]},
+                       headers=tenants.as_a).status_code == 200  # fmt: skip
     seen = client.get(f"/api/geofences/{fence['id']}", headers=staff).get_json()
     assert seen["device_count"] == 1
-    problem_of(client.post(url, json={"device_ids": ["pack-a"]}, headers=staff), 422)
+    assert ids(client.get("/api/geofences", headers=staff)) == [fence["id"]]
+    assert ids(client.get("/api/devices/pack-north/geofences", headers=staff)) == [fence["id"]]
+    problem_of(client.get(other, headers=staff), 404)
+    # the fence is the operator's: its action would cut packs of other stores (pack-a)
+    cut = {"action": {"cut_discharge_after_s": 60}}
+    for answer in (
+        client.patch(f"/api/geofences/{fence['id']}", json=cut, headers=staff),
+        client.delete(f"/api/geofences/{fence['id']}", headers=staff),
+        client.post(url, json={"device_ids": ["pack-north"]}, headers=staff),
+        client.delete(f"{url}/pack-north", headers=staff),
+        client.post("/api/geofences", json={"name": "mine", "kind": "keep_in", "circle": CIRCLE},
+                    headers=staff),
+    ):  # fmt: skip
+        assert "geofence.write" in problem_of(answer, 403)["detail"]
+    after = client.get(f"/api/geofences/{fence['id']}", headers=tenants.as_a).get_json()
+    assert (after["action"], after["version"], after["device_count"]) == (None, 1, 2)
+    assert len(ids(client.get("/api/geofences", headers=tenants.as_a))) == 2

@@ -6,7 +6,15 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.cloud.access_support import client_as, make_account, make_operator, make_role
+from tests.cloud.access_support import (
+    WALL_ROLES,
+    client_as,
+    make_account,
+    make_operator,
+    make_role,
+    make_store,
+    token_for,
+)
 from tests.cloud.api_support import api_client, problem_of
 
 pytestmark = [pytest.mark.postgres]
@@ -104,3 +112,59 @@ def test_the_catalogue(database, world):
     bms = next(p for p in body["permissions"] if p["name"] == "device.bms.write")
     assert bms["flag"] == "bms_param_write" and not bms["platform_only"]
     assert "bms_param_write" in {f["name"] for f in body["flags"]}
+
+
+def test_a_store_account_reads_the_operators_roles_and_changes_none(database, world):
+    with psycopg.connect(database, autocommit=True) as conn:
+        store = make_store(conn, world["a"], "north")
+        a1 = make_operator(conn, "A1", parent=world["a"])
+        a1_role = make_role(conn, a1, "a1-viewer", ["device.read"])
+        staff = make_account(conn, world["a"], "staff@a.test", store_id=store)  # administrator
+    with client_as(database, staff) as client:
+        me = client.get("/api/auth/me").get_json()
+        assert "role.read" in me["permissions"] and "role.write" not in me["permissions"]
+        assert [r["name"] for r in client.get("/api/roles").get_json()] == [
+            "administrator",
+            "editor",
+        ]
+        problem_of(client.get(f"/api/roles/{a1_role}"), 404)
+        # the editor role is held by ed@a.test, who works outside the store
+        for answer in (
+            client.patch(f"/api/roles/{world['editor']}", json={"permissions": ["*"]}),
+            client.delete(f"/api/roles/{world['editor']}"),
+            client.post("/api/roles", json={"name": "all", "permissions": ["*"]}),
+        ):
+            assert "role.write" in problem_of(answer, 403)["detail"]
+        # it staffs its store with the operator's roles, within what it may do itself
+        made = client.post(
+            "/api/accounts",
+            json={"login": "clerk@a.test", "name": "Clerk", "role_ids": [world["editor"]]},
+        )
+        assert made.status_code == 201, made.get_data(as_text=True)
+        assert made.get_json()["store_id"] == store
+    with api_client(database) as root:
+        editor = root.get(f"/api/roles/{world['editor']}").get_json()
+        assert editor["permissions"] == ["role.read", "role.write", "device.read"]
+        assert editor["accounts"] == 2  # ed@a.test, and clerk@a.test of the store
+        names = [r["name"] for r in root.get(f"/api/roles?operator_id={world['a']}").get_json()]
+        assert names == ["administrator", "editor"]
+
+
+@pytest.mark.parametrize("api_db_role", list(WALL_ROLES.values()), ids=list(WALL_ROLES))
+def test_a_store_account_counts_its_stores_holders_of_a_role(database, world, api_db_role):
+    with psycopg.connect(database, autocommit=True) as conn:
+        store = make_store(conn, world["a"], "north")
+        staff = make_account(conn, world["a"], "staff@a.test", store_id=store)
+        secret = token_for(conn, staff)
+    with api_client(database, secret=secret, api_db_role=api_db_role) as client:
+        listed = {r["name"]: r["accounts"] for r in client.get("/api/roles").get_json()}
+        assert listed == {"administrator": 1, "editor": 0}  # ed@a.test is not the store's
+        assert client.get(f"/api/roles/{world['editor']}").get_json()["accounts"] == 0
+
+
+def test_the_catalogue_says_what_no_store_account_has(database, world):
+    with client_as(database, world["sid"]) as client:
+        body = client.get("/api/permissions").get_json()
+    wide = {p["name"] for p in body["permissions"] if p["operator_wide"]}
+    assert {"geofence.write", "webhook.read", "role.write", "operator.write"} <= wide
+    assert not wide & {"device.read", "alarm.read", "account.write", "geofence.read"}

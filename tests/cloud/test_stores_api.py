@@ -137,6 +137,12 @@ def test_a_store_account_sees_its_own_store_only(tenants, as_a, api_db_role):
         problem_of(shop.post("/api/stores", json={"name": "mine"}), 403)
         edited = shop.patch(f"/api/stores/{tenants.a_store}", json={"opening_hours": HOURS})
         assert edited.status_code == 200 and edited.get_json()["opening_hours"] == HOURS
+        # its store's details are its to edit; where the store belongs, and whether it stays,
+        # are the operator's
+        own = f"/api/stores/{tenants.a_store}"
+        problem_of(shop.patch(own, json={"operator_id": tenants.a1, "name": "moved"}), 403)
+        problem_of(shop.delete(own), 403)
+    assert as_a.get(f"/api/stores/{tenants.a_store}").get_json()["name"] == "A central"
 
 
 def test_delete_refused_while_devices_or_accounts_point_at_it(tenants, as_a):

@@ -139,3 +139,84 @@ def test_an_alarm_reaches_the_webhooks_above_its_device_not_a_siblings(client, d
     assert [d["payload"]["alarm"]["id"] for d in listed.get_json()] == [alarm_id]
     nothing = client.get(f"/api/webhooks/{for_a['id']}/deliveries", headers=tenants.as_a)
     assert nothing.get_json() == []
+
+
+def _store_staff(database: str, tenants) -> tuple[dict, str]:
+    """Headers of a store account of A holding every webhook and alarm permission, and its
+    login; pack-a moves into its store, pack-a2 (also A's) stays outside."""
+    with psycopg.connect(database, autocommit=True) as conn:
+        store = conn.execute(
+            "INSERT INTO store (operator_id, name) VALUES (%s, 'north') RETURNING id", (tenants.a,)
+        ).fetchone()[0]
+        conn.execute("UPDATE device SET store_id = %s WHERE id = 'pack-a'", (store,))
+        conn.execute("INSERT INTO device (id, operator_id) VALUES ('pack-a2', %s)", (tenants.a,))
+    staff = holding(
+        database, tenants.a, "staff@a.test", ["webhook.read", "webhook.write", "alarm.read"]
+    )
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute("UPDATE account SET store_id = %s WHERE login = 'staff@a.test'", (store,))
+    return staff, "staff@a.test"
+
+
+def _raise(database: str, device_id: str) -> int:
+    """A critical tamper alarm raised on ``device_id``, its id."""
+    with psycopg.connect(database, autocommit=True) as conn:
+        alarm_id = conn.execute(
+            "INSERT INTO alarm (device_id, type, subject, severity, first_at, latest_at, message)"
+            " VALUES (%s, 'tamper', '', 'critical', now(), now(), 'lid open') RETURNING id",
+            (device_id,),
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO alarm_event (alarm_id, event, time) VALUES (%s, 'raised', now())",
+            (alarm_id,),
+        )
+    return alarm_id
+
+
+def test_a_store_account_neither_sees_nor_changes_the_operators_webhooks(client, database):
+    tenants = siblings(database)
+    staff, _ = _store_staff(database, tenants)
+    webhook = create(client, tenants.as_a, name="a")
+    _raise(database, "pack-a2")  # another store's alarm, in the webhook's deliveries
+    path = f"/api/webhooks/{webhook['id']}"
+    delivery = client.get(f"{path}/deliveries", headers=tenants.as_a).get_json()[0]
+    reads = ("/api/webhooks", path, f"{path}/deliveries")
+    writes = [("post", "/api/webhooks", {"name": "mine", "url": URL}),
+              ("patch", path, {"url": "https://thief.example.com/"}),
+              ("post", f"{path}/rotate-secret", {}), ("delete", path, None),
+              ("post", f"{path}/test", {}),
+              ("post", f"{path}/deliveries/{delivery['id']}/retry", None)]  # fmt: skip
+    for read in reads:
+        assert "no account of a store" in problem_of(client.get(read, headers=staff), 403)["detail"]
+    for method, write, body in writes:
+        problem_of(getattr(client, method)(write, json=body, headers=staff), 403)
+    after = client.get(path, headers=tenants.as_a).get_json()
+    assert (after["url"], after["secret_hint"]) == (URL, webhook["secret"][-4:])
+    assert ids(client.get("/api/webhooks", headers=tenants.as_a)) == [webhook["id"]]
+    with psycopg.connect(database) as conn:
+        assert conn.execute("SELECT count(*) FROM alarm_notification").fetchone()[0] == 1
+
+
+def test_a_store_accounts_mutes_silence_no_webhook(client, database):
+    tenants = siblings(database)
+    staff, login = _store_staff(database, tenants)
+    problem = problem_of(
+        client.post("/api/webhooks", json={"name": "x", "url": URL, "operator": login},
+                    headers=tenants.as_a), 422,
+    )  # fmt: skip
+    assert problem["errors"][0]["field"] == "operator" and "a store" in problem["detail"]
+    # one that followed the account before it joined the store
+    with psycopg.connect(database, autocommit=True) as conn:
+        webhook_id = conn.execute(
+            "INSERT INTO webhook (name, url, secret, operator_id, operator)"
+            " VALUES ('old', %s, %s, %s, %s) RETURNING id",
+            (URL, "s" * 32, tenants.a, login),
+        ).fetchone()[0]
+    assert client.put("/api/alarm-mutes/tamper", json={}, headers=staff).status_code == 200
+    alarm_id = _raise(database, "pack-a2")
+    with psycopg.connect(database) as conn:
+        rows = conn.execute(
+            "SELECT payload -> 'alarm' ->> 'id' FROM alarm_notification WHERE webhook_id = %s",
+            (webhook_id,),
+        ).fetchall()
+    assert rows == [(str(alarm_id),)]
