@@ -43,7 +43,7 @@ from cloud.api import (
     webhooks,
 )
 from cloud.api.db import init_database
-from cloud.api.encoding import JSONProvider
+from cloud.api.encoding import JSONProvider, Request, refuse_unstorable_text
 from cloud.api.problems import Api, register_problem_handlers
 from cloud.config import CloudConfig
 
@@ -58,6 +58,7 @@ def create_app(config: CloudConfig | None = None) -> Flask:
     # static_folder=None: the API has no static files of its own (docs.py serves Swagger UI)
     app = Flask("voltrent.api", static_folder=None)
     app.json = JSONProvider(app)
+    app.request_class = Request
     app.config.update(
         API_TITLE="VoltRent API",
         API_VERSION=API_VERSION,
@@ -77,6 +78,8 @@ def create_app(config: CloudConfig | None = None) -> Flask:
         api.register_blueprint(blueprint)
     register_problem_handlers(app)
     command_keys.init_app(app, config)
+    # before the guard, which looks up path parameters in the store
+    app.before_request(refuse_unstorable_text)
     guard.install(app, api.spec)
     init_database(app, config.database_url, config.api_db_role)
     if config.trusted_proxies:

@@ -7,10 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 import marshmallow as ma
+from flask import Request
 from flask_smorest import Blueprint as SmorestBlueprint
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from cloud.api.encoding import format_time
+from cloud.api.problems import fail
 
 _INTERVAL = re.compile(r"(\d{1,9})([smhd]?)")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400}
@@ -52,6 +54,20 @@ class QueryArgs(ma.Schema):
         unknown = ma.RAISE
 
 
+class ArgumentsParser(FlaskParser):
+    """webargs' parser, reading a JSON body the way the document says: it must be there and
+    be JSON (webargs takes a missing or non-JSON body for ``{}``), and it is parsed by the
+    app's bounded JSON provider (webargs' own ``json.loads`` has no bound)."""
+
+    def load_json(self, req: Request, schema: ma.Schema) -> Any:
+        if not req.get_data(cache=True):
+            reason = "This operation needs a JSON body."
+            fail(400, reason, errors=[{"field": None, "in": "body", "reason": reason}])
+        if not is_json_request(req):
+            req.on_json_loading_failed(None)  # a 415 problem
+        return req.get_json()
+
+
 class Blueprint(SmorestBlueprint):
     """A flask-smorest Blueprint whose query schemas decide about unknown parameters.
 
@@ -59,4 +75,4 @@ class Blueprint(SmorestBlueprint):
     would silently list everything; with ``unknown=None`` the schema's RAISE applies.
     """
 
-    ARGUMENTS_PARSER = FlaskParser(unknown=None)
+    ARGUMENTS_PARSER = ArgumentsParser(unknown=None)
