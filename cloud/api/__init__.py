@@ -43,6 +43,7 @@ from cloud.api import (
     webhooks,
 )
 from cloud.api.db import init_database
+from cloud.api.device_schemas import DeviceIdConverter, device_id_parameter
 from cloud.api.encoding import JSONProvider, Request, refuse_unstorable_text
 from cloud.api.problems import Api, register_problem_handlers
 from cloud.config import CloudConfig
@@ -67,7 +68,9 @@ def create_app(config: CloudConfig | None = None) -> Flask:
         CLOUD_CONFIG=config,  # session lifetimes, the command key
     )
     docs.configure_docs(app)
+    app.url_map.converters["device_id"] = DeviceIdConverter
     api = Api(app)
+    api.register_converter(DeviceIdConverter, device_id_parameter)
     blueprints = (
         devices, unknown_devices, history, fleet, commands, leases, geofences, geofence_events,
         alarms, alarm_profiles, webhooks, broker_auth, broker_credentials, dead_letters, health,

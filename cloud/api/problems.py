@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 import flask_smorest
 import marshmallow as ma
 from flask import Flask, Response, current_app
+from flask_smorest.pagination import PaginationMetadataSchema
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
@@ -142,6 +143,15 @@ class Api(flask_smorest.Api):
         default = {"description": "Any error, as a problem detail", "schema": self.ERROR_SCHEMA}
         prepare_response(default, self.spec, PROBLEM_CONTENT_TYPE)
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
+
+    def _register_pagination_header(self) -> None:
+        # X-Pagination holds a JSON object; declared with only a schema, OpenAPI reads an
+        # object header as "key,value,..." (style simple), which is not what is sent.
+        header = {
+            "description": "Pagination metadata, a JSON object",
+            "content": {"application/json": {"schema": PaginationMetadataSchema}},
+        }
+        self.spec.components.header("PAGINATION", header, lazy=True)
 
 
 def _store_unavailable(error: StoreUnavailable) -> Response:

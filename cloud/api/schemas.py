@@ -54,6 +54,20 @@ class QueryArgs(ma.Schema):
         unknown = ma.RAISE
 
 
+class Boolean(ma.fields.Boolean):
+    """``true`` or ``false``, as the document's ``boolean`` means: JSON's in a body, those
+    words in a query. marshmallow's own also takes 0, 1, "yes", "off" and more."""
+
+    default_error_messages = {"invalid": "Not a valid boolean: use true or false."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(self.root, QueryArgs) and value in ("true", "false"):
+            return value == "true"
+        raise self.make_error("invalid")
+
+
 class ArgumentsParser(FlaskParser):
     """webargs' parser, reading a JSON body the way the document says: it must be there and
     be JSON (webargs takes a missing or non-JSON body for ``{}``), and it is parsed by the
