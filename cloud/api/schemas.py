@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import marshmallow as ma
-from flask import Request
+from flask import Request, request
 from flask_smorest import Blueprint as SmorestBlueprint
+from webargs.core import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from cloud.api.encoding import format_time
@@ -17,6 +20,7 @@ from cloud.api.problems import fail
 _INTERVAL = re.compile(r"(\d{1,9})([smhd]?)")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400}
 MAX_BUCKET = timedelta(days=366)
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Timestamp(ma.fields.AwareDateTime):
@@ -69,24 +73,51 @@ class Boolean(ma.fields.Boolean):
 
 
 class ArgumentsParser(FlaskParser):
-    """webargs' parser, reading a JSON body the way the document says: it must be there and
-    be JSON (webargs takes a missing or non-JSON body for ``{}``), and it is parsed by the
+    """webargs' parser, reading a JSON body the way the document says: a body sent with
+    another content type is a 415 (webargs would read it as ``{}``), and it is parsed by the
     app's bounded JSON provider (webargs' own ``json.loads`` has no bound)."""
 
     def load_json(self, req: Request, schema: ma.Schema) -> Any:
         if not req.get_data(cache=True):
-            reason = "This operation needs a JSON body."
-            fail(400, reason, errors=[{"field": None, "in": "body", "reason": reason}])
+            return missing  # Blueprint.arguments refuses it where the body is required
         if not is_json_request(req):
             req.on_json_loading_failed(None)  # a 415 problem
         return req.get_json()
 
 
+def _require_body() -> None:
+    if not request.get_data(cache=True):
+        reason = "This operation needs a JSON body."
+        fail(400, reason, errors=[{"field": None, "in": "body", "reason": reason}])
+
+
 class Blueprint(SmorestBlueprint):
-    """A flask-smorest Blueprint whose query schemas decide about unknown parameters.
+    """A flask-smorest Blueprint whose query schemas decide about unknown parameters, and
+    whose operations refuse a missing JSON body unless the document says it may be left out
+    (``required=False``).
 
     webargs excludes unknown query parameters by default, so a typo (``?onlin=true``)
     would silently list everything; with ``unknown=None`` the schema's RAISE applies.
     """
 
     ARGUMENTS_PARSER = ArgumentsParser(unknown=None)
+
+    def arguments(
+        self, schema: Any, *, location: str = "json", required: bool = True, **kwargs: Any
+    ) -> Callable[[F], F]:
+        """flask-smorest's arguments(); a required JSON body must be there."""
+        parse = super().arguments(schema, location=location, required=required, **kwargs)
+        if location != "json" or not required:
+            return parse
+
+        def decorator(func: F) -> F:
+            parsed = parse(func)
+
+            @functools.wraps(parsed)
+            def with_body(*args: Any, **kw: Any) -> Any:
+                _require_body()
+                return parsed(*args, **kw)
+
+            return with_body  # type: ignore[return-value]
+
+        return decorator
