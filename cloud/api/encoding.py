@@ -1,7 +1,7 @@
 """How the API reads and writes JSON: times out as ISO 8601 UTC with milliseconds, keys in
 the order the query produced them; bodies in only when the store can keep what they hold.
 
-A body is refused whole, before any view sees it, when it is larger than
+A body is refused whole, before a view's code sees it, when it is larger than
 ``MAX_JSON_BYTES`` (413), nested deeper than ``MAX_JSON_DEPTH`` (400; Python's parser
 would otherwise run out of stack on ``[[[[...``), or holds a string PostgreSQL cannot keep
 (400): a NUL character, which ``text`` and ``jsonb`` refuse, or a lone UTF-16 surrogate
@@ -84,7 +84,8 @@ def load_bounded(text: str | bytes) -> Any:
     except RecursionError as err:  # far deeper than the bound: the parser gave up first
         raise JSONRefused(400, too_deep) from err
     for path, depth, node in _nodes(value):
-        if depth > MAX_JSON_DEPTH:
+        # depth counts the arrays and objects around the node; with its own, one more
+        if isinstance(node, dict | list) and depth >= MAX_JSON_DEPTH:
             raise JSONRefused(400, too_deep, path)
         fault = text_fault(node) if isinstance(node, str) else None
         if fault:

@@ -54,6 +54,13 @@ def test_deeply_nested_json_is_a_400_also_before_sign_in(anonymous, client):
             "in": "body",
             "reason": f"Nested deeper than {MAX_JSON_DEPTH} arrays or objects.",
         }
+    # at the bound: read, and refused by the schema, not for its depth
+    at_the_bound = "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH
+    problem_of(_json(anonymous, "POST", "/api/auth/sign-in", at_the_bound), 422)
+    past_it = "[" + at_the_bound + "]"
+    assert _error(_json(anonymous, "POST", "/api/auth/sign-in", past_it), 400)["field"] == (
+        ".".join(["0"] * MAX_JSON_DEPTH)
+    )
     # just past the bound, on a parser that would manage it, names where it went too deep
     deep_attributes = "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH
     body = '{"id": "pack-1", "attributes": {"a": ' + deep_attributes + "}}"
