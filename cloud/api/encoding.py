@@ -56,9 +56,9 @@ def storable_text(value: str) -> str:
     return _UNSTORABLE.sub("\ufffd", value)
 
 
-def _nodes(value: Any) -> Iterator[tuple[str | None, int, Any]]:
-    """(dotted path, depth, node) of every node and object key, without recursion: a deep
-    document must not exhaust the stack here either."""
+def nodes(value: Any) -> Iterator[tuple[str | None, int, Any]]:
+    """(dotted path, depth, node) of every node and object key of a parsed document,
+    without recursion: a deep document must not exhaust the stack here either."""
     stack: list[tuple[str | None, int, Any]] = [(None, 0, value)]
     while stack:
         path, depth, node = stack.pop()
@@ -83,7 +83,7 @@ def load_bounded(text: str | bytes) -> Any:
         value = json.loads(text)
     except RecursionError as err:  # far deeper than the bound: the parser gave up first
         raise JSONRefused(400, too_deep) from err
-    for path, depth, node in _nodes(value):
+    for path, depth, node in nodes(value):
         # depth counts the arrays and objects around the node; with its own, one more
         if isinstance(node, dict | list) and depth >= MAX_JSON_DEPTH:
             raise JSONRefused(400, too_deep, path)

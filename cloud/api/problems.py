@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # webargs names the part of the request that failed; the problem says it in OpenAPI's words.
-_LOCATIONS = {"json": "body", "query": "query", "querystring": "query", "files": "body"}
+LOCATIONS = {"json": "body", "query": "query", "querystring": "query", "files": "body"}
 
 
 class FieldErrorSchema(ma.Schema):
@@ -92,8 +92,8 @@ def field_errors(messages: Any, location: str | None = None) -> list[dict[str, A
     def walk(node: Any, path: list[str], where: str | None) -> None:
         if isinstance(node, Mapping):
             for key, value in node.items():
-                if where is None and key in _LOCATIONS:
-                    walk(value, path, _LOCATIONS[key])
+                if where is None and key in LOCATIONS:
+                    walk(value, path, LOCATIONS[key])
                 else:
                     walk(value, [*path, str(key)], where)
         elif isinstance(node, list | tuple):
@@ -103,7 +103,7 @@ def field_errors(messages: Any, location: str | None = None) -> list[dict[str, A
             names = [part for part in path if part != "_schema"]
             found.append({"field": ".".join(names) or None, "in": where, "reason": str(node)})
 
-    walk(messages, [], _LOCATIONS.get(location or "", location))
+    walk(messages, [], LOCATIONS.get(location or "", location))
     return found
 
 

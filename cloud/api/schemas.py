@@ -14,12 +14,13 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.core import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from cloud.api.encoding import format_time
-from cloud.api.problems import fail
+from cloud.api.encoding import format_time, nodes
+from cloud.api.problems import LOCATIONS, fail
 
 _INTERVAL = re.compile(r"(\d{1,9})([smhd]?)")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400}
 MAX_BUCKET = timedelta(days=366)
+BIGINT = range(-(2**63), 2**63)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -77,12 +78,33 @@ class ArgumentsParser(FlaskParser):
     another content type is a 415 (webargs would read it as ``{}``), and it is parsed by the
     app's bounded JSON provider (webargs' own ``json.loads`` has no bound)."""
 
+    def parse(self, argmap: Any, req: Request | None = None, **kwargs: Any) -> Any:
+        """webargs' parse(), refusing an integer PostgreSQL's bigint cannot hold anywhere in
+        the arguments: ids, counts and seconds are bigint or smaller columns, and the store
+        would answer a 500 (a free-form ``attributes`` number is held to it too)."""
+        data = super().parse(argmap, req, **kwargs)
+        found = _outside_bigint(data)
+        if found:
+            field, value = found
+            location = kwargs.get("location") or self.location
+            reason = f"{value} is out of range: at most {BIGINT.stop - 1}, at least {BIGINT.start}."
+            error = {"field": field, "in": LOCATIONS.get(location, location), "reason": reason}
+            fail(422, f"{field}: {reason}" if field else reason, errors=[error])
+        return data
+
     def load_json(self, req: Request, schema: ma.Schema) -> Any:
         if not req.get_data(cache=True):
             return missing  # Blueprint.arguments refuses it where the body is required
         if not is_json_request(req):
             req.on_json_loading_failed(None)  # a 415 problem
         return req.get_json()
+
+
+def _outside_bigint(data: Any) -> tuple[str | None, int] | None:
+    for path, _, node in nodes(data):
+        if isinstance(node, int) and not isinstance(node, bool) and node not in BIGINT:
+            return path, node
+    return None
 
 
 def _require_body() -> None:

@@ -148,3 +148,16 @@ def test_an_operation_taking_a_json_body_refuses_none_or_another_type(client, db
     broken = _json(client, "PATCH", "/api/devices/pack-1", '{"name": ')
     assert _error(broken, 400)["reason"].startswith("Not valid JSON")
     assert db.execute("SELECT name FROM device").fetchone()[0] == "kept"
+
+
+def test_an_integer_past_bigint_is_a_422_naming_it(client, db):
+    too_big = 2**63
+    listed = client.get("/api/roles", query_string={"operator_id": too_big})
+    assert _error(listed, 422) == {
+        "field": "operator_id",
+        "in": "query",
+        "reason": f"{too_big} is out of range: at most {too_big - 1}, at least {-too_big}.",
+    }
+    created = client.post("/api/devices", json={"id": "pack-1", "store_id": -too_big - 1})
+    assert _error(created, 422)["field"] == "store_id"
+    assert db.execute("SELECT count(*) FROM device").fetchone()[0] == 0
