@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 
-import psycopg
 import pytest
 from flask.testing import FlaskClient
 
 from tests.cloud.api_support import (
     add_device,
-    api_client,
     at,
     insert_position,
     iso,
@@ -23,18 +21,6 @@ from tests.cloud.conformance_support import check_response, openapi_document
 pytestmark = pytest.mark.postgres
 
 RANGE = {"from": iso(at(0)), "to": iso(at(60))}
-
-
-@pytest.fixture
-def client(database):
-    with api_client(database) as client:
-        yield client
-
-
-@pytest.fixture
-def db(database):
-    with psycopg.connect(database, autocommit=True) as conn:
-        yield conn
 
 
 def test_the_check_refuses_an_answer_the_document_does_not_allow():

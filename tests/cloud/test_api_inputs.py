@@ -4,7 +4,6 @@ body. Each is a 4xx problem naming the place, never a 500, and nothing is writte
 
 from __future__ import annotations
 
-import psycopg
 import pytest
 
 from cloud.api.encoding import MAX_JSON_BYTES, MAX_JSON_DEPTH
@@ -20,21 +19,9 @@ DEEP = "[" * 100_000 + "]" * 100_000
 
 
 @pytest.fixture
-def client(database):
-    with api_client(database) as client:
-        yield client
-
-
-@pytest.fixture
 def anonymous(database):
     with api_client(database, secret=None) as client:
         yield client
-
-
-@pytest.fixture
-def db(database):
-    with psycopg.connect(database, autocommit=True) as conn:
-        yield conn
 
 
 def _error(response, status: int) -> dict:
