@@ -9,6 +9,8 @@ skipped with that reason.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
@@ -109,15 +111,28 @@ def store_template(pg_server):
 _databases = iter(range(1, 1_000_000))
 
 
-@pytest.fixture
-def database(pg_server, store_template):
-    """The URL of a fresh, migrated database of this test's own, dropped afterwards."""
+@contextmanager
+def _cloned(pg_server: str, template: str) -> Iterator[str]:
     name = f"voltrent_test_{os.getpid()}_{next(_databases)}"
     with _admin(pg_server) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{store_template}"')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     yield _with_database(pg_server, name)
     with _admin(pg_server) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database(pg_server, store_template):
+    """The URL of a fresh, migrated database of this test's own, dropped afterwards."""
+    with _cloned(pg_server, store_template) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_database(pg_server, store_template):
+    """Like ``database``, shared by the tests of one module (a fuzz's hundreds of cases)."""
+    with _cloned(pg_server, store_template) as url:
+        yield url
 
 
 @pytest.fixture
@@ -129,3 +144,22 @@ def empty_database(pg_server):
     yield _with_database(pg_server, name)
     with _admin(pg_server) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- the API's answers ------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _api_answers_checked_against_its_document():
+    """Every Flask test client checks each answer against the API's OpenAPI document
+    (tests/cloud/conformance_support.py), so no test can get an undocumented one."""
+    try:
+        from flask import Flask
+
+        from tests.cloud.conformance_support import ConformingClient
+    except ImportError:  # an install without the cloud extras: no API to check
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Flask, "test_client_class", ConformingClient)
+        yield

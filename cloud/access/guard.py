@@ -27,6 +27,7 @@ __all__ = [
     "install", "note", "principal", "public", "requires", "second_factor", "signed_in",
 ]  # fmt: skip
 from cloud.api.db import database
+from cloud.api.encoding import storable_text
 from cloud.api.problems import problem
 
 log = logging.getLogger(__name__)
@@ -178,10 +179,11 @@ def _audit(response: Response) -> Response:
         "actor": who.actor if who else (actor or "anonymous"),
         "via": who.via if who else "anonymous",
         "action": f"{request.method} {rule}",
-        "target": request.path,
+        # a NUL in the path or User-Agent was refused with a 400; its row is still written
+        "target": storable_text(request.path),
         "status": response.status_code,
         "ip": request.remote_addr,
-        "user_agent": request.user_agent.string[:300] or None,
+        "user_agent": storable_text(request.user_agent.string[:300]) or None,
         "detail": Jsonb(extra) if extra else None,
     }
     try:

@@ -43,7 +43,8 @@ from cloud.api import (
     webhooks,
 )
 from cloud.api.db import init_database
-from cloud.api.encoding import JSONProvider
+from cloud.api.device_schemas import DeviceIdConverter, device_id_parameter
+from cloud.api.encoding import JSONProvider, Request, refuse_unstorable_text
 from cloud.api.problems import Api, register_problem_handlers
 from cloud.config import CloudConfig
 
@@ -58,6 +59,7 @@ def create_app(config: CloudConfig | None = None) -> Flask:
     # static_folder=None: the API has no static files of its own (docs.py serves Swagger UI)
     app = Flask("voltrent.api", static_folder=None)
     app.json = JSONProvider(app)
+    app.request_class = Request
     app.config.update(
         API_TITLE="VoltRent API",
         API_VERSION=API_VERSION,
@@ -66,7 +68,9 @@ def create_app(config: CloudConfig | None = None) -> Flask:
         CLOUD_CONFIG=config,  # session lifetimes, the command key
     )
     docs.configure_docs(app)
+    app.url_map.converters["device_id"] = DeviceIdConverter
     api = Api(app)
+    api.register_converter(DeviceIdConverter, device_id_parameter)
     blueprints = (
         devices, unknown_devices, history, fleet, commands, leases, geofences, geofence_events,
         alarms, alarm_profiles, webhooks, broker_auth, broker_credentials, dead_letters, health,
@@ -77,6 +81,8 @@ def create_app(config: CloudConfig | None = None) -> Flask:
         api.register_blueprint(blueprint)
     register_problem_handlers(app)
     command_keys.init_app(app, config)
+    # before the guard, which looks up path parameters in the store
+    app.before_request(refuse_unstorable_text)
     guard.install(app, api.spec)
     init_database(app, config.database_url, config.api_db_role)
     if config.trusted_proxies:

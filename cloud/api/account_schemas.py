@@ -13,7 +13,7 @@ import marshmallow as ma
 
 from cloud.access.passwords import MAX_LENGTH
 from cloud.api.paging import PagedQueryArgs
-from cloud.api.schemas import Timestamp
+from cloud.api.schemas import Boolean, Timestamp
 
 LOGIN_PATTERN = r"^[a-z0-9][a-z0-9@._+-]{2,199}$"
 _ROLE_IDS_HELP = "roles of the account's operator, each within what you may do yourself"
@@ -86,14 +86,14 @@ class AccountUpdateSchema(ma.Schema):
     name = ma.fields.String(validate=ma.validate.Length(max=200))
     store_id = ma.fields.Integer(allow_none=True, metadata={"description": "null: no store"})
     role_ids = _role_ids()
-    disabled = ma.fields.Boolean(
+    disabled = Boolean(
         metadata={"description": "true: it cannot sign in, its sessions and tokens end"}
     )
-    reset_password = ma.fields.Boolean(
+    reset_password = Boolean(
         metadata={"description": "true: a new password, shown once in the answer; its"
                   " sessions end and a lock-out is lifted"},
     )  # fmt: skip
-    reset_totp = ma.fields.Boolean(
+    reset_totp = Boolean(
         metadata={"description": "true: remove its second factor (a lost phone); its sessions"
                   " end, and it enrols again at sign-in if its operator requires one"},
     )  # fmt: skip

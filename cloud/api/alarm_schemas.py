@@ -14,7 +14,7 @@ import marshmallow as ma
 
 from cloud.api.device_schemas import check_device_id
 from cloud.api.paging import PagedQueryArgs
-from cloud.api.schemas import QueryArgs, Timestamp
+from cloud.api.schemas import Boolean, QueryArgs, Timestamp
 from cloud.rules.catalogue import CHEMISTRIES, SEVERITIES, TYPES
 
 STATES = ("open", "resolved")
@@ -55,14 +55,14 @@ class AlarmListArgs(_RangeArgs):
         _type_field(), metadata={"description": f"repeatable (`type=a&type=b`); one of {_TYPES}"}
     )
     state = ma.fields.String(validate=ma.validate.OneOf(STATES))
-    active = ma.fields.Boolean(metadata={"description": "whether the condition holds now"})
+    active = Boolean(metadata={"description": "whether the condition holds now"})
     severity = ma.fields.String(validate=ma.validate.OneOf(SEVERITIES))
     device_id = ma.fields.String(validate=check_device_id)
     subject = ma.fields.String(
         validate=ma.validate.Length(max=200),
         metadata={"description": "a protection name or a fence id; '' for none"},
     )
-    include_muted = ma.fields.Boolean(
+    include_muted = Boolean(
         load_default=False,
         metadata={"description": "also the types the caller has muted (default: left out)"},
     )
@@ -150,7 +150,7 @@ class AlarmFilterSchema(ma.Schema):
     type = _type_field()
     device_id = ma.fields.String(validate=check_device_id)
     severity = ma.fields.String(validate=ma.validate.OneOf(SEVERITIES))
-    active = ma.fields.Boolean()
+    active = Boolean()
 
     @ma.validates_schema
     def _not_empty(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -321,7 +321,7 @@ class GeofenceEventArgs(_RangeArgs):
     device_id = ma.fields.String(validate=check_device_id)
     geofence_id = ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_ID))
     type = ma.fields.String(validate=ma.validate.OneOf(GEOFENCE_EVENT_TYPES))
-    breach = ma.fields.Boolean(metadata={"description": "only those that broke the fence (or not)"})
+    breach = Boolean(metadata={"description": "only those that broke the fence (or not)"})
 
 
 class GeofenceActionSchema(ma.Schema):

@@ -152,8 +152,10 @@ class SessionSchema(ma.Schema):
     name = ma.fields.String(metadata={"description": "the user agent that signed in"})
     stage = ma.fields.String()
     created_at = Timestamp()
-    expires_at = Timestamp()
-    idle_timeout_s = ma.fields.Integer(metadata={"description": "ends after this long unused"})
+    expires_at = Timestamp(allow_none=True)
+    idle_timeout_s = ma.fields.Integer(
+        allow_none=True, metadata={"description": "ends after this long unused"}
+    )
     last_used_at = Timestamp(allow_none=True)
     last_ip = ma.fields.String(allow_none=True)
     current = ma.fields.Boolean(metadata={"description": "the session asking"})

@@ -6,7 +6,7 @@ import marshmallow as ma
 
 from cloud.api.device_schemas import KINDS, check_device_id
 from cloud.api.paging import PagedQueryArgs
-from cloud.api.schemas import Timestamp
+from cloud.api.schemas import Boolean, Timestamp
 from protocols.contract.commands import COMMAND_TYPES
 
 STATES = ("queued", "sent", "done", "failed", "rejected", "expired", "cancelled")
@@ -56,7 +56,7 @@ class DeviceFilterSchema(ma.Schema):
 
     kind = ma.fields.String(validate=ma.validate.OneOf(KINDS))
     model = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
-    online = ma.fields.Boolean()
+    online = Boolean()
 
     @ma.validates_schema
     def _not_empty(self, data, **kwargs):
@@ -134,12 +134,12 @@ class CommandHistoryArgs(PagedQueryArgs):
 class LeaseBodySchema(ma.Schema):
     """The body of PUT /api/devices/{device_id}/lease: the whole term."""
 
-    leased = ma.fields.Boolean(required=True)
+    leased = Boolean(required=True)
     leased_until = ma.fields.AwareDateTime(
         load_default=None, allow_none=True, metadata={"description": "null: open-ended"}
     )
     grace_s = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=31_536_000))
-    cutoff_when_not_leased = ma.fields.Boolean(required=True)
+    cutoff_when_not_leased = Boolean(required=True)
     lease_id = ma.fields.String(
         load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=64)
     )

@@ -19,6 +19,7 @@ from psycopg.types.json import Jsonb
 
 from cloud.access import scope
 from cloud.api.device_schemas import DeviceCreateSchema
+from cloud.api.encoding import text_fault
 from cloud.errors import CloudError
 
 COLUMNS = ("id", "serial", "kind", "model", "name")
@@ -99,6 +100,9 @@ def _read_rows(data: bytes, report: ImportReport) -> list[tuple[int, dict[str, s
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise CsvFileError(f"the file is not UTF-8 text (byte {err.start})") from err
+    if "\x00" in text:  # csv reads it; PostgreSQL's text refuses it
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise CsvFileError(f"line {line}: {text_fault(text)}")
     # strict: an unclosed quote is an error, not a field that swallows the rest of the file
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:

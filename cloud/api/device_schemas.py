@@ -3,19 +3,41 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from werkzeug.routing import BaseConverter
 
 from cloud.api.paging import PagedQueryArgs
-from cloud.api.schemas import QueryArgs, Timestamp
+from cloud.api.schemas import Boolean, QueryArgs, Timestamp
 from protocols.contract.topics import DEVICE_ID_PATTERN
 
 KINDS = ("pack", "vehicle")
 _ID_RULE = "1-64 of A-Z a-z 0-9 _ . -, starting with a letter or digit"
 
 
+# /api/devices/import and /api/devices/transfer are operations of their own, so no device
+# may be called that: its URL would be theirs.
+RESERVED_DEVICE_IDS = ("import", "transfer")
+
+
 def check_device_id(value: str) -> None:
-    """Refuse an id that cannot stand in an MQTT topic (the contract's rule, whole string)."""
+    """Refuse an id that cannot stand in an MQTT topic (the contract's rule, whole string),
+    or that names an operation under /api/devices."""
     if not DEVICE_ID_PATTERN.fullmatch(value):
         raise ma.ValidationError(f"Not a valid device id: {_ID_RULE}.")
+    if value in RESERVED_DEVICE_IDS:
+        raise ma.ValidationError(f"{value!r} names an operation under /api/devices.")
+
+
+class DeviceIdConverter(BaseConverter):
+    """``<device_id:...>``: one path segment, never a reserved id. Werkzeug would otherwise
+    take ``GET /api/devices/import`` for the device "import" and list GET, PATCH and DELETE
+    in its ``Allow``; the document says the path has POST only."""
+
+    regex = "(?!(?:" + "|".join(RESERVED_DEVICE_IDS) + ")$)[^/]+"
+
+
+def device_id_parameter(converter: DeviceIdConverter) -> dict:
+    """How the OpenAPI document shows a DeviceIdConverter parameter."""
+    return {"type": "string", "not": {"enum": list(RESERVED_DEVICE_IDS)}}
 
 
 def _serial() -> ma.fields.String:
@@ -73,7 +95,7 @@ class DeviceListArgs(PagedQueryArgs):
     store_id = ma.fields.Integer(metadata={"description": "devices of this store"})
     kind = ma.fields.String(validate=ma.validate.OneOf(KINDS))
     model = ma.fields.String(metadata={"description": "exact model"})
-    online = ma.fields.Boolean(metadata={"description": "as the device's last status said"})
+    online = Boolean(metadata={"description": "as the device's last status said"})
     q = ma.fields.String(
         validate=ma.validate.Length(min=1, max=200),
         metadata={"description": "substring of the id, name or serial (any case)"},

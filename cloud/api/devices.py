@@ -223,7 +223,7 @@ def _uploaded_csv() -> bytes:
     fail(415, "send the CSV as a text/csv body, or as the multipart/form-data field `file`")
 
 
-@blp.route("/<string:device_id>")
+@blp.route("/<device_id:device_id>")
 class Device(MethodView):
     @requires("device.read")
     @blp.response(200, DeviceSchema)

@@ -13,7 +13,7 @@ from cloud.api.command_schemas import MAX_BULK_DEVICES
 from cloud.api.device_schemas import KINDS as DEVICE_KINDS
 from cloud.api.device_schemas import check_device_id
 from cloud.api.paging import PagedQueryArgs
-from cloud.api.schemas import Timestamp
+from cloud.api.schemas import Boolean, Timestamp
 from cloud.rules.geofence import KINDS
 
 DEFAULT_MARGIN_M = 25.0
@@ -38,7 +38,7 @@ class ActionSchema(ma.Schema):
         validate=ma.validate.Range(min=0, max=7 * 86_400),
         metadata={"description": "cut discharge after this long outside"},
     )
-    restore_on_return = ma.fields.Boolean(
+    restore_on_return = Boolean(
         load_default=False, metadata={"description": "restore discharge on re-entry"}
     )
 

@@ -8,7 +8,7 @@ from typing import Any
 import marshmallow as ma
 from webargs.fields import DelimitedList
 
-from cloud.api.schemas import Interval, QueryArgs, Timestamp
+from cloud.api.schemas import Boolean, Interval, QueryArgs, Timestamp
 
 DEFAULT_SPAN = timedelta(hours=1)
 DEFAULT_LIMIT = 10_000
@@ -55,7 +55,7 @@ class BucketedRangeArgs(TimeRangeArgs):
 
 
 class PositionArgs(BucketedRangeArgs):
-    valid_only = ma.fields.Boolean(
+    valid_only = Boolean(
         load_default=True, metadata={"description": "leave out fixes the receiver marked invalid"}
     )
 
@@ -145,9 +145,10 @@ class PositionSchema(ma.Schema):
 
 
 class PositionHistorySchema(_Range):
-    rows = ma.fields.List(
+    rows = ma.fields.List(ma.fields.Nested(PositionSchema), metadata={"description": "raw"})
+    buckets = ma.fields.List(
         ma.fields.Nested(PositionSchema),
-        metadata={"description": "the trajectory; with `bucket`, the last position of each bucket"},
+        metadata={"description": "with `bucket`, instead of rows: the last position of each"},
     )
 
 

@@ -10,7 +10,7 @@ import marshmallow as ma
 
 from cloud.access.permissions import FLAGS
 from cloud.api.paging import PagedQueryArgs
-from cloud.api.schemas import Timestamp
+from cloud.api.schemas import Boolean, Timestamp
 
 _FLAG_NAMES = ", ".join(FLAGS)
 
@@ -26,8 +26,8 @@ def _flags() -> ma.fields.List:
     )
 
 
-def _mfa_required() -> ma.fields.Boolean:
-    return ma.fields.Boolean(
+def _mfa_required() -> Boolean:
+    return Boolean(
         metadata={"description": "accounts of this operator must sign in with a TOTP code"}
     )
 

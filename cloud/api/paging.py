@@ -36,5 +36,8 @@ def fetch_page(
     ``%(offset)s`` on top of ``params`` and must order its rows stably.
     """
     pagination.item_count = conn.execute(count_query, params).fetchone()["n"]
+    if pagination.first_item >= pagination.item_count:
+        # past the last page; also keeps a huge ?page= from overflowing OFFSET's bigint
+        return []
     page = {**params, "limit": pagination.page_size, "offset": pagination.first_item}
     return conn.execute(page_query, page).fetchall()

@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 import flask_smorest
 import marshmallow as ma
 from flask import Flask, Response, current_app
+from flask_smorest.pagination import PaginationMetadataSchema
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # webargs names the part of the request that failed; the problem says it in OpenAPI's words.
-_LOCATIONS = {"json": "body", "query": "query", "querystring": "query", "files": "body"}
+LOCATIONS = {"json": "body", "query": "query", "querystring": "query", "files": "body"}
 
 
 class FieldErrorSchema(ma.Schema):
@@ -91,8 +92,8 @@ def field_errors(messages: Any, location: str | None = None) -> list[dict[str, A
     def walk(node: Any, path: list[str], where: str | None) -> None:
         if isinstance(node, Mapping):
             for key, value in node.items():
-                if where is None and key in _LOCATIONS:
-                    walk(value, path, _LOCATIONS[key])
+                if where is None and key in LOCATIONS:
+                    walk(value, path, LOCATIONS[key])
                 else:
                     walk(value, [*path, str(key)], where)
         elif isinstance(node, list | tuple):
@@ -102,7 +103,7 @@ def field_errors(messages: Any, location: str | None = None) -> list[dict[str, A
             names = [part for part in path if part != "_schema"]
             found.append({"field": ".".join(names) or None, "in": where, "reason": str(node)})
 
-    walk(messages, [], _LOCATIONS.get(location or "", location))
+    walk(messages, [], LOCATIONS.get(location or "", location))
     return found
 
 
@@ -142,6 +143,15 @@ class Api(flask_smorest.Api):
         default = {"description": "Any error, as a problem detail", "schema": self.ERROR_SCHEMA}
         prepare_response(default, self.spec, PROBLEM_CONTENT_TYPE)
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
+
+    def _register_pagination_header(self) -> None:
+        # X-Pagination holds a JSON object; declared with only a schema, OpenAPI reads an
+        # object header as "key,value,..." (style simple), which is not what is sent.
+        header = {
+            "description": "Pagination metadata, a JSON object",
+            "content": {"application/json": {"schema": PaginationMetadataSchema}},
+        }
+        self.spec.components.header("PAGINATION", header, lazy=True)
 
 
 def _store_unavailable(error: StoreUnavailable) -> Response:

@@ -17,7 +17,7 @@ from flask import current_app
 
 from cloud.api.alarm_schemas import MAX_ID
 from cloud.api.paging import PagedQueryArgs
-from cloud.api.schemas import Timestamp
+from cloud.api.schemas import Boolean, Timestamp
 from cloud.notify.destinations import AllowList, refusal
 from cloud.rules.catalogue import SEVERITIES, TYPES
 
@@ -75,7 +75,7 @@ def _fields() -> dict[str, ma.fields.Field]:
                 " types that account muted are not sent"
             },
         ),
-        "enabled": ma.fields.Boolean(
+        "enabled": Boolean(
             metadata={
                 "description": "a disabled webhook gets no new notifications, and what"
                 " it has pending waits until it is enabled again"
@@ -107,7 +107,7 @@ class WebhookCreateSchema(ma.Schema.from_dict(_fields())):  # type: ignore[misc]
         load_default="info", validate=ma.validate.OneOf(SEVERITIES),
         metadata={"description": f"send alarms of this severity and above: {_SEVERITIES}"},
     )  # fmt: skip
-    enabled = ma.fields.Boolean(load_default=True)
+    enabled = Boolean(load_default=True)
     operator_id = ma.fields.Integer(
         strict=True,
         validate=ma.validate.Range(min=1, max=MAX_ID),
@@ -171,7 +171,7 @@ class WebhookWithSecretSchema(WebhookSchema):
 
 
 class WebhookListArgs(PagedQueryArgs):
-    enabled = ma.fields.Boolean()
+    enabled = Boolean()
 
 
 class DeliveryListArgs(PagedQueryArgs):

@@ -272,7 +272,7 @@ class Webhook(MethodView):
 @blp.route("/webhooks/<int:webhook_id>/rotate-secret")
 class WebhookSecret(MethodView):
     @requires("webhook.write")
-    @blp.arguments(RotateSecretSchema)
+    @blp.arguments(RotateSecretSchema, required=False)
     @blp.response(200, WebhookWithSecretSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, body, webhook_id):
@@ -347,7 +347,7 @@ def _refuse_retry(conn: psycopg.Connection, webhook_id: int, delivery_id: int) -
 @blp.route("/webhooks/<int:webhook_id>/test")
 class WebhookTest(MethodView):
     @requires("webhook.write")
-    @blp.arguments(TestNotificationSchema)
+    @blp.arguments(TestNotificationSchema, required=False)
     @blp.response(202, DeliverySchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")

@@ -278,7 +278,7 @@ def test_times_are_utc_with_milliseconds(client, db):
         ("bms", {"bucket": "5x"}, "bucket", "Not a valid interval"),
         ("bms", {"bucket": "0"}, "bucket", "Must be between"),
         ("bms", {"limit": "100001"}, "limit", "Must be greater than or equal to 1"),
-        ("positions", {"valid_only": "perhaps"}, "valid_only", "Not a valid boolean."),
+        ("positions", {"valid_only": "perhaps"}, "valid_only", "Not a valid boolean: use true"),
         ("events", {"bucket": "5m"}, "bucket", "Unknown field."),
         ("can", {"signal": "rpm"}, "signal", "Unknown field."),
     ],
