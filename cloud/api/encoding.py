@@ -23,11 +23,14 @@ from flask import Response, request
 from flask.json.provider import DefaultJSONProvider
 
 from cloud.api.problems import fail, problem
+from protocols import json_bounds
 
 # A bulk command names at most 10,000 devices of up to 128 characters: about 1.4 MB.
 MAX_JSON_BYTES = 2 * 1024 * 1024
-# GeoJSON multipolygons, the deepest thing the API takes, nest 6 levels.
-MAX_JSON_DEPTH = 32
+# GeoJSON multipolygons, the deepest thing the API takes, nest 6 levels. The wire's bound:
+# MQTT payloads are refused before parsing (json_bounds); a body is parsed, then walked, so
+# that the refusal can name where it went too deep.
+MAX_JSON_DEPTH = json_bounds.MAX_DEPTH
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
