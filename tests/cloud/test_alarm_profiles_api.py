@@ -24,12 +24,6 @@ pytestmark = [pytest.mark.postgres]
 LOW_SOC = {"rules": {"low_soc": {"raise": 20, "clear": 25, "severity": "critical"}}}
 
 
-@pytest.fixture
-def client(database):
-    with api_client(database) as client:
-        yield client
-
-
 def stored(database: str) -> list[tuple]:
     with psycopg.connect(database) as conn:
         query = "SELECT model, profile, updated_by FROM alarm_profile ORDER BY model"

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 
-import psycopg
 import pytest
 
 from tests.cloud.api_support import (
     add_device,
-    api_client,
     at,
     iso,
     problem_of,
@@ -20,22 +18,10 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def client(database):
-    with api_client(database) as client:
-        yield client
-
-
-@pytest.fixture
 def offline(client):
     """Answers decided before the store is read (the name is older than sign-in, which needs
     the store: these now run on a real one)."""
     return client
-
-
-@pytest.fixture
-def db(database):
-    with psycopg.connect(database, autocommit=True) as conn:
-        yield conn
 
 
 def test_create_then_get_a_device(client):

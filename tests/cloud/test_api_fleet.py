@@ -11,7 +11,6 @@ import pytest
 
 from tests.cloud.api_support import (
     add_device,
-    api_client,
     at,
     iso,
     offline_api_client,
@@ -21,18 +20,6 @@ from tests.cloud.api_support import (
 from tests.cloud.device_access_support import DEVICES, WALLS, make_tenancy
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def client(database):
-    with api_client(database) as client:
-        yield client
-
-
-@pytest.fixture
-def db(database):
-    with psycopg.connect(database, autocommit=True) as conn:
-        yield conn
 
 
 def _dead_letter(db, payload: bytes, *, device_id=None, reason="schema", hours_ago=0.0, size=None):

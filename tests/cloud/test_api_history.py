@@ -10,7 +10,6 @@ import pytest
 
 from tests.cloud.api_support import (
     add_device,
-    api_client,
     at,
     insert_bms,
     insert_event,
@@ -24,12 +23,6 @@ from tests.cloud.device_access_support import DEVICES, WALLS, make_tenancy
 pytestmark = pytest.mark.postgres
 
 RANGE = {"from": iso(at(0)), "to": iso(at(60))}
-
-
-@pytest.fixture
-def client(database):
-    with api_client(database) as client:
-        yield client
 
 
 @pytest.fixture

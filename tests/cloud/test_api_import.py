@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import io
 
-import psycopg
 import pytest
 
-from tests.cloud.api_support import add_device, api_client, problem_of
+from tests.cloud.api_support import add_device, problem_of
 
 pytestmark = pytest.mark.postgres
 
@@ -24,18 +23,6 @@ MIXED = (
     "pack-4,,vehicle\n"  # 10: too few values
     '"cart-2",,vehicle,"EZ-GO, 48V","Cart ""B"""\n'  # 11: created, quoting
 )
-
-
-@pytest.fixture
-def client(database):
-    with api_client(database) as client:
-        yield client
-
-
-@pytest.fixture
-def db(database):
-    with psycopg.connect(database, autocommit=True) as conn:
-        yield conn
 
 
 def _devices(db) -> dict[str, tuple]:

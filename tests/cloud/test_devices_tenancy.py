@@ -3,7 +3,6 @@ and what an answer may say about devices of others."""
 
 from __future__ import annotations
 
-import psycopg
 import pytest
 
 from tests.cloud.access_support import (
@@ -17,12 +16,6 @@ from tests.cloud.access_support import (
 from tests.cloud.api_support import add_device, api_client, problem_of
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def db(database):
-    with psycopg.connect(database, autocommit=True) as conn:
-        yield conn
 
 
 @pytest.fixture
