@@ -19,7 +19,7 @@ from flask.views import MethodView
 
 from cloud.access.guard import note, principal, signed_in
 from cloud.access.principal import issue
-from cloud.api.auth import revoke_one
+from cloud.api.auth import needs_session, revoke_one
 from cloud.api.auth_proof import prove
 from cloud.api.auth_schemas import TokenCreateSchema, TokenSchema, TokenWithSecretSchema
 from cloud.api.db import connection
@@ -72,8 +72,7 @@ class Tokens(MethodView):
         that shows the `secret`.
         """
         who = principal()
-        if who.via != "session":
-            fail(403, "API tokens are made from a signed-in session, not by another token")
+        needs_session(who, "Making an API token")
         wanted = body.get("permissions")
         if wanted is not None:
             beyond = [name for name in wanted if name not in who.permissions]

@@ -270,7 +270,11 @@ class Worker:
 
 
 async def supervise(
-    name: str, run: Callable[[], Awaitable[None]], counters: Counter[str], *, first_delay_s=1.0
+    name: str,
+    run: Callable[[], Awaitable[None]],
+    counters: Counter[str],
+    *,
+    first_delay_s: float = 1.0,
 ) -> None:
     """Run one of the worker's jobs for ever: a defect that escapes it (each handles the
     store's and the broker's outages itself) is logged with its traceback and counted as

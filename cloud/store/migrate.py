@@ -140,8 +140,8 @@ def _layout(conn: psycopg.Connection, requested: str) -> str:
     why_not = timescale.unavailable_reason(conn)
     if requested == "timescale" and why_not:
         raise MigrationError(f"VOLTRENT_STORE_LAYOUT=timescale, but {why_not}")
-    if requested == "auto" and why_not and "not loaded" in why_not:
-        log.warning("using the partitioned layout: %s", why_not)
+    if requested == "auto" and why_not:
+        log.info("using the partitioned layout: %s", why_not)
     layout = requested if requested != "auto" else ("partitioned" if why_not else "timescale")
     conn.execute(
         "INSERT INTO store_setting (key, value) VALUES ('layout', %s) ON CONFLICT DO NOTHING",
