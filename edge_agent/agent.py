@@ -176,8 +176,9 @@ class EdgeAgent:
     # -- downlink --------------------------------------------------------------------
     async def on_downlink(self, topic: Topic, payload: bytes) -> None:
         """One message of down/cmd, down/lease or down/config: taken, or refused with its
-        reason (``edge_agent.downlink``). Whatever it holds, nothing escapes from here: a
-        retained message that ended the uplink would end it again at every reconnect."""
+        reason (``edge_agent.downlink``). A defect of a handler escapes to the uplink, which
+        logs its traceback, counts it and takes the next message: a retained message that
+        ended the uplink would end it again at every reconnect."""
         channel = topic.channel
         try:
             message = decode(channel, payload)
@@ -192,11 +193,6 @@ class EdgeAgent:
                 log.info("no handler yet for %s", channel.value)
         except PayloadError as err:
             self.refusals.refuse(channel, "downlink_rejected", str(err), len(payload))
-        except Exception as err:
-            # input no check foresaw (JSON nested past the interpreter's recursion limit)
-            # or a defect: refused all the same, and the next message is taken as usual
-            reason = f"{channel.value} payload: cannot be taken ({err!r})"
-            self.refusals.refuse(channel, "downlink_rejected", reason, len(payload))
 
     def receive_term(self, term: LeaseTerm, size: int) -> None:
         """A lease term from down/lease: enforced only when its signature holds (a forged
