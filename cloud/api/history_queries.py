@@ -31,10 +31,11 @@ from cloud.access import scope
 _MINE = f"EXISTS (SELECT 1 FROM device sd WHERE sd.id = %(device_id)s AND {scope.device('sd')})"
 # ... and only the times the caller's subtree held it (a transfer or a re-registered id
 # does not hand an earlier owner's samples on): [start, end) is narrowed to them by held();
-# with a gap between them, each row is tested too (folded away when %(gapped)s is false).
+# with a gap between them, %(periods)s holds them and each row is tested too (NULL when
+# there is no gap: the test is folded away).
 _RANGE = (
     f"device_id = %(device_id)s AND time >= %(start)s AND time < %(end)s AND {_MINE}"
-    f" AND (NOT %(gapped)s OR time <@ {scope.periods()})"
+    " AND (%(periods)s::tstzmultirange IS NULL OR time <@ %(periods)s::tstzmultirange)"
 )
 PERIODS = f"SELECT {scope.periods()} AS periods"
 
@@ -156,17 +157,17 @@ LIMIT %(limit)s
 
 def held(conn: psycopg.Connection, params: dict[str, Any]) -> dict[str, Any]:
     """``params`` with ``start`` and ``end`` narrowed to the periods the caller's subtree
-    held the device (an empty range if it never did) and ``gapped``: whether the periods
-    have a gap between them, which the queries then test per row."""
+    held the device (an empty range if it never did) and ``periods``: the periods when
+    there is a gap between them, which the queries then test per row (else None)."""
     periods = conn.execute(PERIODS, params).fetchone()["periods"] or []
     if not periods:
-        return {**params, "end": params["start"], "gapped": False}
+        return {**params, "end": params["start"], "periods": None}
     first, last = periods[0].lower, periods[-1].upper
     return {
         **params,
         "start": _later(params["start"], first),
         "end": _earlier(params["end"], last),
-        "gapped": len(periods) > 1,
+        "periods": periods if len(periods) > 1 else None,
     }
 
 
