@@ -27,8 +27,7 @@ OBJECTS: dict[str, ObjectRule] = {
     "cmd_id": ObjectRule(
         "command",
         "SELECT 1 FROM command c WHERE c.cmd_id = %(value)s"
-        f" AND {scope.device_id('c.device_id')}"
-        f" AND {scope.held_during('c.device_id', 'c.created_at')}",
+        f" AND {scope.held('c.device_id', 'c.created_at')}",
     ),
     "batch_id": ObjectRule(
         "command batch",

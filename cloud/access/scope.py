@@ -92,12 +92,18 @@ def alarm_end(alias: str = "a") -> str:
     )
 
 
+def held(column: str, start: str, end: str | None = None) -> str:
+    """``column`` (a qualified device id) names one of the caller's devices now, held by its
+    subtree between ``start`` and ``end`` (``held_during``): a row of the device's history
+    that is the caller's."""
+    return f"{device_id(column)} AND {held_during(column, start, end)}"
+
+
 def alarm(alias: str = "a") -> str:
     """The alarm row ``alias`` is the caller's: its device is, and the alarm was alive (from
     its first occurrence to ``alarm_end``) during a period the caller's subtree held the
     device."""
-    held = held_during(f"{alias}.device_id", f"{alias}.first_at", alarm_end(alias))
-    return f"{device_id(f'{alias}.device_id')} AND {held}"
+    return held(f"{alias}.device_id", f"{alias}.first_at", alarm_end(alias))
 
 
 def operator_level(column: str = "operator_id") -> str:

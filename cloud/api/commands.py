@@ -67,8 +67,7 @@ ORDER BY d.id COLLATE "C"
 """
 # A command is the caller's if its device is and was the caller's subtree's when it was
 # issued: a transfer does not show the new owner what the old one sent.
-_HELD = scope.held_during("command.device_id", "command.created_at")
-_MINE = f"cmd_id = %(cmd_id)s AND {scope.device_id('device_id')} AND {_HELD}"
+_MINE = f"cmd_id = %(cmd_id)s AND {scope.held('command.device_id', 'command.created_at')}"
 GET_COMMAND = f"SELECT * FROM command WHERE {_MINE}"
 # FOR UPDATE waits for a dispatcher pass that holds the row, then sees the state it left.
 CANCEL = f"""

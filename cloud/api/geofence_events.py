@@ -20,10 +20,9 @@ from cloud.api.schemas import Blueprint
 blp = Blueprint("geofence_events", __name__, url_prefix="/api", description="Fence crossings")
 
 # Crossings from before the device came to the caller's subtree stay its old owner's.
-_HELD = scope.held_during("geofence_event.device_id", "geofence_event.time")
 # Every filter is optional: a NULL parameter switches its condition off.
 _FILTER = f"""
-WHERE {scope.device_id("device_id")} AND {_HELD}
+WHERE {scope.held("geofence_event.device_id", "geofence_event.time")}
   AND (%(device_id)s::text IS NULL OR device_id = %(device_id)s)
   AND (%(geofence_id)s::bigint IS NULL OR geofence_id = %(geofence_id)s)
   AND (%(type)s::text IS NULL OR type = %(type)s)

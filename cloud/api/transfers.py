@@ -97,8 +97,8 @@ DROPPED_WHY = "the device moved to an operator outside the fence's owner"
 HISTORY = f"""
 SELECT id, device_id, from_operator_id, from_store_id, to_operator_id, to_store_id, moved_at,
        moved_by, note
-FROM device_transfer WHERE device_id = %(device_id)s AND {scope.device_id()}
-  AND {scope.held_during("device_transfer.device_id", "device_transfer.moved_at")}
+FROM device_transfer WHERE device_id = %(device_id)s
+  AND {scope.held("device_transfer.device_id", "device_transfer.moved_at")}
 ORDER BY moved_at DESC, id DESC
 """
 
