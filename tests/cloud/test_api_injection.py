@@ -13,16 +13,11 @@ import psycopg
 import pytest
 
 from tests.cloud.api_support import api_client
-from tests.cloud.conformance_support import openapi_document
+from tests.cloud.walk_support import OPERATIONS, SPEC
 from tests.cloud.walk_support import build_objects as one_of_every_kind
 
 pytestmark = pytest.mark.postgres
 
-METHODS = ("get", "post", "put", "patch", "delete")
-SPEC = openapi_document()
-OPERATIONS = sorted(
-    (path, method) for path, item in SPEC["paths"].items() for method in item if method in METHODS
-)
 # as JSON escapes: a NUL (PostgreSQL's text refuses it), a lone surrogate (not UTF-8 text)
 POISONS = ("\\u0000", "\\ud800")
 DEEP = "[" * 100_000 + "]" * 100_000

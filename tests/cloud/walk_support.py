@@ -15,11 +15,10 @@ from psycopg.types.json import Jsonb
 
 from cloud.access.objects import NOT_OBJECTS
 from cloud.access.principal import issue
-from cloud.api import create_app
 from cloud.broker import accounts as broker_accounts
-from cloud.config import CloudConfig
 from tests.cloud.access_support import make_account, make_role, make_store
-from tests.cloud.api_support import UNREACHABLE_DATABASE, api_client
+from tests.cloud.api_support import api_client
+from tests.cloud.conformance_support import openapi_document
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 # Values for path parameters that name no tenant object.
@@ -27,12 +26,7 @@ CATALOGUE_VALUES = {"alarm_type": "low_soc", "model": "walk-model", "filename": 
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
-def _spec() -> dict:
-    app = create_app(CloudConfig(database_url=UNREACHABLE_DATABASE))
-    return app.test_client().get("/api/openapi.json").get_json()
-
-
-SPEC = _spec()
+SPEC = openapi_document()
 OPERATIONS = sorted(
     (path, method) for path, item in SPEC["paths"].items() for method in item if method in METHODS
 )
