@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from psycopg.types.json import Jsonb
 
-from cloud.dispatch.outbox import new_id
+from cloud.commands.outbox import new_id
 from cloud.ingest import rows as R
 from cloud.rules import bms, lifecycle
 from cloud.rules.catalogue import Settings

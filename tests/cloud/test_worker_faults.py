@@ -12,8 +12,8 @@ import pytest
 
 from cloud.config import CloudConfig
 from cloud.ingest.consumer import Delivery
-from cloud.ingest.worker import Worker, supervise
 from cloud.rules.engine import RuleEngine
+from cloud.worker import Worker, supervise
 from tests.cloud import wire
 from tests.cloud.helpers import register, scalar
 
