@@ -36,7 +36,8 @@ MAX_REQUEST_BYTES = 16 * 1024 * 1024
 def create_app(config: CloudConfig | None = None) -> Flask:
     """The API as a WSGI app; configuration from the environment when ``config`` is None."""
     config = config or CloudConfig.from_env()
-    # static_folder=None: the API has no static files of its own (docs.py serves Swagger UI)
+    # static_folder=None: the API has no static files of its own (cloud/http/docs.py serves
+    # Swagger UI)
     app = Flask("voltrent.api", static_folder=None)
     app.json = JSONProvider(app)
     app.request_class = Request

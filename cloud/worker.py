@@ -1,14 +1,17 @@
-"""``voltrent cloud worker``: MQTT uplink -> PostgreSQL, acknowledged after commit.
+"""``voltrent cloud worker``: the worker process, composed from the parts it starts.
 
-The loop: take a batch from the consumer, decode it, store it in one transaction, and only
-then acknowledge its messages to the broker. A worker killed anywhere in between has not
-acknowledged, so the broker redelivers to its persistent session (or to another worker of
-the shared subscription), and the dedupe key makes the second delivery harmless.
+- ingest (cloud/ingest/ingester.py): MQTT uplink -> the store, acknowledged after commit,
+  with the rules (cloud/rules/engine.py) evaluating every stored batch in its transaction;
+- the dispatcher (cloud/commands/dispatcher.py): commands and lease terms to the devices;
+  every worker runs one, only the leader among them publishes;
+- the notifier (cloud/notify/notifier.py): alarm notifications to webhooks, off the ingest
+  path, in every worker;
+- upkeep, on its own connection: day partitions and retention (hourly), rollups, the
+  ``offline`` sweep (cloud/rules/offline.py) and this worker's status row
+  (``worker_status``, the counters of every part, read by ``voltrent cloud doctor``).
 
-When the store is down the batch is retried with backoff and nothing is acknowledged, so
-the broker holds the backlog. A message the store itself refuses (a value out of range, a
-device deleted mid-batch) is found by storing the batch's messages one by one, and goes to
-dead letters with the store's reason, so one bad message never blocks the rest.
+Each part but ingest runs supervised: a defect that escapes it is logged, counted and the
+part started again, while ingest goes on.
 """
 
 from __future__ import annotations
@@ -30,9 +33,8 @@ import psycopg
 from cloud.commands.dispatcher import Dispatcher
 from cloud.config import CloudConfig
 from cloud.errors import StoreUnavailable
-from cloud.ingest import rows as R
-from cloud.ingest.consumer import Consumer, Delivery
-from cloud.ingest.writer import Writer
+from cloud.ingest.consumer import Consumer
+from cloud.ingest.ingester import Ingester
 from cloud.notify import Notifier
 from cloud.rules import offline
 from cloud.rules.engine import RuleEngine
@@ -46,37 +48,34 @@ log = logging.getLogger(__name__)
 MAINTENANCE_INTERVAL_S = 3600.0
 ROLLUP_INTERVAL_S = 10.0
 STATUS_INTERVAL_S = 30.0
-_RETRYABLE = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
 
 
 class Worker:
-    """One ingest worker: a consumer, a store connection, and the upkeep jobs."""
+    """One worker process: ingest, the rules, the dispatcher, the notifier and upkeep."""
 
     def __init__(self, config: CloudConfig) -> None:
         self.config = config
         self.counters: Counter[str] = Counter()
-        self.layout = "partitioned"
-        self._conn: psycopg.AsyncConnection | None = None
-        self._writer: Writer | None = None
         self._started_at = datetime.now(UTC)
-        self.consumer: Consumer | None = None
-        # Every worker runs one; only the leader among them publishes
-        # (see cloud/commands/dispatcher.py).
-        self.dispatcher = Dispatcher(config)
         self.rules = RuleEngine() if config.rules else None
-        # Every worker delivers alarm notifications to webhooks, off the ingest path.
+        self.ingest = Ingester(config, rules=self.rules, counters=self.counters)
+        self.dispatcher = Dispatcher(config)
         self.notifier = Notifier(
             config.database_url, worker_id=config.mqtt.client_id, allow=config.webhook_allow
         )
 
+    @property
+    def layout(self) -> str:
+        return self.ingest.layout
+
+    @property
+    def consumer(self) -> Consumer | None:
+        return self.ingest.consumer
+
     async def run(self) -> None:
-        """Ingest until cancelled."""
-        await self._connect()
-        if self.rules is not None:  # fences built before the first batch, not during it
-            assert self._conn is not None
-            await self.rules.refresh(self._conn)
+        """Ingest until cancelled, the other parts beside it."""
+        await self.ingest.open()
         async with Consumer(self.config.mqtt, UPLINK_FILTER) as consumer:
-            self.consumer = consumer
             log.info(
                 "ingesting %s from %s into %s (%s layout, %s subscription)",
                 UPLINK_FILTER,
@@ -85,107 +84,23 @@ class Worker:
                 self.layout,
                 f"shared '{self.config.mqtt.group}'" if consumer.shared else "plain",
             )
-            upkeep, dispatch, notify = (
+            parts = [
                 asyncio.create_task(supervise(name, run, self.counters), name=name)
                 for name, run in (
                     ("upkeep", self._upkeep),
                     ("dispatcher", self.dispatcher.run),
                     ("notifier", self.notifier.run),
                 )
-            )
+            ]
             try:
-                while True:
-                    batch = await consumer.next_batch(
-                        self.config.batch_max_messages, self.config.batch_max_wait_ms / 1000
-                    )
-                    await self.store(batch)
-                    consumer.ack(batch)
+                await self.ingest.consume(consumer)
             finally:
-                for task in (upkeep, dispatch, notify):
+                for task in parts:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
                 await self._final_report()
-                await self._close()
-
-    async def store(self, batch: list[Delivery]) -> None:
-        """Commit a batch, retrying while the store is down; never returns before commit."""
-        parsed = [R.parse(d.topic, d.payload, d.received_at) for d in batch]
-        delay = 0.5
-        while True:
-            try:
-                writer = await self._ready_writer()
-                self._count(await writer.write(parsed))
-                return
-            except _RETRYABLE as err:  # (OperationalErrors, so they come first)
-                log.info("batch collided with another worker (%s); retrying", err)
-            except (psycopg.OperationalError, StoreUnavailable) as err:
-                log.warning("store unavailable (%s); retrying the batch in %.1f s", err, delay)
-                self.counters["store_retries"] += 1
-                await self._close()
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
-            except psycopg.Error as err:
-                log.warning("the store refused a batch (%s); storing its messages one by one", err)
-                await self._store_one_by_one(parsed)
-                return
-            except Exception:  # a defect of ours that one message found; nothing committed
-                log.exception("storing a batch failed; storing its messages one by one")
-                self.counters["batch_faults"] += 1
-                await self._store_one_by_one(parsed)
-                return
-
-    async def _store_one_by_one(self, parsed: list[R.Parsed]) -> None:
-        """Store each message alone; one the store refuses, or that makes our own code fail,
-        goes to dead letters with the reason, so it is acknowledged and never comes back."""
-        for message in parsed:
-            writer = await self._ready_writer()
-            try:
-                self._count(await writer.write([message]))
-                continue
-            except psycopg.OperationalError:
-                raise
-            except psycopg.Error as err:
-                reason = f"the store refused this message: {str(err).strip().splitlines()[0]}"
-                self.counters["store_refused"] += 1
-            except Exception as err:
-                log.exception("storing a message on %s failed; dead-lettering it", message.topic)
-                reason = R.defect_reason("storing", err)
-                self.counters["message_faults"] += 1
-            message.reason = reason
-            self._count(await writer.write([message]))
-
-    def _count(self, counts: Counter[str]) -> None:
-        self.counters.update(counts)
-
-    async def _ready_writer(self) -> Writer:
-        if self._writer is None or self._conn is None or self._conn.closed:
-            await self._connect()
-        assert self._writer is not None
-        return self._writer
-
-    async def _connect(self) -> None:
-        conn = await connect_async(self.config.database_url)
-        await conn.set_autocommit(True)
-        cur = await conn.execute("SELECT value FROM store_setting WHERE key = 'layout'")
-        row = await cur.fetchone()
-        self.layout = row[0] if row else "partitioned"
-        writer = Writer(
-            conn,
-            database_url=self.config.database_url,
-            layout=self.layout,
-            retention_days=self.config.retention_days,
-            max_clock_ahead_s=self.config.max_clock_ahead_s,
-            rules=self.rules,
-        )
-        await writer.prepare()
-        self._conn, self._writer = conn, writer
-
-    async def _close(self) -> None:
-        conn, self._conn, self._writer = self._conn, None, None
-        if conn is not None and not conn.closed:
-            with contextlib.suppress(psycopg.Error):
-                await conn.close()
+                await self.ingest.close()
 
     async def _upkeep(self) -> None:
         """Partitions, rollups and this worker's status row, on their own connection."""

@@ -27,7 +27,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from cloud.errors import StoreUnavailable
 from cloud.store.db import describe
 
-# One connection per waitress thread (server.py), so a request never queues for one.
+# One connection per waitress thread (cloud/server.py), so a request never queues for one.
 POOL_MAX_SIZE = 8
 _EXTENSION = "voltrent.db"
 

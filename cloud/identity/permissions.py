@@ -79,8 +79,8 @@ def platform_only(permission: str) -> bool:
 # sub-operators and their policy, fences and their actions, webhooks (their deliveries carry
 # every store's alarms), roles, device moves, and the platform's settings. Store staff read
 # their store's devices, alarms and the fences that apply to them, command their devices,
-# edit their store's details (stores.py keeps making, moving and deleting stores from them)
-# and manage their store's accounts with the operator's roles.
+# edit their store's details (tenancy/views/stores.py keeps making, moving and deleting
+# stores from them) and manage their store's accounts with the operator's roles.
 OPERATOR_WIDE = frozenset(
     {"operator.write", "geofence.write", "webhook.read", "webhook.write", "role.write",
      "device.transfer"}
