@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import psycopg
 
-from cloud.http.problems import fail
+from cloud.http.problems import fail, not_found
 from cloud.identity import scope
 from cloud.identity.principal import principal
 
@@ -26,12 +26,12 @@ def owner(
         operator_id = who.operator_id
     if store_id is None:
         store_id = who.store_id
-    if conn.execute(_OPERATOR, scope.params(operator=operator_id)).fetchone() is None:
-        fail(404, f"no operator {operator_id!r}")
+    if not _in_subtree(conn, operator_id):
+        not_found("operator", operator_id)
     if store_id is not None:
         row = conn.execute(_STORE, scope.params(id=store_id)).fetchone()
         if row is None or not _in_subtree(conn, row["operator_id"]):
-            fail(404, f"no store {store_id!r}")
+            not_found("store", store_id)
         if row["operator_id"] != operator_id:
             reason = f"store {store_id} is not a store of operator {operator_id}"
             fail(422, reason, errors=[{"field": "store_id", "in": "body", "reason": reason}])
