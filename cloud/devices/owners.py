@@ -26,11 +26,11 @@ def owner(
         operator_id = who.operator_id
     if store_id is None:
         store_id = who.store_id
-    if not _in_subtree(conn, operator_id):
+    if not _is_callers(conn, operator_id):
         not_found("operator", operator_id)
     if store_id is not None:
         row = conn.execute(_STORE, scope.params(id=store_id)).fetchone()
-        if row is None or not _in_subtree(conn, row["operator_id"]):
+        if row is None or not _is_callers(conn, row["operator_id"]):
             not_found("store", store_id)
         if row["operator_id"] != operator_id:
             reason = f"store {store_id} is not a store of operator {operator_id}"
@@ -38,5 +38,5 @@ def owner(
     return operator_id, store_id
 
 
-def _in_subtree(conn: psycopg.Connection, operator_id: int) -> bool:
+def _is_callers(conn: psycopg.Connection, operator_id: int) -> bool:
     return conn.execute(_OPERATOR, scope.params(operator=operator_id)).fetchone() is not None
