@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 import psycopg
+from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from cloud.commands import states
@@ -63,7 +64,9 @@ def _checked_args(body: dict[str, Any]) -> dict[str, Any]:
         fail(422, str(err), errors=[{"field": err.field, "in": "body", "reason": str(err)}])
 
 
-def issue(conn: psycopg.Connection, device_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def issue(
+    conn: psycopg.Connection[DictRow], device_id: str, body: dict[str, Any]
+) -> dict[str, Any]:
     """Queue the command of ``body`` for the caller's device; the new command row."""
     params = scope.params(
         cmd_id=body.get("cmd_id") or new_id("c"),
@@ -77,14 +80,16 @@ def issue(conn: psycopg.Connection, device_id: str, body: dict[str, Any]) -> dic
     registry.require(conn, device_id)
     try:
         with conn.transaction():
-            return conn.execute(states.INSERT_COMMAND, params).fetchone()
+            row = conn.execute(states.INSERT_COMMAND, params).fetchone()
     except psycopg.errors.UniqueViolation:
         _taken(conn, params)
     except psycopg.errors.ForeignKeyViolation:
         not_found("device", device_id)
+    assert row is not None  # INSERT ... RETURNING
+    return row
 
 
-def _taken(conn: psycopg.Connection, params: dict[str, Any]) -> NoReturn:
+def _taken(conn: psycopg.Connection[DictRow], params: dict[str, Any]) -> NoReturn:
     """409 for a cmd_id in use: the caller's own command is named (a retry), another
     operator's is not (the same words as for any id that cannot be had)."""
     cmd_id = params["cmd_id"]
@@ -94,7 +99,7 @@ def _taken(conn: psycopg.Connection, params: dict[str, Any]) -> NoReturn:
     fail(409, reason, errors=[{"field": "cmd_id", "in": "body", "reason": reason}])
 
 
-def issue_batch(conn: psycopg.Connection, body: dict[str, Any]) -> dict[str, Any]:
+def issue_batch(conn: psycopg.Connection[DictRow], body: dict[str, Any]) -> dict[str, Any]:
     """One command for each device ``body`` names (``device_ids``: all must be the
     caller's, else a 404 and nothing is issued) or selects (``filter``), in one batch."""
     args = allowed_args(body)

@@ -9,9 +9,10 @@ also needs ``device.command.cutoff``, checked here against the value the write r
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import psycopg
+from psycopg.rows import DictRow
 
 from cloud.devices import registry
 from cloud.http.problems import fail, not_found
@@ -46,12 +47,12 @@ RETURNING *
 """
 
 
-def _none(device_id: str) -> None:
+def _none(device_id: str) -> NoReturn:
     """404 for a device of the caller's without a term, worded as every 404."""
     not_found("lease term for device", device_id)
 
 
-def get(conn: psycopg.Connection, device_id: str) -> dict[str, Any]:
+def get(conn: psycopg.Connection[DictRow], device_id: str) -> dict[str, Any]:
     """The term of the caller's device, with the version published to it."""
     row = conn.execute(GET_LEASE, scope.params(device_id=device_id)).fetchone()
     if row is None:
@@ -59,7 +60,7 @@ def get(conn: psycopg.Connection, device_id: str) -> dict[str, Any]:
     return row
 
 
-def put(conn: psycopg.Connection, device_id: str, term: dict[str, Any]) -> dict[str, Any]:
+def put(conn: psycopg.Connection[DictRow], device_id: str, term: dict[str, Any]) -> dict[str, Any]:
     """Write the whole ``term`` as the device's new version.
 
     The device is locked first: two first terms of one device (no lease_term row to lock
@@ -69,10 +70,12 @@ def put(conn: psycopg.Connection, device_id: str, term: dict[str, Any]) -> dict[
     params = scope.params(**term, device_id=device_id, updated_by=principal().login)
     registry.require(conn, device_id, lock=True)
     _check_cutoff(conn, params, term["cutoff_when_not_leased"])
-    return conn.execute(PUT_LEASE, params).fetchone()
+    row = conn.execute(PUT_LEASE, params).fetchone()
+    assert row is not None  # the device is the caller's, and locked
+    return row
 
 
-def end(conn: psycopg.Connection, device_id: str) -> dict[str, Any]:
+def end(conn: psycopg.Connection[DictRow], device_id: str) -> dict[str, Any]:
     """End the lease: not leased, a new version; the cut-off setting and grace stay."""
     params = scope.params(device_id=device_id, updated_by=principal().login)
     row = conn.execute(END_LEASE, params).fetchone()
@@ -81,7 +84,7 @@ def end(conn: psycopg.Connection, device_id: str) -> dict[str, Any]:
     return row
 
 
-def _check_cutoff(conn: psycopg.Connection, params: dict[str, Any], cutoff: bool) -> None:
+def _check_cutoff(conn: psycopg.Connection[DictRow], params: dict[str, Any], cutoff: bool) -> None:
     """403 if the term turns cut-off on or changes it and the caller may not."""
     current = conn.execute(CURRENT_CUTOFF, params).fetchone()
     changes = cutoff != (current["cutoff_when_not_leased"] if current else False)

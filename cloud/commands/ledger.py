@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 from flask_smorest.pagination import PaginationParameters
+from psycopg.rows import DictRow
 
 from cloud.commands import states
 from cloud.http.paging import fetch_page
@@ -31,7 +32,7 @@ LIST_HISTORY = (
 _OPEN = " or ".join(states.OPEN)
 
 
-def get(conn: psycopg.Connection, cmd_id: str) -> dict[str, Any]:
+def get(conn: psycopg.Connection[DictRow], cmd_id: str) -> dict[str, Any]:
     """The caller's command ``cmd_id``; 404 if it has none of that id."""
     row = conn.execute(GET_COMMAND, scope.params(cmd_id=cmd_id)).fetchone()
     if row is None:
@@ -40,7 +41,7 @@ def get(conn: psycopg.Connection, cmd_id: str) -> dict[str, Any]:
 
 
 def history(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     device_id: str,
     state: str | None,
     pagination: PaginationParameters,
@@ -51,7 +52,7 @@ def history(
     return fetch_page(conn, COUNT_HISTORY, LIST_HISTORY, params, pagination)
 
 
-def cancel(conn: psycopg.Connection, cmd_id: str) -> dict[str, Any]:
+def cancel(conn: psycopg.Connection[DictRow], cmd_id: str) -> dict[str, Any]:
     """Cancel the caller's open command ``cmd_id``: the command, with ``may_still_execute``
     (it was sent already) and a ``note`` saying what that means; 409 if it is not open."""
     params = scope.params(cmd_id=cmd_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
 from cloud.commands import keys
 from cloud.commands.keys import Signer
@@ -23,7 +24,9 @@ SIGNING_OFF = (
 )
 
 
-def describe(conn: psycopg.Connection, device_id: str, signer: Signer | None) -> dict[str, Any]:
+def describe(
+    conn: psycopg.Connection[DictRow], device_id: str, signer: Signer | None
+) -> dict[str, Any]:
     """Which key of the caller's device the cloud signs with: its kid and generation."""
     registry.require(conn, device_id)
     generation = keys.generation(conn, device_id)
@@ -37,16 +40,18 @@ def describe(conn: psycopg.Connection, device_id: str, signer: Signer | None) ->
     }
 
 
-def rotate(conn: psycopg.Connection, device_id: str, signer: Signer | None) -> dict[str, Any]:
+def rotate(
+    conn: psycopg.Connection[DictRow], device_id: str, signer: Signer | None
+) -> dict[str, Any]:
     """Move the caller's device to its next key (keys.rotate); the answer holds the new key
     and the gateway's ``[commands]`` section."""
+    registry.require(conn, device_id)
+    if signer is None:
+        fail(503, SIGNING_OFF)
     with conn.transaction():
-        registry.require(conn, device_id)
-        if signer is None:
-            fail(503, SIGNING_OFF)
         generation = keys.rotate(conn, device_id)
-        if generation is None:
-            not_found("device", device_id)
+    if generation is None:  # deleted since the lookup
+        not_found("device", device_id)
     key = signer.key(device_id, generation)
     return {
         "device_id": device_id,

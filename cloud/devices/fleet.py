@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
 from cloud.identity import scope
 from cloud.identity.principal import principal
@@ -42,7 +43,7 @@ WHERE {scope.device("d")}
 """
 
 
-def summary(conn: psycopg.Connection) -> dict[str, Any]:
+def summary(conn: psycopg.Connection[DictRow]) -> dict[str, Any]:
     """The counts of the caller's fleet, shaped as FleetSummarySchema."""
     who = principal()
     params = scope.params(
@@ -52,6 +53,7 @@ def summary(conn: psycopg.Connection) -> dict[str, Any]:
         dead_letters=who.can("platform.dead_letters"),
     )
     row = conn.execute(SUMMARY, params).fetchone()
+    assert row is not None  # an aggregate: always one row
     return {
         **{key: row[key] for key in ("total", "online", "offline", "never_seen")},
         "by_kind": {"pack": row["pack"], "vehicle": row["vehicle"]},

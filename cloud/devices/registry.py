@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 import psycopg
 from flask_smorest.pagination import PaginationParameters
+from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from cloud.http.paging import fetch_page
@@ -93,12 +94,12 @@ ID_KEYS = frozenset({"device_pkey", "device_tombstone_pkey"})
 _STATE_COLUMNS = ("online", "last_seen_at", "soc_percent", "lat", "lon")
 
 
-def visible(conn: psycopg.Connection, device_id: str) -> bool:
+def visible(conn: psycopg.Connection[DictRow], device_id: str) -> bool:
     """Whether ``device_id`` is one of the caller's devices."""
     return conn.execute(EXISTS, scope.params(id=device_id)).fetchone() is not None
 
 
-def require(conn: psycopg.Connection, device_id: str, *, lock: bool = False) -> None:
+def require(conn: psycopg.Connection[DictRow], device_id: str, *, lock: bool = False) -> None:
     """404 unless ``device_id`` is one of the caller's devices (``lock``: and lock it until
     the transaction ends)."""
     if conn.execute(LOCK if lock else EXISTS, scope.params(id=device_id)).fetchone() is None:
@@ -115,7 +116,7 @@ def unavailable(device_id: str) -> str:
 
 
 def conflict(
-    conn: psycopg.Connection, err: psycopg.errors.UniqueViolation, device: dict[str, Any]
+    conn: psycopg.Connection[DictRow], err: psycopg.errors.UniqueViolation, device: dict[str, Any]
 ) -> tuple[str, str]:
     """(field, reason) of a registration or change a unique key refused: the caller's own
     device or serial holder is named; another operator's, or a tombstone, is not."""
@@ -129,7 +130,7 @@ def conflict(
 
 
 def _refuse(
-    conn: psycopg.Connection, err: psycopg.errors.UniqueViolation, device: dict[str, Any]
+    conn: psycopg.Connection[DictRow], err: psycopg.errors.UniqueViolation, device: dict[str, Any]
 ) -> NoReturn:
     """409 naming what is taken: the id, or the serial (by whom, only if the caller's)."""
     field, reason = conflict(conn, err, device)
@@ -143,7 +144,7 @@ def _device(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def page(
-    conn: psycopg.Connection, filters: dict[str, Any], pagination: PaginationParameters
+    conn: psycopg.Connection[DictRow], filters: dict[str, Any], pagination: PaginationParameters
 ) -> list[dict[str, Any]]:
     """One page of the caller's devices that pass ``filters`` (FILTERS; absent: off)."""
     params = scope.params(**{key: filters.get(key) for key in FILTERS})
@@ -151,7 +152,7 @@ def page(
     return [_device(row) for row in rows]
 
 
-def get(conn: psycopg.Connection, device_id: str) -> dict[str, Any]:
+def get(conn: psycopg.Connection[DictRow], device_id: str) -> dict[str, Any]:
     """The caller's device with its latest state in brief; 404 if it has none of that id."""
     row = conn.execute(GET_DEVICE, scope.params(id=device_id)).fetchone()
     if row is None:
@@ -160,7 +161,10 @@ def get(conn: psycopg.Connection, device_id: str) -> dict[str, Any]:
 
 
 def register(
-    conn: psycopg.Connection, device: dict[str, Any], operator_id: int, store_id: int | None
+    conn: psycopg.Connection[DictRow],
+    device: dict[str, Any],
+    operator_id: int,
+    store_id: int | None,
 ) -> dict[str, Any]:
     """Register ``device`` to ``operator_id`` / ``store_id`` (owners.owner checked them);
     the new device, or a 409 naming what is taken."""
@@ -179,7 +183,9 @@ def register(
     return get(conn, device["id"])
 
 
-def change(conn: psycopg.Connection, device_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+def change(
+    conn: psycopg.Connection[DictRow], device_id: str, changes: dict[str, Any]
+) -> dict[str, Any]:
     """Apply ``changes`` (serial, kind, model, name, attributes; absent ones stay) to the
     caller's device; the device after them."""
     if changes:
@@ -202,13 +208,13 @@ def change(conn: psycopg.Connection, device_id: str, changes: dict[str, Any]) ->
     return get(conn, device_id)
 
 
-def remove(conn: psycopg.Connection, device_id: str) -> None:
+def remove(conn: psycopg.Connection[DictRow], device_id: str) -> None:
     """Delete the caller's device (its history stays; its id stays reserved)."""
     if conn.execute(DELETE_DEVICE, scope.params(id=device_id)).fetchone() is None:
         not_found("device", device_id)
 
 
-def state(conn: psycopg.Connection, device_id: str) -> dict[str, Any]:
+def state(conn: psycopg.Connection[DictRow], device_id: str) -> dict[str, Any]:
     """The latest state the caller's device reported."""
     row = conn.execute(GET_STATE, scope.params(id=device_id)).fetchone()
     if row is None:

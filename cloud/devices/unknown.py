@@ -7,6 +7,7 @@ from typing import Any
 
 import psycopg
 from flask_smorest.pagination import PaginationParameters
+from psycopg.rows import DictRow
 
 from cloud.http.paging import fetch_page
 
@@ -19,6 +20,8 @@ LIMIT %(limit)s OFFSET %(offset)s
 COUNT_UNKNOWN = "SELECT count(*) AS n FROM unknown_device"
 
 
-def page(conn: psycopg.Connection, pagination: PaginationParameters) -> list[dict[str, Any]]:
+def page(
+    conn: psycopg.Connection[DictRow], pagination: PaginationParameters
+) -> list[dict[str, Any]]:
     """One page of the unknown devices."""
     return fetch_page(conn, COUNT_UNKNOWN, LIST_UNKNOWN, {}, pagination)
