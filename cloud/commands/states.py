@@ -70,7 +70,7 @@ def next_state(step: Step, state: State | str, result: State | str | None = None
     """The state ``step`` moves a command in ``state`` to (an ack: to its ``result``);
     IllegalTransition if the table does not allow it."""
     transition = TRANSITIONS[step]
-    target = State(result) if step is Step.ACK and result is not None else transition.targets[0]
+    target = State(result) if step is Step.ACK else transition.targets[0]
     if State(state) not in transition.sources or target not in transition.targets:
         raise IllegalTransition(f"a command that is {state} cannot {step} to {target}")
     return target
