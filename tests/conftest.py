@@ -93,26 +93,34 @@ def _with_database(url: str, name: str) -> str:
     return parts._replace(path=f"/{name}").geturl()
 
 
+@contextmanager
+def migrated_template(server: str, layout: str) -> Iterator[str]:
+    """A database on ``server`` migrated with ``layout``, dropped afterwards: its name."""
+    from cloud.store.migrate import migrate
+
+    name = f"voltrent_template_{layout}_{os.getpid()}"
+    with _admin(server) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    migrate(_with_database(server, name), layout=layout)
+    yield name
+    with _admin(server) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def store_template(pg_server):
     """A migrated database that each test's database is cloned from (fast: no migrate)."""
-    from cloud.store.migrate import migrate
-
-    name = f"voltrent_template_{os.getpid()}"
-    with _admin(pg_server) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    migrate(_with_database(pg_server, name), layout="partitioned")
-    yield name
-    with _admin(pg_server) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with migrated_template(pg_server, "partitioned") as name:
+        yield name
 
 
 _databases = iter(range(1, 1_000_000))
 
 
 @contextmanager
-def _cloned(pg_server: str, template: str) -> Iterator[str]:
+def cloned(pg_server: str, template: str) -> Iterator[str]:
+    """A new database on ``pg_server`` copied from ``template``, dropped afterwards: its URL."""
     name = f"voltrent_test_{os.getpid()}_{next(_databases)}"
     with _admin(pg_server) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
@@ -121,23 +129,9 @@ def _cloned(pg_server: str, template: str) -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def database(pg_server, store_template):
-    """The URL of a fresh, migrated database of this test's own, dropped afterwards."""
-    with _cloned(pg_server, store_template) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def module_database(pg_server, store_template):
-    """Like ``database``, shared by the tests of one module (a fuzz's hundreds of cases)."""
-    with _cloned(pg_server, store_template) as url:
-        yield url
-
-
-@pytest.fixture
-def empty_database(pg_server):
-    """The URL of a fresh database with nothing in it (for migration tests)."""
+@contextmanager
+def empty(pg_server: str) -> Iterator[str]:
+    """A new, empty database on ``pg_server``, dropped afterwards: its URL."""
     name = f"voltrent_empty_{os.getpid()}_{next(_databases)}"
     with _admin(pg_server) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -145,6 +139,37 @@ def empty_database(pg_server):
     with _admin(pg_server) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+
+@pytest.fixture
+def database(pg_server, store_template):
+    """The URL of a fresh, migrated database of this test's own, dropped afterwards."""
+    with cloned(pg_server, store_template) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_database(pg_server, store_template):
+    """Like ``database``, shared by the tests of one module (a fuzz's hundreds of cases)."""
+    with cloned(pg_server, store_template) as url:
+        yield url
+
+
+@pytest.fixture
+def empty_database(pg_server):
+    """The URL of a fresh database with nothing in it (for migration tests)."""
+    with empty(pg_server) as url:
+        yield url
+
+
+# Both store layouts: store_layout, layout_database, layout_empty_database (TimescaleDB on a
+# throwaway cluster of its own).
+from tests.store_layouts import (  # noqa: E402, F401
+    layout_database,
+    layout_empty_database,
+    store_layout,
+    timescale_server,
+    timescale_template,
+)
 
 # --- the API's answers ------------------------------------------------------------------
 

@@ -72,7 +72,9 @@ _CATALOG = {
         WHERE c.relnamespace = current_schema()::regnamespace AND NOT c.relispartition""",
     "functions": """
         SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid), coalesce(p.proacl::text, '')
-        FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace""",
+        FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d  -- TimescaleDB's own, in public
+                          WHERE d.objid = p.oid AND d.deptype = 'e')""",
     "triggers": """
         SELECT c.relname, t.tgname, pg_get_triggerdef(t.oid), t.tgenabled
         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid

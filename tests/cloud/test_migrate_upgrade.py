@@ -1,0 +1,61 @@
+"""A store migrated by the previous head (ec8bef6: functions, triggers and policies still in
+the numbered files) upgrades to exactly the schema of a fresh store, on each layout, and the
+rewrite of its numbered files is accepted while any other edit is still reported."""
+
+from __future__ import annotations
+
+import hashlib
+
+import psycopg
+import pytest
+
+from cloud.store import migrate as migrate_module
+from cloud.store import superseded
+from cloud.store.migrate import migrate, repeatables
+from tests.cloud.store_support import PREVIOUS_HEAD, catalog, migrate_as_previous_head
+
+pytestmark = pytest.mark.postgres
+
+
+def test_a_store_of_the_previous_head_upgrades_to_the_fresh_schema(
+    layout_empty_database, layout_database, store_layout, monkeypatch
+):
+    migrate_as_previous_head(layout_empty_database, monkeypatch)
+    report = migrate(layout_empty_database)
+    assert report.layout == store_layout
+    assert report.applied == [] and report.changed == []
+    assert report.superseded == sorted(superseded.REWRITES)
+    assert sorted(report.repeated) == sorted(r.name for r in repeatables(store_layout))
+    upgraded, fresh = catalog(layout_empty_database), catalog(layout_database)
+    for part in fresh:
+        assert upgraded[part] == fresh[part], part
+    assert migrate(layout_empty_database).superseded == []  # the new checksums are recorded
+
+
+def test_the_kept_files_are_the_previous_heads_and_their_rewrites_are_listed():
+    kept = {path.stem: path.read_text() for path in PREVIOUS_HEAD.glob("*.sql")}
+    assert sorted(kept) == sorted(superseded.REWRITES)
+    current = {m.name: m.checksum for m in migrate_module.migrations("partitioned")}
+    for name, text in kept.items():
+        old = hashlib.sha256(text.encode()).hexdigest()[:16]
+        assert superseded.REWRITES[name] == {old: current[name]}, name
+
+
+def _record(url: str, step: str, checksum: str) -> None:
+    with psycopg.connect(url) as conn:
+        conn.execute("UPDATE schema_migration SET checksum = %s WHERE name = %s", (checksum, step))
+
+
+def test_an_edit_nobody_listed_is_still_reported(database):
+    _record(database, "0001_registry", "0123456789abcdef")
+    report = migrate(database)
+    assert report.changed == ["0001_registry"] and report.superseded == []
+    assert migrate(database).changed == ["0001_registry"]  # reported until someone looks
+
+
+def test_a_listed_file_edited_again_is_reported(database, monkeypatch):
+    (old,) = superseded.REWRITES["0011_tenancy"]
+    _record(database, "0011_tenancy", old)
+    monkeypatch.setitem(superseded.REWRITES, "0011_tenancy", {old: "fedcba9876543210"})
+    report = migrate(database)
+    assert report.changed == ["0011_tenancy"] and report.superseded == []
