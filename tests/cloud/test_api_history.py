@@ -1,4 +1,5 @@
-"""History endpoints: ranges, raw rows, buckets checked against hand-computed values."""
+"""History endpoints: ranges, raw rows, buckets checked against hand-computed values, on
+each store layout."""
 
 from __future__ import annotations
 
@@ -23,6 +24,12 @@ from tests.cloud.device_access_support import DEVICES, WALLS, make_tenancy
 pytestmark = pytest.mark.postgres
 
 RANGE = {"from": iso(at(0)), "to": iso(at(60))}
+
+
+@pytest.fixture
+def database(layout_database):
+    """Each test's database, of each store layout (tests/store_layouts.py)."""
+    return layout_database
 
 
 @pytest.fixture

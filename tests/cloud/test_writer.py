@@ -1,5 +1,6 @@
-"""The ingest writer against a real PostgreSQL: dedupe, state that only moves forward,
-dead letters with reasons, unknown devices, and rollups."""
+"""The ingest writer against a real PostgreSQL, on each store layout: dedupe, state that only
+moves forward, dead letters with reasons, unknown devices; and the plain path's day partitions
+and rollups."""
 
 from __future__ import annotations
 
@@ -16,6 +17,13 @@ from cloud.store import rollups
 from tests.cloud import wire
 
 pytestmark = pytest.mark.postgres
+partitioned_only = pytest.mark.parametrize("store_layout", ["partitioned"])
+
+
+@pytest.fixture
+def database(layout_database):
+    """Each test's database, of each store layout (tests/store_layouts.py)."""
+    return layout_database
 
 
 def _register(url: str, *ids: str) -> None:
@@ -27,8 +35,10 @@ def _register(url: str, *ids: str) -> None:
 async def _write(url: str, messages: list[tuple[str, bytes]], *, received=None):
     received = received or datetime.now(UTC)
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        cur = await conn.execute("SELECT value FROM store_setting WHERE key = 'layout'")
+        (layout,) = await cur.fetchone()
         writer = Writer(
-            conn, database_url=url, layout="partitioned", retention_days=30, max_clock_ahead_s=3600
+            conn, database_url=url, layout=layout, retention_days=30, max_clock_ahead_s=3600
         )
         await writer.prepare()
         return await writer.write([parse(t, p, received) for t, p in messages])
@@ -149,6 +159,7 @@ def test_samples_outside_the_time_window_are_kept_as_dead_letters(database):
     assert reason.startswith("2 of 3 samples not stored") and "older than retention" in reason
 
 
+@partitioned_only
 def test_a_backlog_day_gets_its_partition(database):
     _register(database, "pack-1")
     ten_days_ago = wire.now_ms() - 10 * 86_400_000
@@ -207,6 +218,7 @@ def test_events_and_acks_are_stored_once(database):
     ]
 
 
+@partitioned_only
 def test_rollups_follow_new_and_replayed_samples(database):
     _register(database, "pack-1")
     # the first two minutes of the last full hour: both minutes in one hour bucket
