@@ -6,7 +6,9 @@ skipped, saying why.
 
 A test takes ``store_layout`` (parametrized: "partitioned", "timescale") with
 ``layout_database`` (a migrated database of that layout of its own) or
-``layout_empty_database`` (an empty one on the server that layout needs).
+``layout_empty_database`` (an empty one on the server that layout needs). A module whose
+``database`` fixture returns ``layout_database`` runs every test on both; ``partitioned_only``
+keeps one of them on the plain layout.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import pytest
 from launcher.broker import free_port
 
 LAYOUTS = ("partitioned", "timescale")
+# For a test of a module that runs on both layouts which needs only the plain one.
+partitioned_only = pytest.mark.parametrize("store_layout", ["partitioned"])
 _SERVICE_USER = "postgres"  # PostgreSQL refuses to run as root
 
 

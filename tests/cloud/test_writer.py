@@ -15,9 +15,9 @@ from cloud.ingest.rows import parse
 from cloud.ingest.writer import Writer
 from cloud.store import rollups
 from tests.cloud import wire
+from tests.store_layouts import partitioned_only
 
 pytestmark = pytest.mark.postgres
-partitioned_only = pytest.mark.parametrize("store_layout", ["partitioned"])
 
 
 @pytest.fixture
