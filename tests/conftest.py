@@ -119,25 +119,24 @@ _databases = iter(range(1, 1_000_000))
 
 
 @contextmanager
-def cloned(pg_server: str, template: str) -> Iterator[str]:
+def _new_database(server: str, prefix: str, template: str | None = None) -> Iterator[str]:
+    name = f"{prefix}_{os.getpid()}_{next(_databases)}"
+    copy = f' TEMPLATE "{template}"' if template else ""
+    with _admin(server) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
+    yield _with_database(server, name)
+    with _admin(server) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def cloned(pg_server: str, template: str):
     """A new database on ``pg_server`` copied from ``template``, dropped afterwards: its URL."""
-    name = f"voltrent_test_{os.getpid()}_{next(_databases)}"
-    with _admin(pg_server) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    yield _with_database(pg_server, name)
-    with _admin(pg_server) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return _new_database(pg_server, "voltrent_test", template)
 
 
-@contextmanager
-def empty(pg_server: str) -> Iterator[str]:
+def empty(pg_server: str):
     """A new, empty database on ``pg_server``, dropped afterwards: its URL."""
-    name = f"voltrent_empty_{os.getpid()}_{next(_databases)}"
-    with _admin(pg_server) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield _with_database(pg_server, name)
-    with _admin(pg_server) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return _new_database(pg_server, "voltrent_empty")
 
 
 @pytest.fixture

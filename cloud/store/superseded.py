@@ -10,8 +10,8 @@ warning; a file edited again (its checksum is not the one listed) is reported as
 from __future__ import annotations
 
 # Issue 14: every function, trigger and row-level policy moved out of the numbered files into
-# cloud/migrations/repeatable/ (the old texts: tests/data/migrations_ec8bef6/; the upgrade of
-# a store they made is tested in tests/cloud/test_migrate_upgrade.py).
+# cloud/migrations/repeatable/ (the old texts: tests/data/migrations_ec8bef6.tar.gz; the
+# upgrade of a store they made is tested in tests/cloud/test_migrate_upgrade.py).
 REWRITES: dict[str, dict[str, str]] = {
     "0001_registry": {"3c55e7f4ed67bf31": "a4b44c43f70684f3"},
     "0002_timeseries": {"9be715b0d9d20971": "ff5c4bbedc64e72e"},

@@ -1,12 +1,15 @@
 """The store as an older head left it, and its catalog, for the migration tests.
 
-``tests/data/migrations_ec8bef6/`` keeps the numbered files that issue 14 rewrote, as they
-were at commit ec8bef6 (the head before it): with them, a test migrates a store the way that
-head did, functions and policies in the numbered files, and then upgrades it.
+``tests/data/migrations_ec8bef6.tar.gz`` keeps the numbered files that issue 14 rewrote, as
+they were at commit ec8bef6 (the head before it): with them, a test migrates a store the way
+that head did, functions and policies in the numbered files, and then upgrades it. They are
+an archive so that a search for a function finds only its current definition.
 """
 
 from __future__ import annotations
 
+import functools
+import tarfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,8 +17,19 @@ import psycopg
 
 from cloud.store import migrate as migrate_module
 
-PREVIOUS_HEAD = Path(__file__).resolve().parents[1] / "data" / "migrations_ec8bef6"
+PREVIOUS_HEAD = Path(__file__).resolve().parents[1] / "data" / "migrations_ec8bef6.tar.gz"
 PREVIOUS_HEAD_STEPS = 15  # the numbered steps that head had
+
+
+@functools.cache
+def previous_head_files() -> dict[str, str]:
+    """The rewritten numbered files as ec8bef6 had them: step name -> text."""
+    with tarfile.open(PREVIOUS_HEAD) as archive:
+        return {
+            member.name.removesuffix(".sql"): archive.extractfile(member).read().decode()
+            for member in archive.getmembers()
+            if member.isfile()
+        }
 
 
 _current_migrations = migrate_module.migrations
@@ -23,7 +37,7 @@ _current_migrations = migrate_module.migrations
 
 def previous_head_migrations(layout: str) -> list[migrate_module.Migration]:
     """The numbered steps as ec8bef6 had them (its text where issue 14 rewrote a file)."""
-    old = {path.stem: path.read_text() for path in PREVIOUS_HEAD.glob("*.sql")}
+    old = previous_head_files()
     steps = [m for m in _current_migrations(layout) if m.version <= PREVIOUS_HEAD_STEPS]
     return [replace(m, sql=old[m.name]) if m.name in old else m for m in steps]
 

@@ -12,7 +12,7 @@ import pytest
 from cloud.store import migrate as migrate_module
 from cloud.store import superseded
 from cloud.store.migrate import migrate, repeatables
-from tests.cloud.store_support import PREVIOUS_HEAD, catalog, migrate_as_previous_head
+from tests.cloud.store_support import catalog, migrate_as_previous_head, previous_head_files
 
 pytestmark = pytest.mark.postgres
 
@@ -33,7 +33,7 @@ def test_a_store_of_the_previous_head_upgrades_to_the_fresh_schema(
 
 
 def test_the_kept_files_are_the_previous_heads_and_their_rewrites_are_listed():
-    kept = {path.stem: path.read_text() for path in PREVIOUS_HEAD.glob("*.sql")}
+    kept = previous_head_files()
     assert sorted(kept) == sorted(superseded.REWRITES)
     current = {m.name: m.checksum for m in migrate_module.migrations("partitioned")}
     for name, text in kept.items():
