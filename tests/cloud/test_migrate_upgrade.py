@@ -59,3 +59,19 @@ def test_a_listed_file_edited_again_is_reported(database, monkeypatch):
     monkeypatch.setitem(superseded.REWRITES, "0011_tenancy", {old: "fedcba9876543210"})
     report = migrate(database)
     assert report.changed == ["0011_tenancy"] and report.superseded == []
+
+
+def test_the_migrate_command_names_the_rewrites_without_a_warning(
+    empty_database, monkeypatch, capsys
+):
+    from cloud.cli import _migrate
+    from cloud.config import CloudConfig, MqttSettings
+
+    migrate_as_previous_head(empty_database, monkeypatch)
+    config = CloudConfig(database_url=empty_database, mqtt=MqttSettings(url="mqtt://127.0.0.1:1"))
+    assert _migrate(config) == 0
+    out, err = capsys.readouterr()
+    assert "0011_tenancy: rewritten on purpose" in out and "applied repeatable/tenancy.sql" in out
+    assert "warning" not in err
+    assert _migrate(config) == 0
+    assert "up to date (" in capsys.readouterr().out
