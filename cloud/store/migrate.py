@@ -17,6 +17,8 @@ from the one recorded in ``schema_repeatable``; each in one transaction with the
 set to the store's schema and pg_temp (so ``SET search_path FROM CURRENT`` pins a function
 to it). A numbered step that needs one of them while it runs (a generated column's function)
 names it in a line ``-- voltrent: needs repeatable/name.sql``, and it is applied before it.
+Taking an object out of a repeatable file leaves it in stores that have it: dropping it takes
+a numbered step.
 
 A numbered file rewritten on purpose after stores applied it (issue 14 moved the functions out
 of them) is listed in cloud/store/superseded.py with the checksum it had: a store that recorded
