@@ -93,71 +93,57 @@ def _with_database(url: str, name: str) -> str:
     return parts._replace(path=f"/{name}").geturl()
 
 
-@contextmanager
-def migrated_template(server: str, layout: str) -> Iterator[str]:
-    """A database on ``server`` migrated with ``layout``, dropped afterwards: its name."""
-    from cloud.store.migrate import migrate
-
-    name = f"voltrent_template_{layout}_{os.getpid()}"
-    with _admin(server) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    migrate(_with_database(server, name), layout=layout)
-    yield name
-    with _admin(server) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(scope="session")
 def store_template(pg_server):
     """A migrated database that each test's database is cloned from (fast: no migrate)."""
-    with migrated_template(pg_server, "partitioned") as name:
-        yield name
+    from cloud.store.migrate import migrate
+
+    name = f"voltrent_template_{os.getpid()}"
+    with _admin(pg_server) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    migrate(_with_database(pg_server, name), layout="partitioned")
+    yield name
+    with _admin(pg_server) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 _databases = iter(range(1, 1_000_000))
 
 
 @contextmanager
-def _new_database(server: str, prefix: str, template: str | None = None) -> Iterator[str]:
-    name = f"{prefix}_{os.getpid()}_{next(_databases)}"
-    copy = f' TEMPLATE "{template}"' if template else ""
-    with _admin(server) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"{copy}')
-    yield _with_database(server, name)
-    with _admin(server) as conn:
+def _cloned(pg_server: str, template: str) -> Iterator[str]:
+    name = f"voltrent_test_{os.getpid()}_{next(_databases)}"
+    with _admin(pg_server) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    yield _with_database(pg_server, name)
+    with _admin(pg_server) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def cloned(pg_server: str, template: str):
-    """A new database on ``pg_server`` copied from ``template``, dropped afterwards: its URL."""
-    return _new_database(pg_server, "voltrent_test", template)
-
-
-def empty(pg_server: str):
-    """A new, empty database on ``pg_server``, dropped afterwards: its URL."""
-    return _new_database(pg_server, "voltrent_empty")
 
 
 @pytest.fixture
 def database(pg_server, store_template):
     """The URL of a fresh, migrated database of this test's own, dropped afterwards."""
-    with cloned(pg_server, store_template) as url:
+    with _cloned(pg_server, store_template) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def module_database(pg_server, store_template):
     """Like ``database``, shared by the tests of one module (a fuzz's hundreds of cases)."""
-    with cloned(pg_server, store_template) as url:
+    with _cloned(pg_server, store_template) as url:
         yield url
 
 
 @pytest.fixture
 def empty_database(pg_server):
     """The URL of a fresh database with nothing in it (for migration tests)."""
-    with empty(pg_server) as url:
-        yield url
+    name = f"voltrent_empty_{os.getpid()}_{next(_databases)}"
+    with _admin(pg_server) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield _with_database(pg_server, name)
+    with _admin(pg_server) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # Both store layouts: store_layout, layout_database, layout_empty_database (TimescaleDB on a

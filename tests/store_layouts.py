@@ -18,7 +18,10 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -122,13 +125,38 @@ def timescale_server():
         cluster.stop()
 
 
+_numbers = iter(range(1, 1_000_000))
+
+
+def _admin(url: str):
+    import psycopg
+
+    return psycopg.connect(url, autocommit=True)
+
+
+def _with_database(url: str, name: str) -> str:
+    return urlsplit(url)._replace(path=f"/{name}").geturl()
+
+
+@contextmanager
+def _new_database(server: str, prefix: str, template: str | None = None) -> Iterator[str]:
+    name = f"{prefix}_{os.getpid()}_{next(_numbers)}"
+    copy = f' TEMPLATE "{template}"' if template else ""
+    with _admin(server) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
+    yield _with_database(server, name)
+    with _admin(server) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def timescale_template(timescale_server):
     """A database migrated with the TimescaleDB layout, cloned for each test."""
-    from tests.conftest import migrated_template
+    from cloud.store.migrate import migrate
 
-    with migrated_template(timescale_server, "timescale") as name:
-        yield name
+    with _new_database(timescale_server, "voltrent_template") as url:
+        migrate(url, layout="timescale")
+        yield urlsplit(url).path.lstrip("/")
 
 
 @pytest.fixture(params=LAYOUTS)
@@ -137,24 +165,25 @@ def store_layout(request) -> str:
     return request.param
 
 
-def _server(request, layout: str) -> str:
-    return request.getfixturevalue("timescale_server" if layout == "timescale" else "pg_server")
-
-
 @pytest.fixture
 def layout_database(request, store_layout):
-    """A fresh database of this test's own, migrated with ``store_layout``."""
-    from tests.conftest import cloned
-
-    template = "timescale_template" if store_layout == "timescale" else "store_template"
-    with cloned(_server(request, store_layout), request.getfixturevalue(template)) as url:
+    """A fresh database of this test's own, migrated with ``store_layout``: on the plain
+    layout the usual ``database`` (the conftest's also in a module whose own ``database``
+    returns this fixture: pytest hands an overriding fixture's dependents the overridden one)."""
+    if store_layout != "timescale":
+        yield request.getfixturevalue("database")
+        return
+    server = request.getfixturevalue("timescale_server")
+    template = request.getfixturevalue("timescale_template")
+    with _new_database(server, "voltrent_test", template) as url:
         yield url
 
 
 @pytest.fixture
 def layout_empty_database(request, store_layout):
     """An empty database on the server ``store_layout`` needs (for migration tests)."""
-    from tests.conftest import empty
-
-    with empty(_server(request, store_layout)) as url:
+    if store_layout != "timescale":
+        yield request.getfixturevalue("empty_database")
+        return
+    with _new_database(request.getfixturevalue("timescale_server"), "voltrent_empty") as url:
         yield url
