@@ -9,10 +9,10 @@ import re
 
 import pytest
 
-from cloud.access.permissions import FLAGS
-from cloud.api.alarm_schemas import GEOFENCE_EVENT_TYPES
-from cloud.api.command_schemas import STATES
+from cloud.commands.schemas import STATES
+from cloud.identity.permissions import FLAGS
 from cloud.rules.catalogue import SEVERITIES
+from cloud.rules.schemas.alarms import GEOFENCE_EVENT_TYPES
 
 pytestmark = pytest.mark.postgres
 
