@@ -12,7 +12,12 @@ import pytest
 from cloud.store import migrate as migrate_module
 from cloud.store import superseded
 from cloud.store.migrate import migrate, repeatables
-from tests.cloud.store_support import catalog, migrate_as_previous_head, previous_head_files
+from tests.cloud.store_support import (
+    PREVIOUS_HEAD_STEPS,
+    catalog,
+    migrate_as_previous_head,
+    previous_head_files,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -23,7 +28,9 @@ def test_a_store_of_the_previous_head_upgrades_to_the_fresh_schema(
     migrate_as_previous_head(layout_empty_database, monkeypatch)
     report = migrate(layout_empty_database)
     assert report.layout == store_layout
-    assert report.applied == [] and report.changed == []
+    steps = migrate_module.migrations(store_layout)
+    later = [m.name for m in steps if m.version > PREVIOUS_HEAD_STEPS]
+    assert report.applied == later and report.changed == []
     assert report.superseded == sorted(superseded.REWRITES)
     assert sorted(report.repeated) == sorted(r.name for r in repeatables(store_layout))
     upgraded, fresh = catalog(layout_empty_database), catalog(layout_database)
@@ -75,3 +82,31 @@ def test_the_migrate_command_names_the_rewrites_without_a_warning(
     assert "warning" not in err
     assert _migrate(config) == 0
     assert "up to date (" in capsys.readouterr().out
+
+
+ROLLUPS = ("bms_1m", "bms_1h", "rollup_pending")
+_REFRESH_JOBS = """SELECT count(*) FROM timescaledb_information.jobs
+                   WHERE proc_name = 'policy_refresh_continuous_aggregate'"""
+
+
+def _rollups(conn: psycopg.Connection) -> list[str]:
+    return [t for t in ROLLUPS if conn.execute("SELECT to_regclass(%s)", (t,)).fetchone()[0]]
+
+
+def test_the_unread_rollups_go_with_their_upkeep(layout_empty_database, store_layout, monkeypatch):
+    """bms_1m and bms_1h were kept up and read by nothing, and could not answer the history's
+    buckets as the raw rows do (0016 says why): an upgrade drops them, with what kept them."""
+    migrate_as_previous_head(layout_empty_database, monkeypatch)
+    with psycopg.connect(layout_empty_database) as conn:
+        if store_layout == "timescale":
+            assert _rollups(conn) == ["bms_1m", "bms_1h"]
+            assert conn.execute(_REFRESH_JOBS).fetchone() == (2,)
+        else:
+            assert _rollups(conn) == list(ROLLUPS)
+            conn.execute("INSERT INTO rollup_pending VALUES ('pack-1', now())")
+            conn.execute("INSERT INTO bms_1m (bucket, device_id, samples) VALUES (now(), 'p', 1)")
+    assert "0016_drop_rollups" in migrate(layout_empty_database).applied
+    with psycopg.connect(layout_empty_database) as conn:
+        assert _rollups(conn) == []
+        if store_layout == "timescale":
+            assert conn.execute(_REFRESH_JOBS).fetchone() == (0,)
