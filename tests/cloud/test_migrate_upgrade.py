@@ -110,3 +110,19 @@ def test_the_unread_rollups_go_with_their_upkeep(layout_empty_database, store_la
         assert _rollups(conn) == []
         if store_layout == "timescale":
             assert conn.execute(_REFRESH_JOBS).fetchone() == (0,)
+
+
+def test_the_doctor_sends_a_store_of_the_previous_head_to_migrate_without_alarm(
+    empty_database, monkeypatch
+):
+    from cloud.config import CloudConfig, MqttSettings
+    from cloud.platform.doctor import check_store
+
+    config = CloudConfig(database_url=empty_database, mqtt=MqttSettings(url="mqtt://127.0.0.1:1"))
+    migrate_as_previous_head(empty_database, monkeypatch)
+    schema = [f for f in check_store(config) if f.subject == "schema"]
+    assert [f.level for f in schema] == ["FAIL"]  # pending, not "edited after applied"
+    assert "repeatable/tenancy.sql" in schema[0].text and "cloud migrate" in schema[0].text
+    migrate(empty_database)
+    schema = [f for f in check_store(config) if f.subject == "schema"]
+    assert [(f.level, "repeatable files" in f.text) for f in schema] == [("ok", True)]
