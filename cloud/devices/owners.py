@@ -6,8 +6,8 @@ from __future__ import annotations
 import psycopg
 
 from cloud.http.problems import fail
+from cloud.identity import scope
 from cloud.identity.principal import principal
-from cloud.tenancy import scope
 
 _OPERATOR = f"SELECT id FROM operator WHERE id = %(operator)s AND {scope.owned('id')}"
 _STORE = """
