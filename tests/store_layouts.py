@@ -80,6 +80,7 @@ class TimescaleCluster:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def _run(self, *command: str) -> None:
+        assert self.bindir is not None  # timescaledb_missing() found it
         done = subprocess.run(
             [str(self.bindir / command[0]), *command[1:]],
             capture_output=True, text=True, user=self.user, check=False,
@@ -96,8 +97,9 @@ class TimescaleCluster:
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
             " -c shared_preload_libraries=timescaledb -c timescaledb.telemetry_level=off"
-            # no background jobs: a test refreshes what it needs, and a database with the
-            # extension can be a template only while no job is connected to it
+            # no background jobs (compression, retention): the tests' rows stay as written,
+            # and a database with the extension can be a template only while no job is
+            # connected to it
             " -c timescaledb.max_background_workers=0 -c max_connections=100"
             " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         )
