@@ -31,10 +31,7 @@ KNOWN: dict[str, set[tuple[str, str]]] = {
         # the shared configuration parses the webhook allow-list with notify's own type
         ("cloud.config", "cloud.notify.destinations"),
     },
-    "views": {
-        # asking again for the password or a code uses sign-in's checks and refusals
-        ("cloud.identity.proof", "cloud.identity.views.auth"),
-    },
+    "views": set(),
 }
 
 
