@@ -4,8 +4,8 @@ off, a new API token): its password, or a code of its second factor in force. Su
 need a session: an API token, made for a script, does not change its account's credentials.
 
 A wrong password or code counts as a failed sign-in (``throttle``), so a stolen session
-cannot guess either: each check takes the login's attempt lock, asks whether the attempt may
-go ahead, reads the account once and checks once, in a transaction that commits the count
+cannot guess either: each check takes the login's attempt lock, reads the account once, asks
+whether the attempt may go ahead and checks once, in a transaction that commits the count
 even though the answer is an error.
 """
 

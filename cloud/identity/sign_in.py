@@ -76,7 +76,7 @@ def sign_in(
     row = conn.execute(ACCOUNT_BY_LOGIN, (login,)).fetchone()
     if row is not None:
         note(account_id=row["id"], operator_id=row["operator_id"])
-    matches = passwords.matches(row and row["password_hash"], password)
+    matches = passwords.matches(None if row is None else row["password_hash"], password)
     if not matches or row["disabled_at"] is not None:
         why = "unknown login" if row is None else "wrong password" if not matches else "disabled"
         note(failed=why, failures=throttle.failed(conn, login, address))
