@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
-from psycopg.rows import tuple_row
+from psycopg.rows import DictRow, tuple_row
 
 from cloud.http.paging import fetch_page
 from cloud.http.problems import fail, field_error
@@ -66,7 +66,7 @@ ENDING = ("disabled", "reset_password", "reset_totp")
 
 
 def create(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[Any],  # the API's (dict rows) or the CLI's (tuple rows)
     *,
     operator_id: int,
     login: str,
@@ -86,19 +86,19 @@ def create(
 
 
 def page(
-    conn: psycopg.Connection, filters: dict[str, Any], pagination: dict[str, Any]
+    conn: psycopg.Connection[DictRow], filters: dict[str, Any], pagination: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """One page of the caller's accounts matching ``filters`` (``FILTERS``), by id."""
     params = scope.params(**{key: filters.get(key) for key in FILTERS})
     return fetch_page(conn, COUNT_ACCOUNTS, LIST_ACCOUNTS, params, pagination)
 
 
-def get(conn: psycopg.Connection, account_id: int) -> dict[str, Any]:
+def get(conn: psycopg.Connection[DictRow], account_id: int) -> dict[str, Any]:
     """The caller's account ``account_id``; 404 if it is not one."""
     return scope.one(conn, GET_ACCOUNT, "account", account_id)
 
 
-def _check_store(conn: psycopg.Connection, operator_id: int, store_id: int | None) -> None:
+def _check_store(conn: psycopg.Connection[DictRow], operator_id: int, store_id: int | None) -> None:
     """``store_id`` is a store of ``operator_id`` and, for a store's caller, its own store."""
     own = principal().store_id
     if own is not None and store_id != own:
@@ -107,7 +107,7 @@ def _check_store(conn: psycopg.Connection, operator_id: int, store_id: int | Non
         field_error("store_id", [f"no store {store_id} of operator {operator_id}"])
 
 
-def add(conn: psycopg.Connection, wanted: dict[str, Any]) -> dict[str, Any]:
+def add(conn: psycopg.Connection[DictRow], wanted: dict[str, Any]) -> dict[str, Any]:
     """Make the account ``wanted`` (the API's body) for the caller: of an operator of its
     subtree, with roles within what it may do; without a ``password`` one is generated and
     returned in the row (its only showing). 409: the login is taken."""
@@ -132,7 +132,9 @@ def add(conn: psycopg.Connection, wanted: dict[str, Any]) -> dict[str, Any]:
     return created if given is not None else {**created, "password": password}
 
 
-def change(conn: psycopg.Connection, account_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+def change(
+    conn: psycopg.Connection[DictRow], account_id: int, changes: dict[str, Any]
+) -> dict[str, Any]:
     """Apply an administrator's ``changes`` (the API's body) to ``account_id``, in one
     transaction; the row, with the new ``password`` of a reset and how many sessions and
     tokens ended (``revoked``) when one of ``ENDING`` was asked for. The caller may only
@@ -144,6 +146,7 @@ def change(conn: psycopg.Connection, account_id: int, changes: dict[str, Any]) -
                              " password: PUT /api/auth/password)"])  # fmt: skip
     powers.check_manageable(conn, account_id)
     current = conn.execute(LOCK_ACCOUNT, (account_id,)).fetchone()
+    assert current is not None  # the guard found it in the caller's subtree
     if "store_id" in changes:
         _check_store(conn, current["operator_id"], changes["store_id"])
     if "role_ids" in changes:
@@ -167,6 +170,6 @@ def change(conn: psycopg.Connection, account_id: int, changes: dict[str, Any]) -
     return {**get(conn, account_id), **extra}
 
 
-def set_password(conn: psycopg.Connection, account_id: int, password: str) -> None:
+def set_password(conn: psycopg.Connection[DictRow], account_id: int, password: str) -> None:
     """Store ``password``'s hash as the account's (its policy already checked)."""
     conn.execute(SET_PASSWORD, (passwords.hash_password(password), account_id))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
 from cloud.http.paging import fetch_page
 from cloud.identity import scope
@@ -47,13 +48,13 @@ COUNT_AUDIT = "SELECT count(*) AS n FROM audit_log l" + _FILTER
 FILTERS = ("start", "end", "operator_id", "actor", "action", "status", "target")
 
 
-def write(conn: psycopg.Connection, row: dict[str, Any]) -> None:
+def write(conn: psycopg.Connection[DictRow], row: dict[str, Any]) -> None:
     """Add ``row`` (the columns of ``INSERT``) to the log."""
     conn.execute(INSERT, row)
 
 
 def page(
-    conn: psycopg.Connection, filters: dict[str, Any], pagination: dict[str, Any]
+    conn: psycopg.Connection[DictRow], filters: dict[str, Any], pagination: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """One page of the caller's rows matching ``filters`` (``FILTERS``), newest first."""
     params = scope.params(**{name: filters.get(name) for name in FILTERS})

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
 from cloud.http.problems import not_found
 from cloud.identity.guard import note
@@ -54,23 +55,25 @@ SET_STAGE = "UPDATE credential SET stage = %s WHERE id = %s"
 EXPIRES_AT = "SELECT expires_at FROM credential WHERE id = %s"
 
 
-def sessions_of(conn: psycopg.Connection, account_id: int) -> list[dict[str, Any]]:
+def sessions_of(conn: psycopg.Connection[DictRow], account_id: int) -> list[dict[str, Any]]:
     """The account's sessions that still work, oldest first (``current``: the caller's)."""
     params = {"account_id": account_id, "current": principal().credential_id}
     return conn.execute(LIST_SESSIONS, params).fetchall()
 
 
-def tokens_of(conn: psycopg.Connection, account_id: int) -> list[dict[str, Any]]:
+def tokens_of(conn: psycopg.Connection[DictRow], account_id: int) -> list[dict[str, Any]]:
     """The account's tokens not revoked (expired ones included), oldest first."""
     return conn.execute(LIST_TOKENS, (account_id,)).fetchall()
 
 
-def token(conn: psycopg.Connection, token_id: int) -> dict[str, Any]:
+def token(conn: psycopg.Connection[DictRow], token_id: int) -> dict[str, Any]:
     """The token ``token_id`` (any account's, revoked or not: for the answer that made it)."""
-    return conn.execute(GET_TOKEN, (token_id,)).fetchone()
+    row = conn.execute(GET_TOKEN, (token_id,)).fetchone()
+    assert row is not None  # made in this transaction
+    return row
 
 
-def own_token(conn: psycopg.Connection, account_id: int, token_id: int) -> dict[str, Any]:
+def own_token(conn: psycopg.Connection[DictRow], account_id: int, token_id: int) -> dict[str, Any]:
     """``account_id``'s token ``token_id`` not revoked; 404 if it has none of that id."""
     row = conn.execute(GET_OWN_TOKEN, (token_id, account_id)).fetchone()
     if row is None:
@@ -79,7 +82,7 @@ def own_token(conn: psycopg.Connection, account_id: int, token_id: int) -> dict[
 
 
 def revoke(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     account_id: int,
     *,
     kinds: tuple[str, ...] = ("session",),
@@ -93,7 +96,9 @@ def revoke(
     return len(conn.execute(REVOKE, params).fetchall())
 
 
-def revoke_all(conn: psycopg.Connection, account_id: int, *, keep: int | None = None) -> int:
+def revoke_all(
+    conn: psycopg.Connection[DictRow], account_id: int, *, keep: int | None = None
+) -> int:
     """End every session and API token of ``account_id`` but ``keep`` (the caller's own
     session, where it survives its own change); the audit row and the answer say how many."""
     revoked = revoke(conn, account_id, kinds=("session", "token"), keep=keep)
@@ -101,15 +106,19 @@ def revoke_all(conn: psycopg.Connection, account_id: int, *, keep: int | None = 
     return revoked
 
 
-def revoke_one(conn: psycopg.Connection, account_id: int, kind: str, credential_id: int) -> None:
+def revoke_one(
+    conn: psycopg.Connection[DictRow], account_id: int, kind: str, credential_id: int
+) -> None:
     """Revoke one live ``kind`` ('session' or 'token') of ``account_id``; 404 if it has none
     of that id."""
     if not revoke(conn, account_id, kinds=(kind,), credential_id=credential_id):
         not_found(kind, credential_id)
 
 
-def second_factor_done(conn: psycopg.Connection, credential_id: int) -> datetime | None:
+def second_factor_done(conn: psycopg.Connection[DictRow], credential_id: int) -> datetime | None:
     """The session ``credential_id`` owes no second factor any more (stage ``full``); returns
     when it expires."""
     conn.execute(SET_STAGE, ("full", credential_id))
-    return conn.execute(EXPIRES_AT, (credential_id,)).fetchone()["expires_at"]
+    row = conn.execute(EXPIRES_AT, (credential_id,)).fetchone()
+    assert row is not None  # the caller's own session
+    return row["expires_at"]

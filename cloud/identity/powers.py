@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
 from cloud.http.problems import fail, field_error
 from cloud.identity import scope
@@ -34,18 +35,19 @@ WHERE a.id = %s
 ROLES_OF = "SELECT id, permissions FROM role WHERE id = ANY (%s) AND operator_id = %s"
 
 
-def operator(conn: psycopg.Connection, operator_id: int) -> dict[str, Any] | None:
+def operator(conn: psycopg.Connection[DictRow], operator_id: int) -> dict[str, Any] | None:
     """The operator ``operator_id`` (id, flags, platform) if it is of the caller's subtree."""
     return conn.execute(OPERATOR, scope.params(id=operator_id)).fetchone()
 
 
-def target_operator(conn: psycopg.Connection, operator_id: int | None) -> dict[str, Any]:
+def target_operator(conn: psycopg.Connection[DictRow], operator_id: int | None) -> dict[str, Any]:
     """The operator a new object goes to: ``operator_id`` of the caller's subtree (422 naming
     the field otherwise), default the caller's own."""
     wanted = principal().operator_id if operator_id is None else operator_id
     row = operator(conn, wanted)
     if row is None:
         field_error("operator_id", [f"no operator {wanted}"])
+    assert row is not None  # field_error stopped the request
     return row
 
 
@@ -80,7 +82,9 @@ def _within_store() -> bool:
     return principal().store_id is not None
 
 
-def check_roles(conn: psycopg.Connection, operator: dict[str, Any], role_ids: list[int]) -> None:
+def check_roles(
+    conn: psycopg.Connection[DictRow], operator: dict[str, Any], role_ids: list[int]
+) -> None:
     """422 unless each role is ``operator``'s and grants nothing the caller does not have."""
     rows = {row["id"]: row for row in conn.execute(ROLES_OF, (role_ids, operator["id"]))}
     reasons = [f"no role {role_id} of operator {operator['id']}"
@@ -94,12 +98,13 @@ def check_roles(conn: psycopg.Connection, operator: dict[str, Any], role_ids: li
     field_error("role_ids", reasons)
 
 
-def check_manageable(conn: psycopg.Connection, account_id: int) -> None:
+def check_manageable(conn: psycopg.Connection[DictRow], account_id: int) -> None:
     """403 unless the caller may do everything ``account_id`` may (its own: also fine); the
     guard has answered 404 for an account outside the caller's subtree."""
     if account_id == principal().account_id:
         return
     row = conn.execute(ACCOUNT_POWERS, (account_id,)).fetchone()
+    assert row is not None  # the guard found it in the caller's subtree
     powers = effective(
         row["granted"], row["flags"], platform=row["platform"], store=_within_store()
     )

@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 from flask import request
+from psycopg.rows import DictRow
 
 from cloud.http.db import database
 from cloud.http.problems import fail, field_error
@@ -34,7 +35,7 @@ def needs_session(who: Principal, what: str) -> None:
         fail(403, f"{what} needs a signed-in session, not an API token")
 
 
-def held_account(conn: psycopg.Connection, who: Principal) -> dict[str, Any]:
+def held_account(conn: psycopg.Connection[DictRow], who: Principal) -> dict[str, Any]:
     """The caller's account row, read once its login's attempt lock is held
     (``throttle.hold``): attempts on one login run one after the other."""
     throttle.hold(conn, who.login)
@@ -42,7 +43,11 @@ def held_account(conn: psycopg.Connection, who: Principal) -> dict[str, Any]:
 
 
 def attempt(
-    conn: psycopg.Connection, who: Principal, right: Callable[[], bool], *, why: str | None = None
+    conn: psycopg.Connection[DictRow],
+    who: Principal,
+    right: Callable[[], bool],
+    *,
+    why: str | None = None,
 ) -> throttle.Refusal | bool:
     """One guess of the caller's, counted like a sign-in (its login's lock held): a refusal
     (too many failures: nothing checked), or whether ``right()`` holds. A wrong guess counts
@@ -69,7 +74,7 @@ def settle(outcome: throttle.Refusal | bool, field: str, reason: str) -> None:
 
 
 def by_code(
-    conn: psycopg.Connection, who: Principal, account: dict[str, Any], code: str
+    conn: psycopg.Connection[DictRow], who: Principal, account: dict[str, Any], code: str
 ) -> throttle.Refusal | bool:
     """``attempt`` with ``code`` of the factor in force of ``account`` (``held_account``),
     accepted once."""
@@ -77,7 +82,7 @@ def by_code(
 
 
 def by_password(
-    conn: psycopg.Connection, who: Principal, account: dict[str, Any], password: str
+    conn: psycopg.Connection[DictRow], who: Principal, account: dict[str, Any], password: str
 ) -> throttle.Refusal | bool:
     """``attempt`` with ``password`` for ``account`` (``held_account``)."""
     return attempt(conn, who, lambda: passwords.matches(account["password_hash"], password))

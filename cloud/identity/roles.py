@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
 from cloud.http.db import connection, database
 from cloud.http.paging import fetch_page
@@ -49,23 +50,24 @@ DELETE_ROLE = "DELETE FROM role WHERE id = %s"
 
 
 def page(
-    conn: psycopg.Connection, operator_id: int | None, pagination: dict[str, Any]
+    conn: psycopg.Connection[DictRow], operator_id: int | None, pagination: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """One page of the roles of the caller's subtree (only ``operator_id``'s, if given)."""
     params = scope.params(operator_id=operator_id)
     return fetch_page(conn, COUNT_ROLES, LIST_ROLES, params, pagination)
 
 
-def get(conn: psycopg.Connection, role_id: int) -> dict[str, Any]:
+def get(conn: psycopg.Connection[DictRow], role_id: int) -> dict[str, Any]:
     """The role ``role_id`` of the caller's subtree; 404 if it is not one."""
     return scope.one(conn, GET_ROLE, "role", role_id)
 
 
-def _editable(conn: psycopg.Connection, role: dict[str, Any]) -> dict[str, Any]:
+def _editable(conn: psycopg.Connection[DictRow], role: dict[str, Any]) -> dict[str, Any]:
     """The role's operator, once sure the caller may change the role."""
     if role["builtin"]:
         fail(409, f"role {role['id']} ({role['name']}) is built in: it cannot be changed")
     operator = powers.operator(conn, role["operator_id"])
+    assert operator is not None  # the role's, in the caller's subtree as the role is
     powers.check_role_holds(operator, role)
     return operator
 
@@ -74,7 +76,7 @@ def _taken(name: str, operator_id: int) -> None:
     fail(409, f"operator {operator_id} has a role named {name!r} already")
 
 
-def create(conn: psycopg.Connection, wanted: dict[str, Any]) -> dict[str, Any]:
+def create(conn: psycopg.Connection[DictRow], wanted: dict[str, Any]) -> dict[str, Any]:
     """Make the role ``wanted`` (the API's body) for an operator of the caller's subtree;
     409 if the operator has one of that name."""
     operator = powers.target_operator(conn, wanted.get("operator_id"))
@@ -82,13 +84,17 @@ def create(conn: psycopg.Connection, wanted: dict[str, Any]) -> dict[str, Any]:
     try:
         with conn.transaction():
             params = {**wanted, "operator_id": operator["id"]}
-            role_id = conn.execute(INSERT_ROLE, params).fetchone()["id"]
+            created = conn.execute(INSERT_ROLE, params).fetchone()
+            assert created is not None  # RETURNING of an INSERT
+            role_id = created["id"]
     except psycopg.errors.UniqueViolation:
         _taken(wanted["name"], operator["id"])
     return get(conn, role_id)
 
 
-def change(conn: psycopg.Connection, role_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+def change(
+    conn: psycopg.Connection[DictRow], role_id: int, changes: dict[str, Any]
+) -> dict[str, Any]:
     """Apply ``changes`` (the API's body) to a role the caller may change."""
     role = get(conn, role_id)
     operator = _editable(conn, role)
@@ -111,7 +117,9 @@ def delete(role_id: int) -> None:
     with database().connection(scoped=False) as owner:
         # locked first: an assignment racing this one waits, then finds no role
         owner.execute(LOCK_ROLE, (role_id,))
-        held = owner.execute(HOLDERS, (role_id,)).fetchone()["n"]
+        counted = owner.execute(HOLDERS, (role_id,)).fetchone()
+        assert counted is not None  # count(*)
+        held = counted["n"]
         if not held:
             owner.execute(DELETE_ROLE, (role_id,))
     if held:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
 from cloud.http.problems import not_found
 from cloud.identity.principal import principal
@@ -37,7 +38,7 @@ def params(**more: Any) -> dict[str, Any]:
     return {"tenant": who.operator_id, "store": who.store_id, **more}
 
 
-def one(conn: psycopg.Connection, query: str, kind: str, key: object) -> dict[str, Any]:
+def one(conn: psycopg.Connection[DictRow], query: str, kind: str, key: object) -> dict[str, Any]:
     """The row ``query`` finds for ``%(id)s`` = ``key`` with ``params()``: the caller's
     ``kind`` ``key``; 404 if there is none, so one outside the subtree looks missing."""
     row = conn.execute(query, params(id=key)).fetchone()

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
 from cloud.config import CloudConfig
 from cloud.identity import passwords, throttle, totp
@@ -44,10 +45,12 @@ WHERE a.id = %s
 """
 
 
-def account(conn: psycopg.Connection, account_id: int) -> dict[str, Any]:
+def account(conn: psycopg.Connection[DictRow], account_id: int) -> dict[str, Any]:
     """The account row signing in reads (with its secrets and its operator's
     ``mfa_required``)."""
-    return conn.execute(ACCOUNT_BY_ID, (account_id,)).fetchone()
+    row = conn.execute(ACCOUNT_BY_ID, (account_id,)).fetchone()
+    assert row is not None  # a signed-in caller's own account
+    return row
 
 
 def brief(row: dict[str, Any]) -> dict[str, Any]:
@@ -57,7 +60,7 @@ def brief(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def sign_in(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     login: str,
     password: str,
     code: str | None,
@@ -77,7 +80,7 @@ def sign_in(
     if row is not None:
         note(account_id=row["id"], operator_id=row["operator_id"])
     matches = passwords.matches(None if row is None else row["password_hash"], password)
-    if not matches or row["disabled_at"] is not None:
+    if row is None or not matches or row["disabled_at"] is not None:
         why = "unknown login" if row is None else "wrong password" if not matches else "disabled"
         note(failed=why, failures=throttle.failed(conn, login, address))
         return WRONG
@@ -110,10 +113,11 @@ def sign_in(
     return {"token": secret, "expires_at": expires_at, "stage": stage, "account": brief(row)}
 
 
-def me(conn: psycopg.Connection, who: Principal) -> dict[str, Any]:
+def me(conn: psycopg.Connection[DictRow], who: Principal) -> dict[str, Any]:
     """Who is asking: its account, operator and store, what it may do now, and its session's
     stage."""
     row = conn.execute(ME, (who.account_id,)).fetchone()
+    assert row is not None  # a signed-in caller's own account
     store = None
     if row["store_id"] is not None:
         store = {"id": row["store_id"], "name": row["store_name"]}

@@ -18,7 +18,7 @@ import re
 import secrets
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 
 from cloud.platform.broker_rules import allowed
 
@@ -93,21 +93,21 @@ def revoke(conn: psycopg.Connection, username: str) -> bool:
     return conn.execute(REVOKE, (username,)).fetchone() is not None
 
 
-def active(conn: psycopg.Connection, username: str) -> dict | None:
+def active(conn: psycopg.Connection[DictRow], username: str) -> DictRow | None:
     """The account ``username`` (its kind and hash) unless it is revoked or unknown. (``conn``
     gives dict rows, as the API's do. Only the platform's accounts hold ``platform.broker``:
     under row-level security they see the service accounts as well as every device's.)"""
     return conn.execute(ACCOUNT, (username,)).fetchone()
 
 
-def may_connect(conn: psycopg.Connection, username: str, password: str) -> bool:
+def may_connect(conn: psycopg.Connection[DictRow], username: str, password: str) -> bool:
     """Whether ``username`` may connect with ``password`` (an active account whose hash it
     matches)."""
     account = active(conn, username)
     return account is not None and verify_password(password, account["password_hash"])
 
 
-def may(conn: psycopg.Connection, username: str, action: str, topic: str) -> bool:
+def may(conn: psycopg.Connection[DictRow], username: str, action: str, topic: str) -> bool:
     """Whether the active account ``username`` may ``action`` (publish | subscribe)
     ``topic`` (``broker_rules``)."""
     account = active(conn, username)

@@ -7,6 +7,7 @@ import base64
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
 from cloud.http.paging import fetch_page
 
@@ -43,7 +44,7 @@ def shown(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def page(
-    conn: psycopg.Connection, filters: dict[str, Any], pagination: dict[str, Any]
+    conn: psycopg.Connection[DictRow], filters: dict[str, Any], pagination: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """One page of the rows matching ``filters`` (``FILTERS``), newest first, shown."""
     params = {key: filters.get(key) for key in FILTERS}

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
 from cloud.http.problems import fail
 from cloud.identity import scope
@@ -22,7 +23,7 @@ def _shown(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "active": row["revoked_at"] is None}
 
 
-def get(conn: psycopg.Connection, device_id: str) -> dict[str, Any]:
+def get(conn: psycopg.Connection[DictRow], device_id: str) -> dict[str, Any]:
     """The device's account, active or revoked; 404 if it never had one."""
     scope.one(conn, DEVICE, "device", device_id)
     row = conn.execute(GET_ACCOUNT, scope.params(id=device_id)).fetchone()
@@ -31,7 +32,7 @@ def get(conn: psycopg.Connection, device_id: str) -> dict[str, Any]:
     return _shown(row)
 
 
-def issue(conn: psycopg.Connection, device_id: str) -> dict[str, Any]:
+def issue(conn: psycopg.Connection[DictRow], device_id: str) -> dict[str, Any]:
     """A new password for the device's account (made now, or rotated: the old one stops
     working at the broker's next reload); the row with the ``password``, its only showing."""
     with conn.transaction():
@@ -40,11 +41,12 @@ def issue(conn: psycopg.Connection, device_id: str) -> dict[str, Any]:
     return {**_shown(row), "password": password}
 
 
-def revoke(conn: psycopg.Connection, device_id: str) -> dict[str, Any]:
+def revoke(conn: psycopg.Connection[DictRow], device_id: str) -> dict[str, Any]:
     """Revoke the device's account; 404 if it has no active one."""
     with conn.transaction():
         scope.one(conn, DEVICE, "device", device_id)
         if not broker_accounts.revoke(conn, device_id):
             fail(404, f"device {device_id!r} has no active broker credentials")
         row = conn.execute(GET_ACCOUNT, scope.params(id=device_id)).fetchone()
+    assert row is not None  # revoked just now, so there is one
     return _shown(row)
