@@ -5,7 +5,8 @@ Ingest only inserts ``alarm_event`` rows; a trigger (migration 0009) turns each 
 same transaction. The ``Notifier`` (notifier.py), one per worker, delivers those rows:
 claims (outbox.py), HTTP in threads (sender.py), and the signature a receiver checks
 (signing.py, whose docstring tells a receiver how), where a webhook may send
-(destinations.py). The API side is views/webhooks.py.
+(destinations.py). The API side: webhooks and their deliveries (webhooks.py), served by
+views/webhooks.py.
 """
 
 from __future__ import annotations
