@@ -28,9 +28,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 
+from cloud.allow_list import AllowList
 from cloud.errors import StoreUnavailable
 from cloud.notify import outbox, sender
-from cloud.notify.destinations import AllowList
 from cloud.notify.outbox import Job
 from cloud.notify.signing import sign
 from cloud.store.db import connect_async
