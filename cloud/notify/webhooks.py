@@ -22,6 +22,7 @@ from typing import Any
 
 import psycopg
 from flask_smorest.pagination import PaginationParameters
+from psycopg.rows import DictRow
 
 from cloud.http.paging import fetch_page
 from cloud.http.problems import fail, not_found
@@ -124,14 +125,14 @@ def new_secret() -> str:
 
 
 def page(
-    conn: psycopg.Connection, enabled: bool | None, pagination: PaginationParameters
+    conn: psycopg.Connection[DictRow], enabled: bool | None, pagination: PaginationParameters
 ) -> list[dict[str, Any]]:
     """A page of the caller's webhooks, by id; ``enabled`` filters them."""
     params = scope.params(enabled=enabled)
     return fetch_page(conn, COUNT_WEBHOOKS, LIST_WEBHOOKS, params, pagination)
 
 
-def get(conn: psycopg.Connection, webhook_id: int) -> dict[str, Any]:
+def get(conn: psycopg.Connection[DictRow], webhook_id: int) -> dict[str, Any]:
     """One of the caller's webhooks, with its pending and failed counts; a 404 for any
     other id."""
     row = conn.execute(GET_WEBHOOK, scope.params(webhook_id=webhook_id)).fetchone()
@@ -140,7 +141,7 @@ def get(conn: psycopg.Connection, webhook_id: int) -> dict[str, Any]:
     return row
 
 
-def create(conn: psycopg.Connection, body: dict[str, Any]) -> dict[str, Any]:
+def create(conn: psycopg.Connection[DictRow], body: dict[str, Any]) -> dict[str, Any]:
     """Make a webhook of the caller's operator or of ``operator_id`` (404 unless it is in
     the caller's subtree); the webhook with its secret, shown this once."""
     params = {
@@ -160,7 +161,7 @@ def create(conn: psycopg.Connection, body: dict[str, Any]) -> dict[str, Any]:
     return {**get(conn, row["id"]), "secret": params["secret"]}
 
 
-def change(conn: psycopg.Connection, webhook_id: int, changes: dict[str, Any]) -> None:
+def change(conn: psycopg.Connection[DictRow], webhook_id: int, changes: dict[str, Any]) -> None:
     """Change a webhook; enabling it wakes the notifiers for what waited meanwhile."""
     with conn.transaction():
         current = conn.execute(LOCK_WEBHOOK, scope.params(webhook_id=webhook_id)).fetchone()
@@ -175,13 +176,15 @@ def change(conn: psycopg.Connection, webhook_id: int, changes: dict[str, Any]) -
             _wake(conn, webhook_id)  # what waited while it was disabled can go now
 
 
-def delete(conn: psycopg.Connection, webhook_id: int) -> None:
+def delete(conn: psycopg.Connection[DictRow], webhook_id: int) -> None:
     """Delete a webhook and its deliveries, pending ones included."""
     if conn.execute(DELETE_WEBHOOK, scope.params(webhook_id=webhook_id)).fetchone() is None:
         not_found("webhook", webhook_id)
 
 
-def rotate_secret(conn: psycopg.Connection, webhook_id: int, secret: str | None) -> dict[str, Any]:
+def rotate_secret(
+    conn: psycopg.Connection[DictRow], webhook_id: int, secret: str | None
+) -> dict[str, Any]:
     """Replace a webhook's secret with ``secret`` or a new one; the webhook with it."""
     secret = secret or new_secret()
     params = scope.params(webhook_id=webhook_id, secret=secret)
@@ -191,7 +194,7 @@ def rotate_secret(conn: psycopg.Connection, webhook_id: int, secret: str | None)
 
 
 def deliveries(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     webhook_id: int,
     args: dict[str, Any],
     pagination: PaginationParameters,
@@ -202,7 +205,7 @@ def deliveries(
     return fetch_page(conn, COUNT_DELIVERIES, LIST_DELIVERIES, params, pagination)
 
 
-def retry(conn: psycopg.Connection, webhook_id: int, delivery_id: int) -> dict[str, Any]:
+def retry(conn: psycopg.Connection[DictRow], webhook_id: int, delivery_id: int) -> dict[str, Any]:
     """Put a failed delivery back in the queue, due now; a 409 for one that is not failed."""
     params = scope.params(id=delivery_id, webhook_id=webhook_id)
     row = conn.execute(RETRY_DELIVERY, params).fetchone()
@@ -212,7 +215,9 @@ def retry(conn: psycopg.Connection, webhook_id: int, delivery_id: int) -> dict[s
     return row
 
 
-def send_test(conn: psycopg.Connection, webhook_id: int, note: str | None) -> dict[str, Any]:
+def send_test(
+    conn: psycopg.Connection[DictRow], webhook_id: int, note: str | None
+) -> dict[str, Any]:
     """Queue a test notification by the caller; a 409 if the webhook is disabled."""
     if not _enabled(conn, webhook_id):
         fail(409, f"webhook {webhook_id} is disabled: enable it to test it")
@@ -223,7 +228,7 @@ def send_test(conn: psycopg.Connection, webhook_id: int, note: str | None) -> di
     return row
 
 
-def _enabled(conn: psycopg.Connection, webhook_id: int) -> bool:
+def _enabled(conn: psycopg.Connection[DictRow], webhook_id: int) -> bool:
     """Whether the webhook is enabled; a 404 if there is none."""
     row = conn.execute(WEBHOOK_ENABLED, scope.params(webhook_id=webhook_id)).fetchone()
     if row is None:
@@ -231,7 +236,7 @@ def _enabled(conn: psycopg.Connection, webhook_id: int) -> bool:
     return row["enabled"]
 
 
-def _check_login(conn: psycopg.Connection, login: str | None) -> None:
+def _check_login(conn: psycopg.Connection[DictRow], login: str | None) -> None:
     """A 422 unless ``login`` (whose mutes a webhook follows) is None or an account of the
     caller's subtree that is not a store's."""
     if login is None or conn.execute(ACCOUNT_LOGIN, scope.params(login=login)).fetchone():
@@ -243,11 +248,11 @@ def _check_login(conn: psycopg.Connection, login: str | None) -> None:
     fail(422, f"operator: {reason}", errors=[{"field": "operator", "in": "body", "reason": reason}])
 
 
-def _wake(conn: psycopg.Connection, webhook_id: int) -> None:
+def _wake(conn: psycopg.Connection[DictRow], webhook_id: int) -> None:
     conn.execute(WAKE, (CHANNEL, str(webhook_id)))
 
 
-def _refuse_retry(conn: psycopg.Connection, webhook_id: int, delivery_id: int) -> None:
+def _refuse_retry(conn: psycopg.Connection[DictRow], webhook_id: int, delivery_id: int) -> None:
     _enabled(conn, webhook_id)
     params = scope.params(id=delivery_id, webhook_id=webhook_id)
     row = conn.execute(GET_DELIVERY, params).fetchone()

@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 from flask_smorest.pagination import PaginationParameters
+from psycopg.rows import DictRow
 
 from cloud.http.encoding import format_time
 from cloud.http.paging import fetch_page
@@ -117,7 +118,7 @@ SELECT id, 'resolved', %(by)s, %(note)s FROM unnest(%(ids)s::bigint[]) AS id ORD
 
 
 def page(
-    conn: psycopg.Connection, args: dict[str, Any], pagination: PaginationParameters
+    conn: psycopg.Connection[DictRow], args: dict[str, Any], pagination: PaginationParameters
 ) -> list[dict[str, Any]]:
     """A page of the caller's alarms, latest occurrence first: ``type`` (a list), ``FILTERS``
     and ``include_muted`` from the query."""
@@ -131,7 +132,7 @@ def page(
     return [_shown(row) for row in rows]
 
 
-def get(conn: psycopg.Connection, alarm_id: int) -> dict[str, Any]:
+def get(conn: psycopg.Connection[DictRow], alarm_id: int) -> dict[str, Any]:
     """One of the caller's alarms, with its unit and whether the caller muted its type; a
     404 for any other id."""
     row = None
@@ -143,7 +144,7 @@ def get(conn: psycopg.Connection, alarm_id: int) -> dict[str, Any]:
     return _shown(row)
 
 
-def detail(conn: psycopg.Connection, alarm_id: int) -> dict[str, Any]:
+def detail(conn: psycopg.Connection[DictRow], alarm_id: int) -> dict[str, Any]:
     """``get()`` with the latest occurrences and events, and how many events there are."""
     alarm = get(conn, alarm_id)
     mine = scope.params(alarm_id=alarm_id)
@@ -151,12 +152,14 @@ def detail(conn: psycopg.Connection, alarm_id: int) -> dict[str, Any]:
         LATEST_OCCURRENCES, {**mine, "limit": DETAIL_OCCURRENCES}
     ).fetchall()
     alarm["events"] = conn.execute(LATEST_EVENTS, {**mine, "limit": DETAIL_EVENTS}).fetchall()
-    alarm["event_count"] = conn.execute(COUNT_EVENTS, mine).fetchone()["n"]
+    counted = conn.execute(COUNT_EVENTS, mine).fetchone()
+    assert counted is not None  # count(*)
+    alarm["event_count"] = counted["n"]
     return alarm
 
 
 def occurrences(
-    conn: psycopg.Connection, alarm_id: int, pagination: PaginationParameters
+    conn: psycopg.Connection[DictRow], alarm_id: int, pagination: PaginationParameters
 ) -> list[dict[str, Any]]:
     """A page of an alarm's occurrences, newest first, each with its sample (the guard has
     answered 404 for another's alarm)."""
@@ -164,7 +167,7 @@ def occurrences(
     return fetch_page(conn, COUNT_OCCURRENCES, LIST_OCCURRENCES, mine, pagination)
 
 
-def resolve_one(conn: psycopg.Connection, alarm_id: int, note: str) -> dict[str, Any]:
+def resolve_one(conn: psycopg.Connection[DictRow], alarm_id: int, note: str) -> dict[str, Any]:
     """Resolve one open alarm of the caller's as the caller; the alarm as it is now. A 404
     for another's alarm, a 409 for one already resolved."""
     with conn.transaction():
@@ -179,7 +182,7 @@ def resolve_one(conn: psycopg.Connection, alarm_id: int, note: str) -> dict[str,
     return get(conn, alarm_id)
 
 
-def resolve_many(conn: psycopg.Connection, body: dict[str, Any]) -> dict[str, Any]:
+def resolve_many(conn: psycopg.Connection[DictRow], body: dict[str, Any]) -> dict[str, Any]:
     """Resolve the caller's alarms named by ``alarm_ids`` (404 for the first that is not
     one, and nothing resolved) or selected by ``filter``, in one transaction with one
     ``note``; how each went (BatchResolvedSchema)."""
@@ -198,14 +201,16 @@ def resolve_many(conn: psycopg.Connection, body: dict[str, Any]) -> dict[str, An
     return {"resolved": len(now), "already_resolved": len(ids) - len(now), "results": results}
 
 
-def lock(conn: psycopg.Connection, ids: Sequence[int]) -> dict[int, str]:
+def lock(conn: psycopg.Connection[DictRow], ids: Sequence[int]) -> dict[int, str]:
     """Lock the caller's alarms among ``ids`` (in the caller's transaction); the state of
     each one found. Ids of other operators' alarms are not found, like missing ones."""
     rows = conn.execute(LOCK_BY_IDS, scope.params(ids=list(ids)))
     return {row["id"]: row["state"] for row in rows}
 
 
-def resolve(conn: psycopg.Connection, found: dict[int, str], by: str, note: str) -> list[int]:
+def resolve(
+    conn: psycopg.Connection[DictRow], found: dict[int, str], by: str, note: str
+) -> list[int]:
     """Resolve the open ones of the alarms ``lock()`` found (in the caller's transaction);
     the ids resolved now."""
     params = scope.params(ids=[i for i in found if found[i] == "open"], by=by, note=note)
@@ -216,7 +221,7 @@ def resolve(conn: psycopg.Connection, found: dict[int, str], by: str, note: str)
     return resolved
 
 
-def open_alarm_ids(conn: psycopg.Connection, wanted: dict[str, Any]) -> list[int]:
+def open_alarm_ids(conn: psycopg.Connection[DictRow], wanted: dict[str, Any]) -> list[int]:
     """Ids of the caller's open alarms a batch filter selects, locked (in the caller's
     transaction)."""
     params = scope.params(**{k: wanted.get(k) for k in ("type", "device_id", "severity", "active")})

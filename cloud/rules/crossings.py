@@ -12,6 +12,7 @@ from typing import Any
 
 import psycopg
 from flask_smorest.pagination import PaginationParameters
+from psycopg.rows import DictRow
 
 from cloud.http.paging import fetch_page
 from cloud.identity import scope
@@ -37,7 +38,7 @@ COUNT_EVENTS = "SELECT count(*) AS n FROM geofence_event" + _FILTER
 
 
 def page(
-    conn: psycopg.Connection, args: dict[str, Any], pagination: PaginationParameters
+    conn: psycopg.Connection[DictRow], args: dict[str, Any], pagination: PaginationParameters
 ) -> list[dict[str, Any]]:
     """A page of the crossings of the caller's devices, newest first, filtered by
     ``FILTERS`` from the query."""

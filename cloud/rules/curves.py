@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import DictRow
 
 from cloud.http.problems import fail
 from cloud.identity import scope
@@ -84,7 +85,7 @@ ORDER BY time, seq
 
 
 def curve(
-    conn: psycopg.Connection, alarm: dict[str, Any], before: timedelta, after: timedelta
+    conn: psycopg.Connection[DictRow], alarm: dict[str, Any], before: timedelta, after: timedelta
 ) -> dict[str, Any]:
     """The curve of the caller's ``alarm`` (a row of ``alarms.get``) from ``before`` its
     first occurrence to ``after`` it cleared or last occurred (CurveSchema); a 409 for a
@@ -123,7 +124,7 @@ def curve(
     return drawn
 
 
-def settings_of_device(conn: psycopg.Connection, device_id: str) -> Settings:
+def settings_of_device(conn: psycopg.Connection[DictRow], device_id: str) -> Settings:
     """The effective alarm settings of a device, as the engine picks them: its model's
     profile, else the fleet-wide one, else the defaults; a profile the catalogue refuses
     (stored before a type was retired, say) is passed over, as the engine does."""
@@ -143,7 +144,7 @@ def bucket_for(start: datetime, end: datetime) -> timedelta:
 
 
 def series(
-    conn: psycopg.Connection, value: str, params: dict[str, Any]
+    conn: psycopg.Connection[DictRow], value: str, params: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], timedelta | None]:
     """Points ``{time, value}`` of an expression over the device's BMS samples in the window,
     thinned to each bucket's extremes past MAX_POINTS; and the bucket (None: every sample).
@@ -155,7 +156,9 @@ def series(
     def query(template: str) -> sql.Composed:
         return sql.SQL(template).format(value=expression)  # type: ignore[arg-type]
 
-    total = conn.execute(query(COUNT_SERIES), params).fetchone()["n"]
+    counted = conn.execute(query(COUNT_SERIES), params).fetchone()
+    assert counted is not None  # count(*)
+    total = counted["n"]
     if total <= MAX_POINTS:
         rows = conn.execute(query(SERIES), params).fetchall()
         return [{"time": r["time"], "value": r["value"]} for r in rows], None
@@ -165,11 +168,13 @@ def series(
 
 
 def positions(
-    conn: psycopg.Connection, params: dict[str, Any]
+    conn: psycopg.Connection[DictRow], params: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], timedelta | None]:
     """Valid fixes of the device in the window, thinned to the last one per bucket past
     MAX_POINTS; and the bucket (None: every fix)."""
-    total = conn.execute(COUNT_POSITIONS, params).fetchone()["n"]
+    counted = conn.execute(COUNT_POSITIONS, params).fetchone()
+    assert counted is not None  # count(*)
+    total = counted["n"]
     if total <= MAX_POINTS:
         return conn.execute(POSITIONS, params).fetchall(), None
     bucket = bucket_for(params["start"], params["end"])

@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg
 from flask_smorest.pagination import PaginationParameters
+from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from cloud.http.paging import fetch_page
@@ -106,7 +107,7 @@ ORDER BY g.id
 
 
 def page(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     kind: str | None,
     device_id: str | None,
     pagination: PaginationParameters,
@@ -118,7 +119,7 @@ def page(
     return [_geofence(row) for row in rows]
 
 
-def get(conn: psycopg.Connection, geofence_id: int) -> dict[str, Any]:
+def get(conn: psycopg.Connection[DictRow], geofence_id: int) -> dict[str, Any]:
     """A fence the caller sees, as the API shows it; a 404 for any other id."""
     row = conn.execute(GET_GEOFENCE, scope.params(id=geofence_id)).fetchone()
     if row is None:
@@ -126,7 +127,7 @@ def get(conn: psycopg.Connection, geofence_id: int) -> dict[str, Any]:
     return _geofence(row)
 
 
-def create(conn: psycopg.Connection, body: dict[str, Any]) -> int:
+def create(conn: psycopg.Connection[DictRow], body: dict[str, Any]) -> int:
     """Make a fence of the caller's operator or of ``operator_id`` (404 unless it is in the
     caller's subtree), after the geofence core has built it; its id."""
     fence = {key: body[key] for key in ("name", "kind", "margin_m", "dwell_s", "action")}
@@ -139,7 +140,7 @@ def create(conn: psycopg.Connection, body: dict[str, Any]) -> int:
     return row["id"]
 
 
-def change(conn: psycopg.Connection, geofence_id: int, changes: dict[str, Any]) -> None:
+def change(conn: psycopg.Connection[DictRow], geofence_id: int, changes: dict[str, Any]) -> None:
     """Change a fence, refused (409) if ``version`` is given and not the stored one; the
     merged fence must build (422)."""
     expected = changes.pop("version", None)
@@ -158,13 +159,15 @@ def change(conn: psycopg.Connection, geofence_id: int, changes: dict[str, Any]) 
             conn.execute(UPDATE_GEOFENCE, _params(fence))
 
 
-def delete(conn: psycopg.Connection, geofence_id: int) -> None:
+def delete(conn: psycopg.Connection[DictRow], geofence_id: int) -> None:
     """Delete a fence and its assignments; a 404 if the caller has no such fence."""
     if conn.execute(DELETE_GEOFENCE, scope.params(id=geofence_id)).fetchone() is None:
         not_found("geofence", geofence_id)
 
 
-def assign(conn: psycopg.Connection, geofence_id: int, body: dict[str, Any]) -> dict[str, int]:
+def assign(
+    conn: psycopg.Connection[DictRow], geofence_id: int, body: dict[str, Any]
+) -> dict[str, int]:
     """Assign a fence to the devices ``device_ids`` names or ``filter`` selects; how many
     matched, were assigned now or already, and the fence's device count now."""
     try:
@@ -175,7 +178,9 @@ def assign(conn: psycopg.Connection, geofence_id: int, body: dict[str, Any]) -> 
             device_ids = _selected(conn, body, held["operator_id"])
             params = scope.params(id=geofence_id, device_ids=device_ids)
             added = conn.execute(ASSIGN, params).fetchall()
-            total = conn.execute(COUNT_ASSIGNED, params).fetchone()["n"]
+            counted = conn.execute(COUNT_ASSIGNED, params).fetchone()
+            assert counted is not None  # count(*)
+            total = counted["n"]
     except psycopg.errors.ForeignKeyViolation:
         fail(409, "a device was deleted while it was being assigned; assign again")
     return {
@@ -186,14 +191,14 @@ def assign(conn: psycopg.Connection, geofence_id: int, body: dict[str, Any]) -> 
     }
 
 
-def unassign(conn: psycopg.Connection, geofence_id: int, device_id: str) -> None:
+def unassign(conn: psycopg.Connection[DictRow], geofence_id: int, device_id: str) -> None:
     """Take a device off a fence; a 404 unless the caller sees both and they are paired."""
     params = scope.params(id=geofence_id, device_id=device_id)
     if conn.execute(UNASSIGN, params).fetchone() is None:
         fail(404, f"device {device_id!r} is not assigned to geofence {geofence_id}")
 
 
-def of_device(conn: psycopg.Connection, device_id: str) -> list[dict[str, Any]]:
+def of_device(conn: psycopg.Connection[DictRow], device_id: str) -> list[dict[str, Any]]:
     """The fences assigned to a device that the caller sees, by id (the guard has answered
     404 for another's device)."""
     params = scope.params(device_id=device_id)
@@ -260,7 +265,7 @@ def _listed(device_ids: list[str]) -> str:
     return shown + (f" and {len(device_ids) - 10} more" if len(device_ids) > 10 else "")
 
 
-def _selected(conn: psycopg.Connection, body: dict[str, Any], owner: int) -> list[str]:
+def _selected(conn: psycopg.Connection[DictRow], body: dict[str, Any], owner: int) -> list[str]:
     """The device ids a body names or selects for a fence of operator ``owner``: a 422 for
     ids the caller has no device of (unknown ones and other operators' alike), for devices
     out of the fence's reach, and for a filter matching nothing."""

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
 from cloud.http.problems import fail
 from cloud.identity.guard import principal
@@ -29,12 +30,14 @@ RETURNING operator AS login, type, until, (until IS NULL OR until > now()) AS in
 DELETE_MUTE = "DELETE FROM alarm_mute WHERE operator = %s AND type = %s RETURNING type"
 
 
-def listed(conn: psycopg.Connection) -> list[dict[str, Any]]:
+def listed(conn: psycopg.Connection[DictRow]) -> list[dict[str, Any]]:
     """The caller's mutes, by type."""
     return conn.execute(LIST_MUTES, (principal().login,)).fetchall()
 
 
-def mute(conn: psycopg.Connection, alarm_type: str, until: datetime | None) -> dict[str, Any]:
+def mute(
+    conn: psycopg.Connection[DictRow], alarm_type: str, until: datetime | None
+) -> dict[str, Any]:
     """Mute ``alarm_type`` for the caller until ``until`` (None: for good), replacing an
     earlier mute's end; a 422 for an unknown type or an end that has passed."""
     if alarm_type not in TYPES:
@@ -48,7 +51,7 @@ def mute(conn: psycopg.Connection, alarm_type: str, until: datetime | None) -> d
     return conn.execute(PUT_MUTE, (principal().login, alarm_type, until)).fetchone()
 
 
-def unmute(conn: psycopg.Connection, alarm_type: str) -> None:
+def unmute(conn: psycopg.Connection[DictRow], alarm_type: str) -> None:
     """End the caller's mute of ``alarm_type``; a 404 if there is none."""
     who = principal().login
     if conn.execute(DELETE_MUTE, (who, alarm_type)).fetchone() is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from cloud.http.problems import fail
@@ -55,12 +56,12 @@ def alarm_types() -> list[dict[str, Any]]:
     ]
 
 
-def listed(conn: psycopg.Connection) -> list[dict[str, Any]]:
+def listed(conn: psycopg.Connection[DictRow]) -> list[dict[str, Any]]:
     """The stored profiles, by model."""
     return conn.execute(LIST_PROFILES).fetchall()
 
 
-def get(conn: psycopg.Connection, model: str) -> dict[str, Any]:
+def get(conn: psycopg.Connection[DictRow], model: str) -> dict[str, Any]:
     """A model's profile with the settings it makes; a 404 saying what applies instead."""
     row = conn.execute(GET_PROFILE, (model,)).fetchone()
     if row is None:
@@ -68,7 +69,7 @@ def get(conn: psycopg.Connection, model: str) -> dict[str, Any]:
     return _with_effective(row)
 
 
-def put(conn: psycopg.Connection, model: str, document: dict[str, Any]) -> dict[str, Any]:
+def put(conn: psycopg.Connection[DictRow], model: str, document: dict[str, Any]) -> dict[str, Any]:
     """Set a model's profile, checked by the catalogue (a 422 naming the field at fault)."""
     if len(model) > MAX_NAME:
         reason = f"a device model has at most {MAX_NAME} characters"
@@ -81,7 +82,7 @@ def put(conn: psycopg.Connection, model: str, document: dict[str, Any]) -> dict[
     return _with_effective(row)
 
 
-def delete(conn: psycopg.Connection, model: str) -> None:
+def delete(conn: psycopg.Connection[DictRow], model: str) -> None:
     """Delete a model's profile; a 404 if it has none."""
     if conn.execute(DELETE_PROFILE, (model,)).fetchone() is None:
         fail(404, _missing(model))

@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 
 import psycopg
 from flask_smorest.pagination import PaginationParameters
+from psycopg.rows import DictRow
 
 from cloud.http.paging import fetch_page
 from cloud.http.problems import fail, not_found
@@ -91,7 +92,7 @@ SELECT (SELECT count(*) FROM operator WHERE parent_id = %(id)s) AS "sub-operator
 DELETE_OPERATOR = "DELETE FROM operator WHERE id = %(id)s RETURNING id"
 
 
-def path(conn: psycopg.Connection, operator_id: int) -> list[int]:
+def path(conn: psycopg.Connection[DictRow], operator_id: int) -> list[int]:
     """The path of an operator of the caller's subtree (from the root to it); a 404 for
     any other id."""
     row = conn.execute(FIND_OPERATOR, scope.params(id=operator_id)).fetchone()
@@ -101,14 +102,14 @@ def path(conn: psycopg.Connection, operator_id: int) -> list[int]:
 
 
 def page(
-    conn: psycopg.Connection, parent_id: int | None, pagination: PaginationParameters
+    conn: psycopg.Connection[DictRow], parent_id: int | None, pagination: PaginationParameters
 ) -> list[dict[str, Any]]:
     """A page of the caller's subtree, depth first; ``parent_id``: that one's children."""
     params = scope.params(parent_id=parent_id)
     return fetch_page(conn, COUNT_OPERATORS, LIST_OPERATORS, params, pagination)
 
 
-def get(conn: psycopg.Connection, operator_id: int) -> dict[str, Any]:
+def get(conn: psycopg.Connection[DictRow], operator_id: int) -> dict[str, Any]:
     """An operator of the caller's subtree; a 404 for any other id."""
     row = conn.execute(GET_OPERATOR, scope.params(id=operator_id)).fetchone()
     if row is None:
@@ -116,7 +117,7 @@ def get(conn: psycopg.Connection, operator_id: int) -> dict[str, Any]:
     return row
 
 
-def create(conn: psycopg.Connection, body: dict[str, Any]) -> int:
+def create(conn: psycopg.Connection[DictRow], body: dict[str, Any]) -> int:
     """Make a sub-operator of ``parent_id`` (default: the caller's operator); its id."""
     parent_id = body.get("parent_id", principal().operator_id)
     flags = _sorted_flags(body.get("flags", []))
@@ -133,12 +134,14 @@ def create(conn: psycopg.Connection, body: dict[str, Any]) -> int:
                 "flags": flags,
                 "mfa_required": body.get("mfa_required", parent["mfa_required"]),
             }
-            return conn.execute(INSERT_OPERATOR, row).fetchone()["id"]
+            inserted = conn.execute(INSERT_OPERATOR, row).fetchone()
+            assert inserted is not None  # an INSERT's RETURNING
+            return inserted["id"]
     except psycopg.errors.CheckViolation as err:
         _trigger_refused(err, parent_id)
 
 
-def change(conn: psycopg.Connection, operator_id: int, changes: dict[str, Any]) -> None:
+def change(conn: psycopg.Connection[DictRow], operator_id: int, changes: dict[str, Any]) -> None:
     """Change an operator's name, flags or sign-in policy (the checks in the docstring)."""
     flags = _sorted_flags(changes["flags"]) if "flags" in changes else None
     try:
@@ -165,7 +168,7 @@ def change(conn: psycopg.Connection, operator_id: int, changes: dict[str, Any]) 
         _trigger_refused(err, current["parent_id"])
 
 
-def delete(conn: psycopg.Connection, operator_id: int) -> None:
+def delete(conn: psycopg.Connection[DictRow], operator_id: int) -> None:
     """Delete an operator that holds nothing any more (409 saying what is left), never the
     caller's own (403)."""
     if operator_id == principal().operator_id:

@@ -12,6 +12,7 @@ from typing import Any
 
 import psycopg
 from flask_smorest.pagination import PaginationParameters
+from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from cloud.http.paging import fetch_page
@@ -75,7 +76,7 @@ SELECT (SELECT count(*) FROM device WHERE store_id = %(id)s) AS devices,
 DELETE_STORE = "DELETE FROM store WHERE id = %(id)s RETURNING id"
 
 
-def find(conn: psycopg.Connection, store_id: int) -> dict[str, Any]:
+def find(conn: psycopg.Connection[DictRow], store_id: int) -> dict[str, Any]:
     """``{id, operator_id}`` of a store the caller sees; a 404 for any other id."""
     row = conn.execute(FIND_STORE, scope.params(id=store_id)).fetchone()
     if row is None:
@@ -84,7 +85,7 @@ def find(conn: psycopg.Connection, store_id: int) -> dict[str, Any]:
 
 
 def page(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     operator_id: int | None,
     q: str | None,
     pagination: PaginationParameters,
@@ -95,7 +96,7 @@ def page(
     return fetch_page(conn, COUNT_STORES, LIST_STORES, params, pagination)
 
 
-def get(conn: psycopg.Connection, store_id: int) -> dict[str, Any]:
+def get(conn: psycopg.Connection[DictRow], store_id: int) -> dict[str, Any]:
     """A store the caller sees, with its counts; a 404 for any other id."""
     row = conn.execute(GET_STORE, scope.params(id=store_id)).fetchone()
     if row is None:
@@ -103,7 +104,7 @@ def get(conn: psycopg.Connection, store_id: int) -> dict[str, Any]:
     return row
 
 
-def create(conn: psycopg.Connection, body: dict[str, Any]) -> int:
+def create(conn: psycopg.Connection[DictRow], body: dict[str, Any]) -> int:
     """Make a store of ``operator_id`` (default: the caller's operator); its id."""
     who = principal()
     _operator_level(who, "create stores")
@@ -117,10 +118,12 @@ def create(conn: psycopg.Connection, body: dict[str, Any]) -> int:
     row.setdefault("lon", None)
     with conn.transaction():
         operators.path(conn, row["operator_id"])
-        return conn.execute(INSERT_STORE, row).fetchone()["id"]
+        inserted = conn.execute(INSERT_STORE, row).fetchone()
+        assert inserted is not None  # an INSERT's RETURNING
+        return inserted["id"]
 
 
-def change(conn: psycopg.Connection, store_id: int, changes: dict[str, Any]) -> None:
+def change(conn: psycopg.Connection[DictRow], store_id: int, changes: dict[str, Any]) -> None:
     """Change a store's details; a new ``operator_id`` moves it, only while nothing points
     at it (409) and not by an account of a store (403)."""
     if "operator_id" in changes:
@@ -137,7 +140,7 @@ def change(conn: psycopg.Connection, store_id: int, changes: dict[str, Any]) -> 
                   " move them before moving the store")  # fmt: skip
 
 
-def delete(conn: psycopg.Connection, store_id: int) -> None:
+def delete(conn: psycopg.Connection[DictRow], store_id: int) -> None:
     """Delete a store no device or account points at (else 409); not by an account of a
     store (403)."""
     _operator_level(principal(), "delete stores")

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 import psycopg
+from psycopg.rows import DictRow
 
 from cloud.http.problems import fail, not_found
 from cloud.identity import scope
@@ -90,7 +91,7 @@ ORDER BY moved_at DESC, id DESC
 """
 
 
-def transfer(conn: psycopg.Connection, body: dict[str, Any]) -> dict[str, Any]:
+def transfer(conn: psycopg.Connection[DictRow], body: dict[str, Any]) -> dict[str, Any]:
     """Move ``device_ids`` to ``to_operator_id`` and ``to_store_id`` in one transaction; what
     moved, what stayed, and what the move dropped and cancelled (TransferResultSchema)."""
     device_ids = list(dict.fromkeys(body["device_ids"]))
@@ -128,7 +129,7 @@ def transfer(conn: psycopg.Connection, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def history(conn: psycopg.Connection, device_id: str) -> list[dict[str, Any]]:
+def history(conn: psycopg.Connection[DictRow], device_id: str) -> list[dict[str, Any]]:
     """A device's moves while the caller's subtree held it, newest first."""
     return conn.execute(HISTORY, scope.params(device_id=device_id)).fetchall()
 
@@ -144,7 +145,7 @@ def _wrong_store(detail: str) -> NoReturn:
     ])  # fmt: skip
 
 
-def _target(conn: psycopg.Connection, body: dict[str, Any]) -> list[int]:
+def _target(conn: psycopg.Connection[DictRow], body: dict[str, Any]) -> list[int]:
     """The path of the target operator, after checking it and the store are the caller's."""
     operator_id, store_id = body["to_operator_id"], body["to_store_id"]
     path = operators.path(conn, operator_id)
@@ -161,7 +162,7 @@ def _target(conn: psycopg.Connection, body: dict[str, Any]) -> list[int]:
     return path
 
 
-def _locked(conn: psycopg.Connection, device_ids: list[str]) -> list[dict[str, Any]]:
+def _locked(conn: psycopg.Connection[DictRow], device_ids: list[str]) -> list[dict[str, Any]]:
     """The devices, locked; 404 for the first the caller may not see, 409 for leased ones."""
     rows = conn.execute(LOCK_DEVICES, scope.params(ids=device_ids)).fetchall()
     found = {row["id"]: row for row in rows}
