@@ -18,7 +18,7 @@ store's, whose mutes the webhook follows (the column predates accounts).
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, NoReturn
 
 import psycopg
 from flask_smorest.pagination import PaginationParameters
@@ -217,8 +217,9 @@ def retry(conn: psycopg.Connection[DictRow], webhook_id: int, delivery_id: int) 
 
 def send_test(
     conn: psycopg.Connection[DictRow], webhook_id: int, note: str | None
-) -> dict[str, Any]:
-    """Queue a test notification by the caller; a 409 if the webhook is disabled."""
+) -> dict[str, Any] | None:
+    """Queue a test notification by the caller; a 409 if the webhook is disabled (None:
+    it was deleted meanwhile)."""
     if not _enabled(conn, webhook_id):
         fail(409, f"webhook {webhook_id} is disabled: enable it to test it")
     params = scope.params(webhook_id=webhook_id, by=principal().login,
@@ -252,7 +253,7 @@ def _wake(conn: psycopg.Connection[DictRow], webhook_id: int) -> None:
     conn.execute(WAKE, (CHANNEL, str(webhook_id)))
 
 
-def _refuse_retry(conn: psycopg.Connection[DictRow], webhook_id: int, delivery_id: int) -> None:
+def _refuse_retry(conn: psycopg.Connection[DictRow], webhook_id: int, delivery_id: int) -> NoReturn:
     _enabled(conn, webhook_id)
     params = scope.params(id=delivery_id, webhook_id=webhook_id)
     row = conn.execute(GET_DELIVERY, params).fetchone()

@@ -112,6 +112,7 @@ def curve(
     if spec.source == "bms":
         drawn |= {"high": spec.high, "when": spec.when, "raise_": spec.raise_,
                   "clear": spec.clear}  # fmt: skip
+        assert spec.signal is not None  # a BMS threshold compares a signal
         drawn["points"], bucket = series(conn, SIGNALS[spec.signal], params)
     elif spec.source == "protection":
         drawn["signal"] = alarm["subject"]

@@ -48,7 +48,9 @@ def mute(
         fail(422, f"until: {reason}", errors=[
             {"field": "until", "in": "body", "reason": reason}
         ])  # fmt: skip
-    return conn.execute(PUT_MUTE, (principal().login, alarm_type, until)).fetchone()
+    row = conn.execute(PUT_MUTE, (principal().login, alarm_type, until)).fetchone()
+    assert row is not None  # an upsert's RETURNING
+    return row
 
 
 def unmute(conn: psycopg.Connection[DictRow], alarm_type: str) -> None:

@@ -79,6 +79,7 @@ def put(conn: psycopg.Connection[DictRow], model: str, document: dict[str, Any])
     except ProfileError as err:
         fail(422, str(err), errors=[{"field": err.field, "in": "body", "reason": err.reason}])
     row = conn.execute(PUT_PROFILE, (model, Jsonb(profile), principal().login)).fetchone()
+    assert row is not None  # an upsert's RETURNING
     return _with_effective(row)
 
 

@@ -165,6 +165,7 @@ def change(conn: psycopg.Connection[DictRow], operator_id: int, changes: dict[st
             }
             conn.execute(UPDATE_OPERATOR, row)
     except psycopg.errors.CheckViolation as err:
+        assert current is not None  # the trigger refuses the UPDATE, after the lock
         _trigger_refused(err, current["parent_id"])
 
 
@@ -176,6 +177,7 @@ def delete(conn: psycopg.Connection[DictRow], operator_id: int) -> None:
     try:
         with conn.transaction():
             left = conn.execute(LEFT_OVER, {"id": operator_id}).fetchone()
+            assert left is not None  # counts
             held = [f"{count} {what}" for what, count in left.items() if count]
             if held:
                 fail(409, f"operator {operator_id} still has {', '.join(held)}:"

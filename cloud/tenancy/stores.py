@@ -108,7 +108,7 @@ def create(conn: psycopg.Connection[DictRow], body: dict[str, Any]) -> int:
     """Make a store of ``operator_id`` (default: the caller's operator); its id."""
     who = principal()
     _operator_level(who, "create stores")
-    row = {
+    row: dict[str, Any] = {
         "manager": "", "phone": "", "opening_hours": Jsonb({}), "address": "",
         "payment_options": [],
     }  # fmt: skip
@@ -147,6 +147,7 @@ def delete(conn: psycopg.Connection[DictRow], store_id: int) -> None:
     try:
         with conn.transaction():
             holders = conn.execute(HOLDERS, {"id": store_id}).fetchone()
+            assert holders is not None  # counts
             held = [f"{count} {what}" for what, count in holders.items() if count]
             if held:
                 fail(409, f"store {store_id} still has {' and '.join(held)}:"

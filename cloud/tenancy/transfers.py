@@ -103,7 +103,7 @@ def transfer(conn: psycopg.Connection[DictRow], body: dict[str, Any]) -> dict[st
         moving = [d for d in devices if (d["operator_id"], d["store_id"]) != destination]
         staying = [d["id"] for d in devices if (d["operator_id"], d["store_id"]) == destination]
         moved = [d["id"] for d in moving]
-        counts = {"dropped": 0, "resolved": 0}
+        counts: dict[str, Any] | None = {"dropped": 0, "resolved": 0}
         cancelled: list[str] = []
         if moving:
             conn.execute(MOVE_DEVICES, {**target, "ids": moved})
@@ -118,6 +118,7 @@ def transfer(conn: psycopg.Connection[DictRow], body: dict[str, Any]) -> dict[st
             if new_owner:
                 rows = conn.execute(CANCEL_OPEN_COMMANDS, {"ids": new_owner}).fetchall()
                 cancelled = sorted(row["cmd_id"] for row in rows)
+    assert counts is not None  # one row of counts
     return {
         "moved": moved,
         "unchanged": staying,
