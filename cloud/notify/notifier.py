@@ -2,7 +2,7 @@
 
 Every worker runs one; they share the work through the outbox's claims (outbox.py), so no
 leader is needed and a dead worker only delays the deliveries it had claimed until their
-lease runs out. It wakes on ``LISTEN voltrent_notify`` (the trigger of migration 0009 says
+lease runs out. It wakes on ``LISTEN voltrent_notify`` (``alarm_event_notify`` says
 which webhook has something new), when one of its deliveries finishes (the next in that
 webhook's queue may go), when the earliest backoff ends, and on a sweep every few seconds
 that catches a notification lost with a connection.

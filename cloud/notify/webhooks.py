@@ -9,10 +9,11 @@ last four characters. A changed URL or secret applies to what is still pending, 
 notifier reads both when it sends.
 
 A webhook belongs to an operator and is sent the alarms of that operator's devices and its
-sub-operators' (the fan-out trigger of migration 0011 sees to it); a caller sees and edits
-the webhooks of its own subtree; an account of a store sees none (``webhook.read`` is
-operator-wide). Its ``operator`` is the login of an account of the caller's subtree, not a
-store's, whose mutes the webhook follows (the column predates accounts).
+sub-operators' (the fan-out trigger in cloud/migrations/repeatable/notify.sql sees to it); a
+caller sees and edits the webhooks of its own subtree; an account of a store sees none
+(``webhook.read`` is operator-wide). Its ``operator`` is the login of an account of the
+caller's subtree, not a store's, whose mutes the webhook follows (the column predates
+accounts).
 """
 
 from __future__ import annotations
@@ -57,8 +58,8 @@ WHERE {scope.owned("%(operator_id)s::bigint")}
 RETURNING id
 """
 # A login whose mutes a webhook may follow: an account of the caller's subtree that is not
-# a store's (a store's staff must not silence other stores' alarms; the fan-out, migration
-# 0014, passes over such mutes too).
+# a store's (a store's staff must not silence other stores' alarms; the fan-out passes
+# over such mutes too).
 ACCOUNT_LOGIN = f"""
 SELECT 1 FROM account a
 WHERE a.login = %(login)s AND {scope.owned("a.operator_id")} AND a.store_id IS NULL

@@ -2,13 +2,15 @@
 name, capability flags and sign-in policy, and removing them.
 
 An operator's capability flags are a subset of its parent's. This module says so first, as
-a 422 naming each flag the parent lacks; the store's trigger (migration 0011) refuses the
-same rows whoever writes them, and takes a flag from a whole subtree when it is taken from
-the top of it. Nobody edits the flags of their own operator: a cap is set from above.
+a 422 naming each flag the parent lacks; the store's trigger ``operator_place``
+(cloud/migrations/repeatable/tenancy.sql) refuses the same rows whoever writes them, and
+takes a flag from a whole subtree when it is taken from the top of it. Nobody edits the
+flags of their own operator: a cap is set from above.
 
-The sign-in policy (``mfa_required``) is a floor the same way (migration 0014): on at an
-operator, it is on in its whole subtree and cannot be turned off below it (422), and an
-operator's own accounts may turn it on but not off (403): that is for the operator above.
+The sign-in policy (``mfa_required``) is a floor the same way (``operator_policy``, same
+file): on at an operator, it is on in its whole subtree and cannot be turned off below it
+(422), and an operator's own accounts may turn it on but not off (403): that is for the
+operator above.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from cloud.http.problems import fail, not_found
 from cloud.identity import scope
 from cloud.identity.guard import note, principal
 
-# The triggers' constraint names when flags exceed the parent's (migration 0011) and when
-# the second factor is off under a parent that requires it (0014).
+# The triggers' constraint names when flags exceed the parent's (operator_place) and when
+# the second factor is off under a parent that requires it (operator_policy).
 FLAGS_WITHIN_PARENT = "operator_flags_within_parent"
 MFA_WITHIN_PARENT = "operator_mfa_within_parent"
 
