@@ -31,12 +31,10 @@ SELECT d.id, d.serial, d.kind, d.model, d.name, d.attributes, d.operator_id, d.s
        coalesce(s.online, false) AS online, s.last_seen_at, s.soc_percent, s.lat, s.lon
 FROM device d LEFT JOIN device_state s ON s.device_id = d.id
 """
-# Every filter is optional: a NULL parameter switches its condition off. The operator_id
-# filter is the subtree of the operator it names (inside the caller's, which scope draws).
+# Every filter is optional: a NULL parameter switches its condition off.
 _FILTER = f"""
 WHERE {scope.device("d")}
-  AND (%(operator_id)s::bigint IS NULL
-       OR d.operator_id IN (SELECT id FROM operator WHERE path @> ARRAY[%(operator_id)s::bigint]))
+  AND (%(operator_id)s::bigint IS NULL OR {scope.under("d.operator_id", "%(operator_id)s")})
   AND (%(store_id)s::bigint IS NULL OR d.store_id = %(store_id)s)
   AND (%(kind)s::text IS NULL OR d.kind = %(kind)s)
   AND (%(model)s::text IS NULL OR d.model = %(model)s)
@@ -102,8 +100,7 @@ def visible(conn: psycopg.Connection[DictRow], device_id: str) -> bool:
 def require(conn: psycopg.Connection[DictRow], device_id: str, *, lock: bool = False) -> None:
     """404 unless ``device_id`` is one of the caller's devices (``lock``: and lock it until
     the transaction ends)."""
-    if conn.execute(LOCK if lock else EXISTS, scope.params(id=device_id)).fetchone() is None:
-        not_found("device", device_id)
+    scope.one(conn, LOCK if lock else EXISTS, "device", device_id)
 
 
 def unavailable(device_id: str) -> str:
@@ -154,10 +151,7 @@ def page(
 
 def get(conn: psycopg.Connection[DictRow], device_id: str) -> dict[str, Any]:
     """The caller's device with its latest state in brief; 404 if it has none of that id."""
-    row = conn.execute(GET_DEVICE, scope.params(id=device_id)).fetchone()
-    if row is None:
-        not_found("device", device_id)
-    return _device(row)
+    return _device(scope.one(conn, GET_DEVICE, "device", device_id))
 
 
 def register(
@@ -216,7 +210,4 @@ def remove(conn: psycopg.Connection[DictRow], device_id: str) -> None:
 
 def state(conn: psycopg.Connection[DictRow], device_id: str) -> dict[str, Any]:
     """The latest state the caller's device reported."""
-    row = conn.execute(GET_STATE, scope.params(id=device_id)).fetchone()
-    if row is None:
-        not_found("device", device_id)
-    return row
+    return scope.one(conn, GET_STATE, "device", device_id)
