@@ -93,7 +93,7 @@ def _taken(conn: psycopg.Connection[DictRow], params: dict[str, Any]) -> NoRetur
     """409 for a cmd_id in use: the caller's own command is named (a retry), another
     operator's is not (the same words as for any id that cannot be had)."""
     cmd_id = params["cmd_id"]
-    if conn.execute(GET_COMMAND, params).fetchone():
+    if conn.execute(GET_COMMAND, scope.params(id=cmd_id)).fetchone():
         fail(409, f"command {cmd_id!r} already exists")
     reason = f"command id {cmd_id!r} is not available: choose another, or leave cmd_id out"
     fail(409, reason, errors=[{"field": "cmd_id", "in": "body", "reason": reason}])

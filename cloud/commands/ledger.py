@@ -14,10 +14,10 @@ from psycopg.rows import DictRow
 
 from cloud.commands import states
 from cloud.http.paging import fetch_page
-from cloud.http.problems import fail, not_found
+from cloud.http.problems import fail
 from cloud.identity import scope
 
-_MINE = f"cmd_id = %(cmd_id)s AND {scope.held('command.device_id', 'command.created_at')}"
+_MINE = f"cmd_id = %(id)s AND {scope.held('command.device_id', 'command.created_at')}"
 GET_COMMAND = f"SELECT * FROM command WHERE {_MINE}"
 CANCEL = states.cancel_one(_MINE)
 _HISTORY_WHERE = (
@@ -34,10 +34,7 @@ _OPEN = " or ".join(states.OPEN)
 
 def get(conn: psycopg.Connection[DictRow], cmd_id: str) -> dict[str, Any]:
     """The caller's command ``cmd_id``; 404 if it has none of that id."""
-    row = conn.execute(GET_COMMAND, scope.params(cmd_id=cmd_id)).fetchone()
-    if row is None:
-        not_found("command", cmd_id)
-    return row
+    return scope.one(conn, GET_COMMAND, "command", cmd_id)
 
 
 def history(
@@ -55,8 +52,7 @@ def history(
 def cancel(conn: psycopg.Connection[DictRow], cmd_id: str) -> dict[str, Any]:
     """Cancel the caller's open command ``cmd_id``: the command, with ``may_still_execute``
     (it was sent already) and a ``note`` saying what that means; 409 if it is not open."""
-    params = scope.params(cmd_id=cmd_id)
-    row = conn.execute(CANCEL, params).fetchone()
+    row = conn.execute(CANCEL, scope.params(id=cmd_id)).fetchone()
     if row is None:
         current = get(conn, cmd_id)
         fail(409, f"command {cmd_id!r} is {current['state']}: only a {_OPEN} command can be"
