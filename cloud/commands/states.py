@@ -70,7 +70,12 @@ def next_state(step: Step, state: State | str, result: State | str | None = None
     """The state ``step`` moves a command in ``state`` to (an ack: to its ``result``);
     IllegalTransition if the table does not allow it."""
     transition = TRANSITIONS[step]
-    target = State(result) if step is Step.ACK else transition.targets[0]
+    if step is not Step.ACK:
+        target = transition.targets[0]
+    elif result is None:
+        raise IllegalTransition("an ack moves a command to the result it reports: none given")
+    else:
+        target = State(result)
     if State(state) not in transition.sources or target not in transition.targets:
         raise IllegalTransition(f"a command that is {state} cannot {step} to {target}")
     return target

@@ -54,6 +54,8 @@ def test_an_illegal_transition_is_refused():
         states.next_state(Step.SEND, "cancelled")
     with pytest.raises(IllegalTransition):  # an ack reports a result, never "cancelled"
         states.next_state(Step.ACK, State.SENT, State.CANCELLED)
+    with pytest.raises(IllegalTransition):  # nor none
+        states.next_state(Step.ACK, State.SENT)
 
 
 def _commands(conn: psycopg.Connection, prefix: str) -> None:
