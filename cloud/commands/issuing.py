@@ -18,7 +18,7 @@ from cloud.commands import states
 from cloud.commands.ledger import GET_COMMAND
 from cloud.commands.outbox import new_id
 from cloud.devices import registry
-from cloud.http.problems import fail, not_found
+from cloud.errors import Conflict, Forbidden, Invalid, NotFound, not_found
 from cloud.identity import scope
 from cloud.identity.permissions import COMMAND_PERMISSIONS
 from cloud.identity.principal import principal
@@ -47,12 +47,15 @@ def allowed_args(body: dict[str, Any]) -> dict[str, Any]:
     needed = COMMAND_PERMISSIONS.get(body["type"])
     if needed is None:
         _checked_args(body)  # an unknown type: a 422 naming the field
-        fail(403, f"The command type {body['type']!r} has no permission rule, so nobody may"
-                  " issue it.")  # fmt: skip
+        raise Forbidden(
+            f"The command type {body['type']!r} has no permission rule, so nobody may issue it."
+        )
     who = principal()
     if not who.can(needed):
-        fail(403, f"A {body['type']} command needs the permission '{needed}', which"
-                  f" {who.login} does not have.")  # fmt: skip
+        raise Forbidden(
+            f"A {body['type']} command needs the permission '{needed}', which"
+            f" {who.login} does not have."
+        )
     return _checked_args(body)
 
 
@@ -61,7 +64,8 @@ def _checked_args(body: dict[str, Any]) -> dict[str, Any]:
     try:
         return check_command(body["type"], body["args"])
     except CommandError as err:
-        fail(422, str(err), errors=[{"field": err.field, "in": "body", "reason": str(err)}])
+        fault = {"field": err.field, "in": "body", "reason": str(err)}
+        raise Invalid(str(err), errors=[fault]) from err
 
 
 def issue(
@@ -94,9 +98,9 @@ def _taken(conn: psycopg.Connection[DictRow], params: dict[str, Any]) -> NoRetur
     operator's is not (the same words as for any id that cannot be had)."""
     cmd_id = params["cmd_id"]
     if conn.execute(GET_COMMAND, scope.params(id=cmd_id)).fetchone():
-        fail(409, f"command {cmd_id!r} already exists")
+        raise Conflict(f"command {cmd_id!r} already exists")
     reason = f"command id {cmd_id!r} is not available: choose another, or leave cmd_id out"
-    fail(409, reason, errors=[{"field": "cmd_id", "in": "body", "reason": reason}])
+    raise Conflict(reason, errors=[{"field": "cmd_id", "in": "body", "reason": reason}])
 
 
 def issue_batch(conn: psycopg.Connection[DictRow], body: dict[str, Any]) -> dict[str, Any]:
@@ -115,7 +119,7 @@ def issue_batch(conn: psycopg.Connection[DictRow], body: dict[str, Any]) -> dict
         found = conn.execute(FILTERED_DEVICES, scope.params(**wanted))
         device_ids = [row["id"] for row in found]
         if not device_ids:
-            fail(422, f"no device matches the filter {body['filter']}")
+            raise Invalid(f"no device matches the filter {body['filter']}")
         selector = {"filter": body["filter"]}
     batch_id = new_id("b")
     cmd_ids = [f"{batch_id}.{n}" for n in range(1, len(device_ids) + 1)]
@@ -129,7 +133,7 @@ def issue_batch(conn: psycopg.Connection[DictRow], body: dict[str, Any]) -> dict
             conn.execute(INSERT_BATCH, params)
             conn.execute(states.INSERT_BATCH_COMMANDS, params)
     except psycopg.errors.ForeignKeyViolation:
-        fail(409, "a device was deleted while the batch was issued; issue it again")
+        raise Conflict("a device was deleted while the batch was issued; issue it again") from None
     commands = [{"device_id": d, "cmd_id": c} for d, c in zip(device_ids, cmd_ids, strict=True)]
     return {"batch_id": batch_id, "count": len(commands), "commands": commands}
 
@@ -138,4 +142,4 @@ def _unknown(device_ids: list[str]) -> NoReturn:
     """404 naming the first device that is not the caller's (unregistered looks the same)."""
     more = f" (and {len(device_ids) - 1} more)" if len(device_ids) > 1 else ""
     reason = f"no device {device_ids[0]!r}{more}"
-    fail(404, reason, errors=[{"field": "device_ids", "in": "body", "reason": reason}])
+    raise NotFound(reason, errors=[{"field": "device_ids", "in": "body", "reason": reason}])

@@ -15,7 +15,7 @@ import psycopg
 from psycopg.rows import DictRow
 
 from cloud.devices import registry
-from cloud.http.problems import fail, not_found
+from cloud.errors import Forbidden, not_found
 from cloud.identity import scope
 from cloud.identity.principal import principal
 
@@ -90,5 +90,7 @@ def _check_cutoff(conn: psycopg.Connection[DictRow], params: dict[str, Any], cut
     changes = cutoff != (current["cutoff_when_not_leased"] if current else False)
     who = principal()
     if (cutoff or changes) and not who.can(CUTOFF_PERMISSION):
-        fail(403, f"Setting cutoff_when_not_leased needs the permission '{CUTOFF_PERMISSION}',"
-                  f" which {who.login} does not have.")  # fmt: skip
+        raise Forbidden(
+            f"Setting cutoff_when_not_leased needs the permission"
+            f" '{CUTOFF_PERMISSION}', which {who.login} does not have."
+        )

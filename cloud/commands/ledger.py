@@ -13,9 +13,9 @@ from flask_smorest.pagination import PaginationParameters
 from psycopg.rows import DictRow
 
 from cloud.commands import states
-from cloud.http.paging import fetch_page
-from cloud.http.problems import fail
+from cloud.errors import Conflict
 from cloud.identity import scope
+from cloud.store.pages import fetch_page
 
 _MINE = f"cmd_id = %(id)s AND {scope.held('command.device_id', 'command.created_at')}"
 GET_COMMAND = f"SELECT * FROM command WHERE {_MINE}"
@@ -55,8 +55,9 @@ def cancel(conn: psycopg.Connection[DictRow], cmd_id: str) -> dict[str, Any]:
     row = conn.execute(CANCEL, scope.params(id=cmd_id)).fetchone()
     if row is None:
         current = get(conn, cmd_id)
-        fail(409, f"command {cmd_id!r} is {current['state']}: only a {_OPEN} command can be"
-                  " cancelled")  # fmt: skip
+        raise Conflict(
+            f"command {cmd_id!r} is {current['state']}: only a {_OPEN} command can be cancelled"
+        )
     was_sent = row.pop("was") == states.State.SENT
     row["may_still_execute"] = was_sent
     row["note"] = (

@@ -2,7 +2,7 @@
 key itself), and a rotation, whose answer is the only one that holds the new key.
 
 Only the caller's devices (``registry.require``). Without a master key signing is off:
-there is a generation to show, but no key to rotate to (503).
+there is a generation to show, but no key to rotate to (SigningOff).
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import psycopg
 from psycopg.rows import DictRow
 
 from cloud.commands import keys
+from cloud.commands.errors import SigningOff
 from cloud.commands.keys import Signer
 from cloud.devices import registry
-from cloud.http.problems import fail, not_found
+from cloud.errors import not_found
 from protocols.contract import signing
 
 SIGNING_OFF = (
@@ -47,7 +48,7 @@ def rotate(
     and the gateway's ``[commands]`` section."""
     registry.require(conn, device_id)
     if signer is None:
-        fail(503, SIGNING_OFF)
+        raise SigningOff(SIGNING_OFF)
     with conn.transaction():
         generation = keys.rotate(conn, device_id)
     if generation is None:  # deleted since the lookup

@@ -21,7 +21,7 @@ from psycopg.types.json import Jsonb
 from cloud.devices.registry import conflict, unavailable, visible
 from cloud.devices.schemas.devices import DeviceCreateSchema
 from cloud.errors import CloudError
-from cloud.http.encoding import text_fault
+from cloud.text import text_fault
 
 COLUMNS = ("id", "serial", "kind", "model", "name")
 

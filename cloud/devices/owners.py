@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg
 from psycopg.rows import DictRow
 
-from cloud.http.problems import fail, not_found
+from cloud.errors import Invalid, not_found
 from cloud.identity import scope
 from cloud.identity.principal import principal
 
@@ -35,7 +35,7 @@ def owner(
             not_found("store", store_id)
         if row["operator_id"] != operator_id:
             reason = f"store {store_id} is not a store of operator {operator_id}"
-            fail(422, reason, errors=[{"field": "store_id", "in": "body", "reason": reason}])
+            raise Invalid(reason, errors=[{"field": "store_id", "in": "body", "reason": reason}])
     return operator_id, store_id
 
 

@@ -15,9 +15,9 @@ from flask_smorest.pagination import PaginationParameters
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
-from cloud.http.paging import fetch_page
-from cloud.http.problems import fail, not_found
+from cloud.errors import Conflict, not_found
 from cloud.identity import scope
+from cloud.store.pages import fetch_page
 
 _MINE = f"d.id = %(id)s AND {scope.device('d')}"
 EXISTS = f"SELECT 1 FROM device d WHERE {_MINE}"
@@ -131,7 +131,7 @@ def _refuse(
 ) -> NoReturn:
     """409 naming what is taken: the id, or the serial (by whom, only if the caller's)."""
     field, reason = conflict(conn, err, device)
-    fail(409, reason, errors=[{"field": field, "in": "body", "reason": reason}])
+    raise Conflict(reason, errors=[{"field": field, "in": "body", "reason": reason}])
 
 
 def _device(row: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import psycopg
 from flask_smorest.pagination import PaginationParameters
 from psycopg.rows import DictRow
 
-from cloud.http.paging import fetch_page
+from cloud.store.pages import fetch_page
 
 LIST_UNKNOWN = """
 SELECT device_id, first_seen_at, last_seen_at, messages, last_topic

@@ -14,10 +14,12 @@ from flask import Flask, current_app
 from flask.views import MethodView
 
 from cloud.commands import provisioning
+from cloud.commands.errors import SigningOff
 from cloud.commands.keys import Signer
 from cloud.commands.schemas import CommandKeySchema
 from cloud.config import CloudConfig
 from cloud.http.db import connection
+from cloud.http.problems import fail
 from cloud.http.schemas import Blueprint
 from cloud.identity.guard import requires
 
@@ -52,5 +54,8 @@ class CommandKey(MethodView):
     @blp.response(200, CommandKeySchema)
     def post(self, device_id):
         """Rotate a device's command key (the new key is shown in this answer only)"""
-        with connection() as conn:
-            return provisioning.rotate(conn, device_id, _signer())
+        try:
+            with connection() as conn:
+                return provisioning.rotate(conn, device_id, _signer())
+        except SigningOff as err:
+            fail(503, str(err))
