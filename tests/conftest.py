@@ -9,13 +9,25 @@ skipped with that reason.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
 
 from launcher.broker import MosquittoBroker, find_mosquitto, port_open
+
+# a test that uses one of these fixtures gets the marker, so that -m selects by what it needs
+_MARKED_BY_FIXTURE = {
+    "broker": {"broker", "own_broker", "_session_broker"},
+    "postgres": {"pg_server", "database", "module_database", "empty_database", "store_template"},
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for marker, fixtures in _MARKED_BY_FIXTURE.items():
+            if used & fixtures and not item.get_closest_marker(marker):
+                item.add_marker(marker)
 
 
 class ExternalBroker:
@@ -82,67 +94,50 @@ def pg_server(tmp_path_factory):
         yield server.url()
 
 
-def _admin(url: str):
-    import psycopg
+@pytest.fixture(scope="session")
+def _databases(pg_server):
+    from tests.postgres_support import Databases
 
-    return psycopg.connect(url, autocommit=True)
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return parts._replace(path=f"/{name}").geturl()
+    databases = Databases(pg_server)
+    databases.make_template()
+    yield databases
+    databases.close()
 
 
 @pytest.fixture(scope="session")
-def store_template(pg_server):
-    """A migrated database that each test's database is cloned from (fast: no migrate)."""
-    from cloud.store.migrate import migrate
-
-    name = f"voltrent_template_{os.getpid()}"
-    with _admin(pg_server) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    migrate(_with_database(pg_server, name), layout="partitioned")
-    yield name
-    with _admin(pg_server) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-_databases = iter(range(1, 1_000_000))
-
-
-@contextmanager
-def _cloned(pg_server: str, template: str) -> Iterator[str]:
-    name = f"voltrent_test_{os.getpid()}_{next(_databases)}"
-    with _admin(pg_server) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    yield _with_database(pg_server, name)
-    with _admin(pg_server) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def store_template(_databases):
+    """The name of the migrated database that test databases are cloned from."""
+    return _databases.template_name
 
 
 @pytest.fixture
-def database(pg_server, store_template):
-    """The URL of a fresh, migrated database of this test's own, dropped afterwards."""
-    with _cloned(pg_server, store_template) as url:
+def database(_databases):
+    """The URL of a fresh, migrated database of this test's own (tests/postgres_support.py
+    puts it back to the template's state afterwards, for the next test under a new name)."""
+    with _databases.fresh() as url:
         yield url
 
 
 @pytest.fixture(scope="module")
-def module_database(pg_server, store_template):
+def module_database(_databases):
     """Like ``database``, shared by the tests of one module (a fuzz's hundreds of cases)."""
-    with _cloned(pg_server, store_template) as url:
+    with _databases.fresh() as url:
         yield url
+
+
+_empty = iter(range(1, 1_000_000))
 
 
 @pytest.fixture
 def empty_database(pg_server):
     """The URL of a fresh database with nothing in it (for migration tests)."""
-    name = f"voltrent_empty_{os.getpid()}_{next(_databases)}"
-    with _admin(pg_server) as conn:
+    from tests.postgres_support import admin, with_database
+
+    name = f"voltrent_empty_{os.getpid()}_{next(_empty)}"
+    with admin(pg_server) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    yield _with_database(pg_server, name)
-    with _admin(pg_server) as conn:
+    yield with_database(pg_server, name)
+    with admin(pg_server) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
