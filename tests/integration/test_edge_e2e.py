@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -172,9 +173,16 @@ def test_broker_outage_loses_nothing_and_marks_backlog_resent(own_broker, tmp_pa
             async def scenario() -> None:
                 await sub.wait_until(lambda: len(sub.samples) >= 6, what="first samples")
                 own_broker.stop()
-                await asyncio.sleep(6.0)  # the agent keeps recording into its outbox
-                buffered = len(agent.outbox)
-                assert buffered >= 8, f"only {buffered} records buffered during the outage"
+                stopped = time.monotonic()
+                # the agent keeps recording into its outbox, until the oldest of its backlog
+                # is older than resent_after_s
+                await sub.wait_until(
+                    lambda: (
+                        len(agent.outbox) >= 8
+                        and time.monotonic() - stopped > reporting.resent_after_s + 0.5
+                    ),
+                    what="8 records buffered, the first for longer than resent_after_s",
+                )
                 own_broker.start()
                 await sub.wait_until(
                     lambda: len(agent.outbox) == 0 and agent.uplink.connected.is_set(),
