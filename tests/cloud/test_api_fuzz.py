@@ -35,6 +35,8 @@ FUZZ_EXAMPLES = 10
 EXAMPLES = int(os.environ.get("VOLTRENT_FUZZ_EXAMPLES", FUZZ_EXAMPLES))
 LONG = EXAMPLES > FUZZ_EXAMPLES
 
+# The cases share one store and run in order: an earlier one may delete what a later one
+# finds, so one xdist worker takes the module (./run-tests: --dist loadscope).
 pytestmark = [pytest.mark.postgres, pytest.mark.fuzz] + ([pytest.mark.slow] if LONG else [])
 
 schema = schemathesis.openapi.from_dict(

@@ -25,7 +25,8 @@ from protocols import contract
 from protocols.contract import BmsSample, PositionSample, Topic, VehicleSample
 from protocols.errors import PayloadError
 
-pytestmark = [pytest.mark.broker, pytest.mark.slow]
+# the first test is the fast loop's edge end to end (./run-tests --fast)
+pytestmark = [pytest.mark.broker]
 
 PARKED = DutyCycle(park_min_s=1e9, park_max_s=1e9, start_riding=False)
 FAST = FleetOptions(report_interval_s=0.5, upload_interval_s=0.5, poll_interval_s=0.2)
@@ -155,6 +156,7 @@ def test_values_at_the_broker_match_the_simulator(broker, tmp_path: Path):
     asyncio.run(body())
 
 
+@pytest.mark.slow
 def test_broker_outage_loses_nothing_and_marks_backlog_resent(own_broker, tmp_path: Path):
     """Every sample arrives after the broker comes back, in seq order, with the samples
     that waited in the outbox longer than resent_after_s marked resent. A batch in flight

@@ -28,7 +28,8 @@ from tests.integration.control_helpers import (
 )
 from tests.integration.edge_helpers import UplinkCollector, unique_device_id, wait_until
 
-pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.slow]
+# the first test is the fast loop's command end to end (./run-tests --fast)
+pytestmark = [pytest.mark.postgres, pytest.mark.broker]
 
 
 class Cloud:
@@ -122,6 +123,7 @@ def test_a_cutoff_from_the_api_turns_the_pack_off_and_its_ack_shows_in_the_api(
         asyncio.run(scenario())
 
 
+@pytest.mark.slow
 def test_an_offline_device_gets_its_command_when_it_comes_back_unless_it_expired(
     database, broker, tmp_path
 ):
@@ -156,6 +158,7 @@ def test_an_offline_device_gets_its_command_when_it_comes_back_unless_it_expired
         asyncio.run(scenario())
 
 
+@pytest.mark.slow
 def test_a_duplicate_delivery_is_executed_once_and_acked_once(database, broker, tmp_path):
     device_id = unique_device_id("e2e")
     register(database, device_id)
@@ -195,6 +198,7 @@ def test_a_duplicate_delivery_is_executed_once_and_acked_once(database, broker, 
     assert scalar(database, "SELECT count(*) FROM device_ack WHERE device_id = %s", device_id) == 2
 
 
+@pytest.mark.slow
 def test_a_lease_that_runs_out_while_the_broker_is_down_cuts_and_a_renewal_restores(
     database, own_broker, tmp_path
 ):
@@ -248,6 +252,7 @@ def test_a_lease_that_runs_out_while_the_broker_is_down_cuts_and_a_renewal_resto
         asyncio.run(scenario())
 
 
+@pytest.mark.slow
 def test_commands_from_the_api_arrive_signed_and_forged_ones_on_the_broker_are_refused(
     database, broker, tmp_path
 ):
@@ -294,6 +299,7 @@ def test_commands_from_the_api_arrive_signed_and_forged_ones_on_the_broker_are_r
         asyncio.run(scenario())
 
 
+@pytest.mark.slow
 def test_a_forgery_that_takes_a_real_commands_id_does_not_decide_its_result(
     database, broker, tmp_path
 ):
@@ -332,6 +338,7 @@ def test_a_forgery_that_takes_a_real_commands_id_does_not_decide_its_result(
     assert "refused a command" in (tmp_path / "worker.log").read_text()
 
 
+@pytest.mark.slow
 def test_after_a_rotation_only_a_gateway_holding_the_new_key_obeys(database, broker, tmp_path):
     device_id = unique_device_id("e2e")
     register(database, device_id)
