@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
-from cloud.api import create_app
+from cloud.app import create_app
 from cloud.config import CloudConfig
 from edge_agent.outbox import Outbox, RecordKind
 from launcher.sim import FleetOptions, SimulatedFleet
