@@ -4,6 +4,10 @@ A throwaway Mosquitto (on PATH or in /usr/sbin) is started on a free port so tes
 stop and restart it. Where none is installed, the broker at $MQTT_URL (or
 127.0.0.1:1883) is used if it answers; tests that must restart the broker are then
 skipped with that reason.
+
+Modules that hold no tests but what tests share are named ``*_support.py`` (the tenancy
+builder is tests/cloud/tenancy_support.py); tests/edge_agent/outbox_writer.py is a program
+a test runs, not a module it imports. ``./run-tests --fast`` is the daily loop.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from cloud.app import create_app
 from cloud.config import CloudConfig
 from cloud.http.db import database as app_database
 from cloud.notify.destinations import AllowList
-from tests.cloud.access_support import root_token
+from tests.cloud.tenancy_support import root_token
 
 # Today 01:00 UTC: inside today's partition whatever the hour the tests run at.
 T0 = datetime.now(UTC).replace(hour=1, minute=0, second=0, microsecond=0)

@@ -18,7 +18,7 @@ from tests.cloud.api_support import (
     iso,
     problem_of,
 )
-from tests.cloud.device_access_support import DEVICES, WALLS, make_tenancy
+from tests.cloud.tenancy_support import DEVICES, WALLS, make_tenancy
 
 pytestmark = pytest.mark.postgres
 

@@ -12,8 +12,8 @@ from cloud.app import create_app
 from cloud.config import CloudConfig
 from cloud.http.db import database as app_database
 from cloud.identity import throttle
-from tests.cloud.access_support import PASSWORD, bearer, make_account, make_operator
 from tests.cloud.api_support import api_client, problem_of
+from tests.cloud.tenancy_support import PASSWORD, bearer, make_account, make_operator
 
 pytestmark = [pytest.mark.postgres]
 

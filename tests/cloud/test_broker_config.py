@@ -18,7 +18,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from cloud.platform import broker_accounts as accounts
 from cloud.platform import broker_files as files
 from launcher.broker import MosquittoBroker, find_mosquitto
-from tests.cloud.helpers import register
+from tests.cloud.worker_support import register
 
 pytestmark = [
     pytest.mark.postgres,

@@ -14,9 +14,9 @@ import pytest
 
 from protocols.contract import payloads
 from protocols.contract.codec import decode, encode
-from tests.cloud import wire
+from tests.cloud import wire_support as wire
 from tests.cloud.api_support import api_client
-from tests.cloud.helpers import WorkerProcess, register, scalar, wait_for
+from tests.cloud.worker_support import WorkerProcess, register, scalar, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.slow]
 

@@ -12,9 +12,9 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from cloud.rules.geofence import LocalFrame
-from tests.cloud import wire
-from tests.cloud.helpers import register
+from tests.cloud import wire_support as wire
 from tests.cloud.rules_support import Rules, alarms, query
+from tests.cloud.worker_support import register
 
 pytestmark = pytest.mark.postgres
 

@@ -32,8 +32,8 @@ import psycopg
 import pytest
 
 from cloud.identity.permissions import OPERATOR_WIDE
-from tests.cloud.access_support import make_operator
 from tests.cloud.api_support import api_client
+from tests.cloud.tenancy_support import make_operator
 from tests.cloud.walk_support import (
     OPERATIONS,
     SPEC,

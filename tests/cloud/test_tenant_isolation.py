@@ -34,8 +34,8 @@ import pytest
 
 from cloud.identity.objects import NOT_OBJECTS, OBJECTS
 from cloud.identity.permissions import platform_only
-from tests.cloud.access_support import make_operator
 from tests.cloud.api_support import api_client
+from tests.cloud.tenancy_support import make_operator
 from tests.cloud.walk_support import (
     OPERATIONS,
     SPEC,

@@ -13,7 +13,7 @@ import pytest
 from cloud.ingest.rows import parse
 from cloud.ingest.writer import Writer
 from cloud.store import rollups
-from tests.cloud import wire
+from tests.cloud import wire_support as wire
 
 pytestmark = pytest.mark.postgres
 

@@ -17,9 +17,9 @@ from psycopg.types.json import Jsonb
 from cloud.identity.objects import NOT_OBJECTS
 from cloud.identity.principal import issue
 from cloud.platform import broker_accounts
-from tests.cloud.access_support import make_account, make_role, make_store
 from tests.cloud.api_support import api_client
 from tests.cloud.conformance_support import openapi_document
+from tests.cloud.tenancy_support import make_account, make_role, make_store
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 # Values for path parameters that name no tenant object.

@@ -11,14 +11,14 @@ import dataclasses
 import pytest
 
 from protocols.contract import Channel, Command, DeviceConfig, LeaseTerm, encode, signing
-from tests.integration.control_helpers import (
+from tests.integration.control_support import (
     PARKED,
     acks,
     control_rig,
     device_key,
     now_ms,
 )
-from tests.integration.edge_helpers import UplinkCollector, unique_device_id, wait_until
+from tests.integration.edge_support import UplinkCollector, unique_device_id, wait_until
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 

@@ -20,9 +20,9 @@ from edge_agent.outbox import Outbox, RecordKind
 from launcher.sim import FleetOptions, SimulatedFleet
 from protocols.contract import payloads
 from protocols.contract.topics import Channel
-from tests.cloud.access_support import root_token
-from tests.cloud.helpers import Publisher, WorkerProcess, register, wait_for
-from tests.integration.edge_helpers import UplinkCollector
+from tests.cloud.tenancy_support import root_token
+from tests.cloud.worker_support import Publisher, WorkerProcess, register, wait_for
+from tests.integration.edge_support import UplinkCollector
 
 pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.slow]
 

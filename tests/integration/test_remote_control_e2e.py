@@ -1,7 +1,7 @@
 """Remote control end to end: the REST API -> the command row -> the dispatcher in a real
 worker process -> Mosquitto -> the edge agent -> the simulated JBD BMS on a pty, and the
 ack back the same way into PostgreSQL and the API. The cloud signs with the rig's master
-key (control_helpers.MASTER_KEY); the agent holds its device's key of generation 1."""
+key (control_support.MASTER_KEY); the agent holds its device's key of generation 1."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import pytest
 from cloud.app import create_app
 from cloud.config import CloudConfig
 from protocols.contract import Channel, Command, encode, signing
-from tests.cloud.access_support import ROOT_LOGIN, root_token
-from tests.cloud.helpers import WorkerProcess, register, wait_for
-from tests.integration.control_helpers import (
+from tests.cloud.tenancy_support import ROOT_LOGIN, root_token
+from tests.cloud.worker_support import WorkerProcess, register, wait_for
+from tests.integration.control_support import (
     MASTER_KEY,
     PARKED,
     acks,
@@ -26,7 +26,7 @@ from tests.integration.control_helpers import (
     control_rig,
     now_ms,
 )
-from tests.integration.edge_helpers import UplinkCollector, unique_device_id, wait_until
+from tests.integration.edge_support import UplinkCollector, unique_device_id, wait_until
 
 # the first test is the fast loop's command end to end (./run-tests --fast)
 pytestmark = [pytest.mark.postgres, pytest.mark.broker]
@@ -192,7 +192,7 @@ def test_a_duplicate_delivery_is_executed_once_and_acked_once(database, broker, 
         asyncio.run(scenario())
         acks = cloud.api.get(f"/api/devices/{device_id}/commands").get_json()
         assert [c["state"] for c in acks] == ["done", "done"]  # the marker, the command
-    from tests.cloud.helpers import scalar
+    from tests.cloud.worker_support import scalar
 
     # the command's ack and the marker's: the duplicate got none of its own
     assert scalar(database, "SELECT count(*) FROM device_ack WHERE device_id = %s", device_id) == 2

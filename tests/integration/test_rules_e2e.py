@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from tests.cloud.helpers import WorkerProcess, register
-from tests.integration.control_helpers import PARKED, RIDING, control_rig
-from tests.integration.edge_helpers import unique_device_id, wait_until
+from tests.cloud.worker_support import WorkerProcess, register
+from tests.integration.control_support import PARKED, RIDING, control_rig
+from tests.integration.edge_support import unique_device_id, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.slow]
 
