@@ -298,6 +298,7 @@ def test_history_needs_a_bearer_and_device_read(database):
             assert "device.read" in refused["detail"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", WALLS)
 def test_history_shows_only_the_callers_devices(database, role):
     tenants = make_tenancy(database)

@@ -135,6 +135,7 @@ def test_the_lock_ends_and_a_success_clears_the_count(database, client, account)
                account) == [(0, None)]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_many_failures_from_one_address_block_it_for_every_login(database, client):
     for n in range(throttle.ADDRESS_MAX_FAILURES):
         assert sign_in(client, f"guess{n}@a.test", "guess guess guess").status_code == 401
@@ -247,6 +248,7 @@ def behind_a_proxy(database, account):
         app_database(app).close()
 
 
+@pytest.mark.slow
 def test_behind_a_trusted_proxy_the_forwarded_address_is_throttled_and_audited(
     database, behind_a_proxy
 ):
@@ -262,6 +264,7 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_throttled_and_audited(
     assert "from this address" in problem_of(answer, 429)["detail"]
 
 
+@pytest.mark.slow
 def test_without_trusted_proxies_x_forwarded_for_is_ignored(database, client):
     for n in range(throttle.ADDRESS_MAX_FAILURES):
         guess_from(client, f"203.0.113.{n}", n)  # a client rotating the header to dodge

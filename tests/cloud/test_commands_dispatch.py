@@ -251,6 +251,7 @@ def test_a_lease_change_is_published_retained_with_a_growing_version(
     device.publish("down/lease", b"", retain=True)
 
 
+@pytest.mark.slow
 def test_two_workers_publish_each_command_once_and_a_standby_takes_over(
     database, broker, device, device_id, api, tmp_path
 ):

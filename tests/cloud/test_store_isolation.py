@@ -132,6 +132,7 @@ def _refused(prober, url: str, method: str, path: str, expected: int, named: str
         assert not changed, f"{method.upper()} {path} changed {changed}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("path", "method"), [op for op in OPERATIONS if object_params(op[0])])
 def test_another_stores_object_is_out_of_reach(clients, path, method):
     prober, _, mine, other, url = clients
@@ -141,6 +142,7 @@ def test_another_stores_object_is_out_of_reach(clients, path, method):
         _refused(prober, url, method, fill(path, values), expected, str(other[name]))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("path", "method"), [op for op in OPERATIONS if _operator_wide(*op) and op[1] != "get"]
 )
@@ -149,6 +151,7 @@ def test_the_operators_own_objects_are_not_a_stores_to_change(clients, path, met
     _refused(prober, url, method, fill(path, mine), 403)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "path", [path for path, method in OPERATIONS if method == "get" and object_params(path)]
 )
@@ -179,6 +182,7 @@ def _lists(path: str) -> int:
     return 404 if "404" in SPEC["paths"][path]["get"]["responses"] else 200
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "path", [path for path, method in OPERATIONS if method == "get" and not path_params(path)]
 )
@@ -196,6 +200,7 @@ SEEN_BY_THE_PLATFORM = (
 )  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SEEN_BY_THE_PLATFORM)
 def test_the_platform_sees_storetwo_where_the_store_does_not(clients, path):
     prober, platform, _, other, _ = clients
@@ -285,6 +290,7 @@ def test_row_level_security_alone_keeps_a_store_account_to_its_store(world):
     assert seen >= 10
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "path",
     [path for path in steady_reads() if not _operator_wide(path, "get")],

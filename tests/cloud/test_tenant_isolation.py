@@ -102,6 +102,7 @@ def test_every_path_parameter_is_known_to_the_scope_rules():
     assert not unknown
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("path", "method"), [op for op in OPERATIONS if object_params(op[0])])
 def test_another_operators_object_is_404(clients, path, method):
     as_alpha, _, alpha, bravo = clients
@@ -115,6 +116,7 @@ def test_another_operators_object_is_404(clients, path, method):
         assert "bravo" not in response.get_data(as_text=True).replace(str(bravo[name]), "")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "path", [path for path, method in OPERATIONS if method == "get" and object_params(path)]
 )
@@ -138,6 +140,7 @@ def _shows_bravo(path: str, response, bravo: dict[str, object]) -> bool:
     return "bravo" in response.get_data(as_text=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "path", [path for path, method in OPERATIONS if method == "get" and not path_params(path)]
 )
@@ -166,6 +169,7 @@ SEEN_BY_PLATFORM = (
 )  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SEEN_BY_PLATFORM)
 def test_the_platform_sees_bravo_where_alpha_does_not(clients, path):
     as_alpha, as_platform, _, bravo = clients
@@ -180,6 +184,7 @@ def test_the_platform_sees_bravo_where_alpha_does_not(clients, path):
     assert not _shows_bravo(path, seen_by_alpha, bravo), path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", steady_reads())
 def test_both_walls_show_alpha_the_same(world, both_walls, path):
     """The API's filters and row-level security draw the same line: alpha gets the same
