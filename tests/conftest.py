@@ -76,10 +76,14 @@ def _session_broker(tmp_path_factory):
 
 @pytest.fixture
 def broker(_session_broker):
-    """A running broker; a test that stopped it gets it back running afterwards."""
+    """A running broker; a test that stopped it gets it back running afterwards, and
+    what it left retained is removed (the next test's subscribers would get it)."""
     yield _session_broker
     if isinstance(_session_broker, MosquittoBroker):
+        from tests.mqtt_support import clear_retained
+
         _session_broker.start()
+        clear_retained(_session_broker.port)
 
 
 @pytest.fixture
