@@ -22,7 +22,15 @@ from launcher.broker import MosquittoBroker, find_mosquitto, port_open
 # a test that uses one of these fixtures gets the marker, so that -m selects by what it needs
 _MARKED_BY_FIXTURE = {
     "broker": {"broker", "own_broker", "_session_broker"},
-    "postgres": {"pg_server", "database", "module_database", "empty_database", "store_template"},
+    "postgres": {
+        "pg_server",
+        "database",
+        "module_database",
+        "empty_database",
+        "store_template",
+        "layout_database",
+        "layout_empty_database",
+    },
 }
 
 
