@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from psycopg.types.json import Jsonb
 
@@ -34,6 +34,19 @@ VEHICLE_COLUMNS = ("device_id", "time", "seq", "received_at", "signals", "resent
 EVENT_COLUMNS = (
     "device_id", "time", "seq", "received_at", "type", "severity", "detail", "resent",
 )  # fmt: skip
+
+
+class AckRow(NamedTuple):
+    """One ``up/ack``: the ``device_ack`` row, and the reason's code (not a column)."""
+
+    device_id: str
+    cmd_id: str
+    time: datetime
+    received_at: datetime
+    result: str
+    reason: str | None
+    observed: Jsonb | None
+    code: str | None
 
 
 @dataclass
@@ -89,7 +102,7 @@ class Rows:
     positions: list[tuple[Any, ...]] = field(default_factory=list)
     vehicle: list[tuple[Any, ...]] = field(default_factory=list)
     events: list[tuple[Any, ...]] = field(default_factory=list)
-    acks: list[tuple[Any, ...]] = field(default_factory=list)
+    acks: list[AckRow] = field(default_factory=list)
     # newest sample per device and kind, for device_state
     latest_bms: dict[str, payloads.BmsSample] = field(default_factory=dict)
     latest_position: dict[str, payloads.PositionSample] = field(default_factory=dict)
@@ -163,8 +176,9 @@ def collect(messages: list[Parsed], window: TimeWindow) -> Rows:
                 )  # fmt: skip
         elif isinstance(message, payloads.Ack):
             rows.acks.append(
-                (device_id, message.cmd_id, device_time(message.ts), received, message.result,
-                 message.reason, Jsonb(dict(message.observed)) if message.observed else None)
+                AckRow(device_id, message.cmd_id, device_time(message.ts), received,
+                       message.result, message.reason,
+                       Jsonb(dict(message.observed)) if message.observed else None, message.code)
             )  # fmt: skip
         elif isinstance(message, payloads.Status):
             rows.statuses.append((device_id, received, message))

@@ -25,7 +25,7 @@ from cloud.ingest import rows as R
 from cloud.rules.engine import RuleEngine, Stored
 from cloud.store import partitions
 from cloud.store.db import connect
-from protocols.contract import payloads
+from protocols.contract import AckCode, AckResult, payloads
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +231,7 @@ class Writer:
                 kept.append(row)  # type: ignore[union-attr]
         return len(found)
 
-    async def _acks(self, acks: list[tuple[Any, ...]]) -> int:
+    async def _acks(self, acks: list[R.AckRow]) -> int:
         """Store each ack and move its command to the final state, in this transaction."""
         acks = [ack for ack in acks if not self._signature_refusal(ack)]
         if not acks:
@@ -239,34 +239,41 @@ class Writer:
         async with self.conn.cursor() as cur:
             stored = 0
             # (device_id, cmd_id) order: concurrent workers lock command rows in one order
-            for ack in sorted(acks, key=lambda a: (a[0], a[1])):
+            for ack in sorted(acks, key=lambda a: (a.device_id, a.cmd_id)):
                 await cur.execute(
                     """INSERT INTO device_ack
                            (device_id, cmd_id, time, received_at, result, reason, observed)
                        VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
-                    ack,
-                )
+                    (ack.device_id, ack.cmd_id, ack.time, ack.received_at, ack.result,
+                     ack.reason, ack.observed),
+                )  # fmt: skip
                 if cur.rowcount:
                     stored += 1
-                    device_id, cmd_id, _, received, result, reason, observed = ack
-                    await cur.execute(_ACK_COMMAND, (result, result, reason, observed, received,
-                                                     cmd_id, device_id))  # fmt: skip
+                    await cur.execute(_ACK_COMMAND, (ack.result, ack.result, ack.reason,
+                                                     ack.observed, ack.received_at, ack.cmd_id,
+                                                     ack.device_id))  # fmt: skip
                     self.counters["commands_acked"] += cur.rowcount
         return stored
 
-    def _signature_refusal(self, ack: tuple[Any, ...]) -> bool:
+    def _signature_refusal(self, ack: R.AckRow) -> bool:
         """A device refusing a command for its signature answers a message the cloud did not
         sign (every command the cloud sends is signed): someone published on the device's
         ``down/cmd`` with a guessed cmd_id. Not the command's result, so it must not take the
-        place of the real one: counted and logged, not stored."""
-        device_id, cmd_id, _, _, result, reason, _ = ack
-        if result != "rejected" or not (reason or "").startswith(_SIGNATURE_REFUSALS):
+        place of the real one: counted and logged, not stored. Told by the ack's code; by its
+        text only when it has no code (a gateway from before contract 1.1)."""
+        if ack.result != AckResult.REJECTED:
+            return False
+        if ack.code is not None:
+            refused = ack.code in _SIGNATURE_REFUSAL_CODES
+        else:
+            refused = (ack.reason or "").startswith(_SIGNATURE_REFUSALS)
+        if not refused:
             return False
         self.counters["acks_signature_refused"] += 1
         log.warning(
             "device %s refused a command %s for its signature (%s): a message the cloud did"
             " not sign was published on its down/cmd, or its command key is not the cloud's",
-            device_id, cmd_id, reason,
+            ack.device_id, ack.cmd_id, ack.reason,
         )  # fmt: skip
         return True
 
@@ -354,7 +361,9 @@ UPDATE command SET
 WHERE cmd_id = %s AND device_id = %s AND acked_at IS NULL"""
 _PROGRESS_EVENTS = frozenset({"cutoff_waiting"})
 # What a device acks for a command whose signature does not hold (edge_agent/signatures.py);
-# "unknown signing key" is a real outcome (the device lacks the key) and stays final.
+# an unknown signing key is a real outcome (the device lacks the key) and stays final.
+_SIGNATURE_REFUSAL_CODES = frozenset({AckCode.NOT_SIGNED, AckCode.BAD_SIGNATURE})
+# The same, told by the reason's text, for acks without a code (gateways before 1.1).
 _SIGNATURE_REFUSALS = ("command not signed", "bad signature")
 _COMMAND_PROGRESS = """
 UPDATE command SET progress = %s
