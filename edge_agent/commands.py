@@ -67,10 +67,11 @@ from typing import Any
 
 from edge_agent.bms_control import BmsControl, BmsControlError
 from edge_agent.config import ControlConfig
-from edge_agent.lease import EventSink, LeaseGuard, TrustedTime
+from edge_agent.lease import LeaseGuard, TrustedTime
 from edge_agent.motion import MotionMonitor, MotionSnapshot, wait_for_standstill
 from edge_agent.signatures import SignatureCheck
 from edge_agent.soc_alarm import ALARM_PARAMETER, SocAlarm
+from edge_agent.sources.base import EventSink
 from edge_agent.state_store import StateStore
 from protocols import jbd
 from protocols.contract import Ack, AckCode, AckResult, Command, SignatureError
