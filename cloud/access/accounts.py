@@ -3,6 +3,8 @@ share (its password hashed by ``passwords``, its roles attached)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 from psycopg.rows import tuple_row
 
@@ -17,7 +19,7 @@ SET_ROLES = "INSERT INTO account_role (account_id, role_id) SELECT %s, unnest(%s
 
 
 def create(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[Any],  # the API's (dict rows) or the CLI's (tuple rows)
     *,
     operator_id: int,
     login: str,

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 import psycopg
 import pyotp
+from psycopg.rows import DictRow
 
 ISSUER = "VoltRent"
 STEP_S = 30
@@ -53,7 +54,11 @@ def matching_step(
 
 
 def consume(
-    conn: psycopg.Connection, account_id: int, secret: str, code: str, last_step: int | None
+    conn: psycopg.Connection[DictRow],
+    account_id: int,
+    secret: str,
+    code: str,
+    last_step: int | None,
 ) -> bool:
     """Accept ``code`` for the account once (``last_step``: the step it accepted last):
     records its step, so that it and every earlier code are refused from now on. Of two
@@ -72,7 +77,7 @@ def consume(
     return taken is not None
 
 
-def enrol(conn: psycopg.Connection, account_id: int, secret: str) -> None:
+def enrol(conn: psycopg.Connection[DictRow], account_id: int, secret: str) -> None:
     """Keep ``secret`` as the account's pending factor (replacing an earlier pending one);
     the factor in force stays until ``confirm``."""
     conn.execute(
@@ -81,7 +86,7 @@ def enrol(conn: psycopg.Connection, account_id: int, secret: str) -> None:
     )
 
 
-def confirm(conn: psycopg.Connection, account_id: int, pending: str, code: str) -> bool:
+def confirm(conn: psycopg.Connection[DictRow], account_id: int, pending: str, code: str) -> bool:
     """Put the pending secret ``pending`` in force if ``code`` is one of its codes: it
     replaces the account's factor, and its code's step is the last one accepted. False: the
     code is wrong, or ``pending`` is no longer pending (another request confirmed it)."""
@@ -100,7 +105,7 @@ def confirm(conn: psycopg.Connection, account_id: int, pending: str, code: str) 
     return taken is not None
 
 
-def turn_off(conn: psycopg.Connection, account_id: int) -> None:
+def turn_off(conn: psycopg.Connection[DictRow], account_id: int) -> None:
     """Remove the account's second factor and any pending one (its owner with the password,
     or an administrator for a lost phone)."""
     conn.execute(

@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 from flask import url_for
 from flask.views import MethodView
+from psycopg.rows import DictRow
 
 from cloud.access import accounts, passwords, scope, throttle, totp
 from cloud.access.guard import note, principal, requires
@@ -86,14 +87,14 @@ WHERE id = %s
 """
 
 
-def _fetch(conn: psycopg.Connection, account_id: int) -> dict[str, Any]:
+def _fetch(conn: psycopg.Connection[DictRow], account_id: int) -> dict[str, Any]:
     row = conn.execute(GET_ACCOUNT, scope.params(id=account_id)).fetchone()
     if row is None:
         fail(404, f"no account {account_id}")
     return row
 
 
-def _check_store(conn: psycopg.Connection, operator_id: int, store_id: int | None) -> None:
+def _check_store(conn: psycopg.Connection[DictRow], operator_id: int, store_id: int | None) -> None:
     """``store_id`` is a store of ``operator_id`` and, for a store's caller, its own store."""
     own = principal().store_id
     if own is not None and store_id != own:
@@ -110,7 +111,9 @@ def _within_store() -> bool:
     return principal().store_id is not None
 
 
-def _check_roles(conn: psycopg.Connection, operator: dict[str, Any], role_ids: list[int]) -> None:
+def _check_roles(
+    conn: psycopg.Connection[DictRow], operator: dict[str, Any], role_ids: list[int]
+) -> None:
     """Each role is the operator's, and grants nothing the caller does not have."""
     rows = {row["id"]: row for row in conn.execute(ROLES_OF, (role_ids, operator["id"]))}
     reasons = [f"no role {role_id} of operator {operator['id']}"
@@ -124,12 +127,13 @@ def _check_roles(conn: psycopg.Connection, operator: dict[str, Any], role_ids: l
     field_error("role_ids", reasons)
 
 
-def _manageable(conn: psycopg.Connection, account_id: int) -> None:
+def _manageable(conn: psycopg.Connection[DictRow], account_id: int) -> None:
     """403 unless the caller may do everything ``account_id`` may (its own: also fine); the
     guard has answered 404 for an account outside the caller's subtree."""
     if account_id == principal().account_id:
         return
     row = conn.execute(POWERS, (account_id,)).fetchone()
+    assert row is not None  # the caller's checks found the account
     powers = effective(
         row["granted"], row["flags"], platform=row["platform"], store=_within_store()
     )

@@ -95,6 +95,7 @@ def _put(model: str, document: dict[str, Any]) -> dict[str, Any]:
         fail(422, str(err), errors=[{"field": err.field, "in": "body", "reason": err.reason}])
     with connection() as conn:
         row = conn.execute(PUT_PROFILE, (model, Jsonb(profile), principal().login)).fetchone()
+    assert row is not None  # an upsert's RETURNING
     return _with_effective(row)
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import DictRow
 
 from cloud.access import scope
 from cloud.rules.catalogue import (
@@ -182,14 +183,16 @@ ORDER BY time, seq
 )
 
 
-def lock(conn: psycopg.Connection, ids: Sequence[int]) -> dict[int, str]:
+def lock(conn: psycopg.Connection[DictRow], ids: Sequence[int]) -> dict[int, str]:
     """Lock the caller's alarms among ``ids`` (in the caller's transaction); the state of
     each one found. Ids of other operators' alarms are not found, like missing ones."""
     rows = conn.execute(LOCK_BY_IDS, scope.params(ids=list(ids)))
     return {row["id"]: row["state"] for row in rows}
 
 
-def resolve(conn: psycopg.Connection, found: dict[int, str], by: str, note: str) -> list[int]:
+def resolve(
+    conn: psycopg.Connection[DictRow], found: dict[int, str], by: str, note: str
+) -> list[int]:
     """Resolve the open ones of the alarms ``lock()`` found (in the caller's transaction);
     the ids resolved now."""
     params = scope.params(ids=[i for i in found if found[i] == "open"], by=by, note=note)
@@ -200,14 +203,14 @@ def resolve(conn: psycopg.Connection, found: dict[int, str], by: str, note: str)
     return resolved
 
 
-def open_alarm_ids(conn: psycopg.Connection, wanted: dict[str, Any]) -> list[int]:
+def open_alarm_ids(conn: psycopg.Connection[DictRow], wanted: dict[str, Any]) -> list[int]:
     """Ids of the caller's open alarms a batch filter selects, locked (in the caller's
     transaction)."""
     params = scope.params(**{k: wanted.get(k) for k in ("type", "device_id", "severity", "active")})
     return sorted(row["id"] for row in conn.execute(LOCK_BY_FILTER, params))
 
 
-def settings_of_device(conn: psycopg.Connection, device_id: str) -> Settings:
+def settings_of_device(conn: psycopg.Connection[DictRow], device_id: str) -> Settings:
     """The effective alarm settings of a device, as the engine picks them: its model's
     profile, else the fleet-wide one, else the defaults; a profile the catalogue refuses
     (stored before a type was retired, say) is passed over, as the engine does."""
@@ -233,7 +236,7 @@ def bucket_for(start: datetime, end: datetime) -> timedelta:
 
 
 def series(
-    conn: psycopg.Connection, value: str, params: dict[str, Any]
+    conn: psycopg.Connection[DictRow], value: str, params: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], timedelta | None]:
     """Points ``{time, value}`` of an expression over the device's BMS samples in the window,
     thinned to each bucket's extremes past MAX_POINTS; and the bucket (None: every sample).
@@ -245,7 +248,9 @@ def series(
     def query(template: str) -> sql.Composed:
         return sql.SQL(template).format(value=expression)  # type: ignore[arg-type]
 
-    total = conn.execute(query(COUNT_SERIES), params).fetchone()["n"]
+    counted = conn.execute(query(COUNT_SERIES), params).fetchone()
+    assert counted is not None  # count(*)
+    total = counted["n"]
     if total <= MAX_POINTS:
         rows = conn.execute(query(SERIES), params).fetchall()
         return [{"time": r["time"], "value": r["value"]} for r in rows], None
@@ -255,11 +260,13 @@ def series(
 
 
 def positions(
-    conn: psycopg.Connection, params: dict[str, Any]
+    conn: psycopg.Connection[DictRow], params: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], timedelta | None]:
     """Valid fixes of the device in the window, thinned to the last one per bucket past
     MAX_POINTS; and the bucket (None: every fix)."""
-    total = conn.execute(COUNT_POSITIONS, params).fetchone()["n"]
+    counted = conn.execute(COUNT_POSITIONS, params).fetchone()
+    assert counted is not None  # count(*)
+    total = counted["n"]
     if total <= MAX_POINTS:
         return conn.execute(POSITIONS, params).fetchall(), None
     bucket = bucket_for(params["start"], params["end"])

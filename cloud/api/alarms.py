@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg
 from flask.views import MethodView
+from psycopg.rows import DictRow
 
 from cloud.access import scope
 from cloud.access.guard import principal, requires
@@ -63,7 +64,7 @@ def _shown(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "unit": queries.unit_of(row["type"])}
 
 
-def _alarm(conn: psycopg.Connection, alarm_id: int) -> dict[str, Any]:
+def _alarm(conn: psycopg.Connection[DictRow], alarm_id: int) -> dict[str, Any]:
     row = None
     if alarm_id <= MAX_ID:
         params = scope.params(alarm_id=alarm_id, login=principal().login)

@@ -24,6 +24,7 @@ import flask_smorest
 import psycopg
 from flask import current_app, request
 from flask.views import MethodView
+from psycopg.rows import DictRow
 
 from cloud.access import passwords, throttle, totp
 from cloud.access.guard import note, principal, public, second_factor, signed_in
@@ -99,7 +100,7 @@ WHERE a.id = %s
 
 
 def revoke(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     account_id: int,
     *,
     kinds: tuple[str, ...] = ("session",),
@@ -113,7 +114,9 @@ def revoke(
     return len(conn.execute(REVOKE, params).fetchall())
 
 
-def revoke_all(conn: psycopg.Connection, account_id: int, *, keep: int | None = None) -> int:
+def revoke_all(
+    conn: psycopg.Connection[DictRow], account_id: int, *, keep: int | None = None
+) -> int:
     """End every session and API token of ``account_id`` but ``keep`` (the caller's own
     session, where it survives its own change); the audit row and the answer say how many."""
     revoked = revoke(conn, account_id, kinds=("session", "token"), keep=keep)
@@ -128,14 +131,16 @@ def needs_session(who: Principal, what: str) -> None:
         fail(403, f"{what} needs a signed-in session, not an API token")
 
 
-def revoke_one(conn: psycopg.Connection, account_id: int, kind: str, credential_id: int) -> None:
+def revoke_one(
+    conn: psycopg.Connection[DictRow], account_id: int, kind: str, credential_id: int
+) -> None:
     """Revoke one live ``kind`` ('session' or 'token') of ``account_id``; 404 if it has none
     of that id."""
     if not revoke(conn, account_id, kinds=(kind,), credential_id=credential_id):
         fail(404, f"no {kind} {credential_id} of account {account_id}")
 
 
-def sessions_of(conn: psycopg.Connection, account_id: int) -> list[dict[str, Any]]:
+def sessions_of(conn: psycopg.Connection[DictRow], account_id: int) -> list[dict[str, Any]]:
     """The account's sessions that still work, oldest first."""
     params = {"account_id": account_id, "current": principal().credential_id}
     return conn.execute(LIST_SESSIONS, params).fetchall()
@@ -157,6 +162,7 @@ def refuse(refusal: throttle.Refusal) -> NoReturn:
         message=refusal.detail,
         headers={"Retry-After": str(refusal.retry_after_s)},
     )
+    raise AssertionError("flask_smorest.abort() raises")  # it has no type information
 
 
 def _password_matches(account: dict[str, Any] | None, password: str) -> bool:
@@ -166,7 +172,7 @@ def _password_matches(account: dict[str, Any] | None, password: str) -> bool:
 
 
 def _sign_in(
-    conn: psycopg.Connection, login: str, password: str, code: str | None
+    conn: psycopg.Connection[DictRow], login: str, password: str, code: str | None
 ) -> dict[str, Any] | throttle.Refusal | str:
     """The new session, a refusal, or the 401's detail. Runs in one transaction that the
     caller commits before answering, so failures count even though the answer is an error."""
@@ -179,7 +185,7 @@ def _sign_in(
     if account is not None:
         note(account_id=account["id"], operator_id=account["operator_id"])
     matches = _password_matches(account, password)
-    if not matches or account["disabled_at"] is not None:
+    if account is None or not matches or account["disabled_at"] is not None:
         why = (
             "unknown login" if account is None else "wrong password" if not matches else "disabled"
         )

@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 from flask import request
+from psycopg.rows import DictRow
 
 from cloud.access import throttle, totp
 from cloud.access.guard import note
@@ -20,7 +21,9 @@ from cloud.api.problems import field_error
 WRONG_TOTP = "wrong TOTP code"
 
 
-def take_code(conn: psycopg.Connection, who: Principal, code: str) -> throttle.Refusal | bool:
+def take_code(
+    conn: psycopg.Connection[DictRow], who: Principal, code: str
+) -> throttle.Refusal | bool:
     """Accept ``code`` of the caller's factor in force once, counted like a sign-in: a
     refusal (too many failures), or whether it was right. The caller commits either way."""
     address = request.remote_addr
@@ -29,6 +32,7 @@ def take_code(conn: psycopg.Connection, who: Principal, code: str) -> throttle.R
     if refusal is not None:
         return refusal
     account = conn.execute(ACCOUNT_BY_ID, (who.account_id,)).fetchone()
+    assert account is not None  # a signed-in caller's own account
     if not totp.consume(conn, who.account_id, account["totp_secret"], code,
                         account["totp_last_step"]):  # fmt: skip
         note(failed=WRONG_TOTP, failures=throttle.failed(conn, who.login, address))
@@ -41,6 +45,7 @@ def prove(who: Principal, body: dict[str, Any], what: str) -> dict[str, Any]:
     factor in force; else 422 naming the field (``what``: the change, for the reason)."""
     with connection() as conn:
         account = conn.execute(ACCOUNT_BY_ID, (who.account_id,)).fetchone()
+    assert account is not None  # a signed-in caller's own account
     in_force = account["totp_enabled"]
     if "code" in body:
         if not in_force:

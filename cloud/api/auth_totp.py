@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 from flask.views import MethodView
+from psycopg.rows import DictRow
 
 from cloud.access import throttle, totp
 from cloud.access.guard import note, principal, second_factor, signed_in
@@ -52,9 +53,11 @@ def _session_only(who: Principal, allowed: tuple[str, ...], what: str) -> None:
         fail(403, f"{what} is not for a session owing its TOTP code: verify it first")
 
 
-def _state(conn: psycopg.Connection, who: Principal, stage: str) -> dict[str, Any]:
+def _state(conn: psycopg.Connection[DictRow], who: Principal, stage: str) -> dict[str, Any]:
     account = conn.execute(ACCOUNT_BY_ID, (who.account_id,)).fetchone()
-    expires_at = conn.execute(SESSION_EXPIRY, (who.credential_id,)).fetchone()["expires_at"]
+    session = conn.execute(SESSION_EXPIRY, (who.credential_id,)).fetchone()
+    assert account is not None and session is not None  # the signed-in caller's own
+    expires_at = session["expires_at"]
     return {"stage": stage, "expires_at": expires_at, "account": brief(account)}
 
 

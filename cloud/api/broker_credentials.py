@@ -12,6 +12,7 @@ from __future__ import annotations
 import marshmallow as ma
 import psycopg
 from flask.views import MethodView
+from psycopg.rows import DictRow
 
 from cloud.access import scope
 from cloud.access.guard import requires
@@ -40,7 +41,7 @@ class CredentialsSchema(ma.Schema):
     revoked_at = ma.fields.AwareDateTime(allow_none=True)
 
 
-def _device(conn: psycopg.Connection, device_id: str) -> dict:
+def _device(conn: psycopg.Connection[DictRow], device_id: str) -> dict:
     """The query parameters of the caller's ``device_id``; 404 if it is not the caller's."""
     params = scope.params(device_id=device_id)
     if conn.execute(DEVICE_EXISTS, params).fetchone() is None:

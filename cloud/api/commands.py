@@ -15,6 +15,7 @@ from typing import Any, NoReturn, TypeVar
 import psycopg
 from flask import url_for
 from flask.views import MethodView
+from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from cloud.access import scope
@@ -167,7 +168,7 @@ class DeviceCommands(MethodView):
         return row, 201, {"Location": url_for("commands.Command", cmd_id=row["cmd_id"])}
 
 
-def _taken(conn: psycopg.Connection, params: dict[str, Any]) -> NoReturn:
+def _taken(conn: psycopg.Connection[DictRow], params: dict[str, Any]) -> NoReturn:
     """409 for a cmd_id in use: the caller's own command is named (a retry), another
     operator's is not (the same words as for any id that cannot be had)."""
     cmd_id = params["cmd_id"]

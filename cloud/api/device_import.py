@@ -15,6 +15,7 @@ from typing import Any
 
 import marshmallow as ma
 import psycopg
+from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from cloud.access import scope
@@ -49,7 +50,7 @@ def unavailable(device_id: str) -> str:
 
 
 def conflict(
-    conn: psycopg.Connection, err: psycopg.errors.UniqueViolation, device: dict[str, Any]
+    conn: psycopg.Connection[DictRow], err: psycopg.errors.UniqueViolation, device: dict[str, Any]
 ) -> tuple[str, str]:
     """(field, reason) of a registration or change a unique key refused: the caller's own
     device or serial holder is named; another operator's, or a tombstone, is not."""
@@ -79,7 +80,7 @@ class ImportReport:
 
 
 def import_devices(
-    conn: psycopg.Connection, data: bytes, operator_id: int, store_id: int | None
+    conn: psycopg.Connection[DictRow], data: bytes, operator_id: int, store_id: int | None
 ) -> ImportReport:
     """Register every good row of the CSV ``data`` to ``operator_id`` / ``store_id``;
     CsvFileError if the file is unreadable."""
@@ -165,7 +166,9 @@ def _checked_rows(
     return checked
 
 
-def _insert(conn: psycopg.Connection, line: int, device: dict[str, Any], report: ImportReport):
+def _insert(
+    conn: psycopg.Connection[DictRow], line: int, device: dict[str, Any], report: ImportReport
+):
     params = {**device, "serial": device.get("serial"), "attributes": Jsonb(device["attributes"])}
     try:
         with conn.transaction():  # a savepoint: a collision undoes this row only

@@ -7,6 +7,7 @@ from typing import Any, NoReturn
 import psycopg
 from flask import request, url_for
 from flask.views import MethodView
+from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from cloud.access import scope
@@ -112,7 +113,7 @@ def _device(row: dict[str, Any]) -> dict[str, Any]:
     return device
 
 
-def _fetch(conn: psycopg.Connection, device_id: str) -> dict[str, Any]:
+def _fetch(conn: psycopg.Connection[DictRow], device_id: str) -> dict[str, Any]:
     row = conn.execute(GET_DEVICE, scope.params(id=device_id)).fetchone()
     if row is None:
         fail(404, f"no device {device_id!r}")
@@ -120,7 +121,7 @@ def _fetch(conn: psycopg.Connection, device_id: str) -> dict[str, Any]:
 
 
 def _conflict(
-    conn: psycopg.Connection, err: psycopg.errors.UniqueViolation, device: dict[str, Any]
+    conn: psycopg.Connection[DictRow], err: psycopg.errors.UniqueViolation, device: dict[str, Any]
 ) -> NoReturn:
     """409 naming what is taken: the id, or the serial (by whom, only if the caller's)."""
     field, reason = conflict(conn, err, device)

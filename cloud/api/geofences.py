@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 from flask import url_for
 from flask.views import MethodView
+from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from cloud.access import scope
@@ -175,7 +176,7 @@ def _params(fence: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-def _fetch(conn: psycopg.Connection, geofence_id: int) -> dict[str, Any]:
+def _fetch(conn: psycopg.Connection[DictRow], geofence_id: int) -> dict[str, Any]:
     row = conn.execute(GET_GEOFENCE, scope.params(id=geofence_id)).fetchone()
     if row is None:
         fail(404, f"no geofence {geofence_id}")
@@ -314,7 +315,7 @@ def _listed(device_ids: list[str]) -> str:
     return shown + (f" and {len(device_ids) - 10} more" if len(device_ids) > 10 else "")
 
 
-def _selected(conn: psycopg.Connection, body: dict[str, Any], owner: int) -> list[str]:
+def _selected(conn: psycopg.Connection[DictRow], body: dict[str, Any], owner: int) -> list[str]:
     """The device ids a body names or selects for a fence of operator ``owner``: a 422 for
     ids the caller has no device of (unknown ones and other operators' alike), for devices
     out of the fence's reach, and for a filter matching nothing."""

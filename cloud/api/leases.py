@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 from flask.views import MethodView
+from psycopg.rows import DictRow
 
 from cloud.access import scope
 from cloud.access.guard import principal, requires
@@ -59,12 +60,12 @@ RETURNING *
 """
 
 
-def _lock_device(conn: psycopg.Connection, params: dict[str, Any]) -> None:
+def _lock_device(conn: psycopg.Connection[DictRow], params: dict[str, Any]) -> None:
     if conn.execute(LOCK_DEVICE, params).fetchone() is None:
         fail(404, f"no device {params['device_id']!r}")
 
 
-def _check_cutoff(conn: psycopg.Connection, params: dict[str, Any], cutoff: bool) -> None:
+def _check_cutoff(conn: psycopg.Connection[DictRow], params: dict[str, Any], cutoff: bool) -> None:
     """403 if the term turns cut-off on or changes it and the caller may not."""
     current = conn.execute(CURRENT_CUTOFF, params).fetchone()
     changes = cutoff != (current["cutoff_when_not_leased"] if current else False)

@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 import psycopg
 from flask import url_for
 from flask.views import MethodView
+from psycopg.rows import DictRow
 
 from cloud.access import scope
 from cloud.access.guard import note, principal, requires
@@ -158,7 +159,7 @@ def _lowered_mfa(current: dict[str, Any]) -> None:
     note(mfa_required_before=True, mfa_required=False)
 
 
-def _fetch(conn: psycopg.Connection, operator_id: int) -> dict[str, Any]:
+def _fetch(conn: psycopg.Connection[DictRow], operator_id: int) -> dict[str, Any]:
     row = conn.execute(GET_OPERATOR, scope.params(id=operator_id)).fetchone()
     if row is None:
         fail(404, f"no operator {operator_id}")

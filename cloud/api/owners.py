@@ -4,6 +4,7 @@ operator's stores. Ids outside the subtree are answered like missing ones (404).
 from __future__ import annotations
 
 import psycopg
+from psycopg.rows import DictRow
 
 from cloud.access import scope
 from cloud.access.principal import principal
@@ -17,7 +18,7 @@ WHERE id = %(id)s AND (%(store)s::bigint IS NULL OR id = %(store)s::bigint)
 
 
 def owner(
-    conn: psycopg.Connection, operator_id: int | None, store_id: int | None
+    conn: psycopg.Connection[DictRow], operator_id: int | None, store_id: int | None
 ) -> tuple[int, int | None]:
     """The (operator, store) a new object of the caller goes to: the given ones, checked, or
     the caller's own. A store's account can only place objects in its store."""
@@ -38,5 +39,5 @@ def owner(
     return operator_id, store_id
 
 
-def _in_subtree(conn: psycopg.Connection, operator_id: int) -> bool:
+def _in_subtree(conn: psycopg.Connection[DictRow], operator_id: int) -> bool:
     return conn.execute(_OPERATOR, scope.params(operator=operator_id)).fetchone() is not None

@@ -8,6 +8,7 @@ from typing import Any
 import marshmallow as ma
 import psycopg
 from flask_smorest.pagination import PaginationParameters
+from psycopg.rows import DictRow
 
 from cloud.api.schemas import QueryArgs
 
@@ -24,7 +25,7 @@ class PagedQueryArgs(QueryArgs):
 
 
 def fetch_page(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     count_query: str,
     page_query: str,
     params: dict[str, Any],
@@ -35,7 +36,9 @@ def fetch_page(
     ``count_query`` returns one row with ``n``; ``page_query`` takes ``%(limit)s`` and
     ``%(offset)s`` on top of ``params`` and must order its rows stably.
     """
-    pagination.item_count = conn.execute(count_query, params).fetchone()["n"]
+    counted = conn.execute(count_query, params).fetchone()
+    assert counted is not None  # count(*)
+    pagination.item_count = counted["n"]
     if pagination.first_item >= pagination.item_count:
         # past the last page; also keeps a huge ?page= from overflowing OFFSET's bigint
         return []

@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 from flask import url_for
 from flask.views import MethodView
+from psycopg.rows import DictRow
 
 from cloud.access import scope
 from cloud.access.guard import principal, requires, signed_in
@@ -74,13 +75,14 @@ WHERE id = %(id)s
 """
 
 
-def target_operator(conn: psycopg.Connection, operator_id: int | None) -> dict[str, Any]:
+def target_operator(conn: psycopg.Connection[DictRow], operator_id: int | None) -> dict[str, Any]:
     """The operator a new object goes to: ``operator_id`` of the caller's subtree (422 naming
     the field otherwise), default the caller's own."""
     wanted = principal().operator_id if operator_id is None else operator_id
     row = conn.execute(OPERATOR, scope.params(id=wanted)).fetchone()
     if row is None:
         field_error("operator_id", [f"no operator {wanted}"])
+    assert row is not None  # field_error() raised
     return row
 
 
@@ -96,18 +98,19 @@ def _check_permissions(operator: dict[str, Any], wanted: list[str]) -> None:
     field_error("permissions", reasons)
 
 
-def _fetch(conn: psycopg.Connection, role_id: int) -> dict[str, Any]:
+def _fetch(conn: psycopg.Connection[DictRow], role_id: int) -> dict[str, Any]:
     row = conn.execute(GET_ROLE, scope.params(id=role_id)).fetchone()
     if row is None:
         fail(404, f"no role {role_id}")
     return row
 
 
-def _editable(conn: psycopg.Connection, role: dict[str, Any]) -> dict[str, Any]:
+def _editable(conn: psycopg.Connection[DictRow], role: dict[str, Any]) -> dict[str, Any]:
     """The role's operator, once sure the caller may change the role."""
     if role["builtin"]:
         fail(409, f"role {role['id']} ({role['name']}) is built in: it cannot be changed")
     operator = conn.execute(OPERATOR, scope.params(id=role["operator_id"])).fetchone()
+    assert operator is not None  # the caller sees the role, so its operator too
     held = effective(role["permissions"], operator["flags"], platform=operator["platform"])
     beyond = beyond_caller(held)
     if beyond:

@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 from flask import url_for
 from flask.views import MethodView
+from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from cloud.access import scope
@@ -85,7 +86,7 @@ SELECT (SELECT count(*) FROM device WHERE store_id = %(id)s) AS devices,
 DELETE_STORE = "DELETE FROM store WHERE id = %(id)s RETURNING id"
 
 
-def _fetch(conn: psycopg.Connection, store_id: int) -> dict[str, Any]:
+def _fetch(conn: psycopg.Connection[DictRow], store_id: int) -> dict[str, Any]:
     row = conn.execute(GET_STORE, scope.params(id=store_id)).fetchone()
     if row is None:
         fail(404, f"no store {store_id}")
@@ -99,7 +100,7 @@ def _operator_level(who: Principal, what: str) -> None:
                   f" alone: it cannot {what}")  # fmt: skip
 
 
-def _require_operator(conn: psycopg.Connection, operator_id: int) -> None:
+def _require_operator(conn: psycopg.Connection[DictRow], operator_id: int) -> None:
     if conn.execute(OPERATORIN_SCOPE, scope.params(id=operator_id)).fetchone() is None:
         fail(404, f"no operator {operator_id}")
 

@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 from flask import url_for
 from flask.views import MethodView
+from psycopg.rows import DictRow
 
 from cloud.access.guard import note, principal, signed_in
 from cloud.access.principal import issue
@@ -43,7 +44,7 @@ GET_OWN_TOKEN = (
 )
 
 
-def tokens_of(conn: psycopg.Connection, account_id: int) -> list[dict[str, Any]]:
+def tokens_of(conn: psycopg.Connection[DictRow], account_id: int) -> list[dict[str, Any]]:
     """The account's tokens not revoked (expired ones included), oldest first."""
     return conn.execute(LIST_TOKENS, (account_id,)).fetchall()
 

@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 import marshmallow as ma
 import psycopg
 from flask.views import MethodView
+from psycopg.rows import DictRow
 
 from cloud.access import scope
 from cloud.access.guard import note, principal, requires
@@ -167,7 +168,7 @@ def _wrong_store(detail: str) -> NoReturn:
     ])  # fmt: skip
 
 
-def _target(conn: psycopg.Connection, body: dict[str, Any]) -> list[int]:
+def _target(conn: psycopg.Connection[DictRow], body: dict[str, Any]) -> list[int]:
     """The path of the target operator, after checking it and the store are the caller's."""
     operator_id, store_id = body["to_operator_id"], body["to_store_id"]
     operator = conn.execute(TARGET_OPERATOR, scope.params(id=operator_id)).fetchone()
@@ -188,7 +189,7 @@ def _target(conn: psycopg.Connection, body: dict[str, Any]) -> list[int]:
     return operator["path"]
 
 
-def _locked(conn: psycopg.Connection, device_ids: list[str]) -> list[dict[str, Any]]:
+def _locked(conn: psycopg.Connection[DictRow], device_ids: list[str]) -> list[dict[str, Any]]:
     """The devices, locked; 404 for the first the caller may not see, 409 for leased ones."""
     rows = conn.execute(LOCK_DEVICES, scope.params(ids=device_ids)).fetchall()
     found = {row["id"]: row for row in rows}

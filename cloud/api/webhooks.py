@@ -22,6 +22,7 @@ from typing import Any
 import psycopg
 from flask import url_for
 from flask.views import MethodView
+from psycopg.rows import DictRow
 
 from cloud.access import scope
 from cloud.access.guard import principal, requires
@@ -140,14 +141,14 @@ def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _fetch(conn: psycopg.Connection, webhook_id: int) -> dict[str, Any]:
+def _fetch(conn: psycopg.Connection[DictRow], webhook_id: int) -> dict[str, Any]:
     row = conn.execute(GET_WEBHOOK, scope.params(webhook_id=webhook_id)).fetchone()
     if row is None:
         fail(404, f"no webhook {webhook_id}")
     return row
 
 
-def _enabled(conn: psycopg.Connection, webhook_id: int) -> bool:
+def _enabled(conn: psycopg.Connection[DictRow], webhook_id: int) -> bool:
     """Whether the webhook is enabled; a 404 if there is none."""
     row = conn.execute(WEBHOOK_ENABLED, scope.params(webhook_id=webhook_id)).fetchone()
     if row is None:
@@ -155,7 +156,7 @@ def _enabled(conn: psycopg.Connection, webhook_id: int) -> bool:
     return row["enabled"]
 
 
-def _check_login(conn: psycopg.Connection, login: str | None) -> None:
+def _check_login(conn: psycopg.Connection[DictRow], login: str | None) -> None:
     """A 422 unless ``login`` (whose mutes a webhook follows) is None or an account of the
     caller's subtree that is not a store's."""
     if login is None or conn.execute(ACCOUNT_LOGIN, scope.params(login=login)).fetchone():
@@ -167,7 +168,7 @@ def _check_login(conn: psycopg.Connection, login: str | None) -> None:
     fail(422, f"operator: {reason}", errors=[{"field": "operator", "in": "body", "reason": reason}])
 
 
-def _wake(conn: psycopg.Connection, webhook_id: int) -> None:
+def _wake(conn: psycopg.Connection[DictRow], webhook_id: int) -> None:
     conn.execute(WAKE, (CHANNEL, str(webhook_id)))
 
 
@@ -332,7 +333,7 @@ class DeliveryRetry(MethodView):
             return row
 
 
-def _refuse_retry(conn: psycopg.Connection, webhook_id: int, delivery_id: int) -> None:
+def _refuse_retry(conn: psycopg.Connection[DictRow], webhook_id: int, delivery_id: int) -> None:
     _enabled(conn, webhook_id)
     params = scope.params(id=delivery_id, webhook_id=webhook_id)
     row = conn.execute(GET_DELIVERY, params).fetchone()

@@ -280,7 +280,7 @@ class Writer:
     async def _progress(self, events: list[tuple[Any, ...]]) -> None:
         """A device waiting to apply a command (a cut-off waits for the vehicle to stop)
         says so in a ``cutoff_waiting`` event naming the cmd_id: the command shows it."""
-        notes = []
+        notes: list[tuple[Jsonb, str, str, datetime]] = []
         for device_id, time, _, _, event_type, _, detail, _ in events:
             if event_type not in _PROGRESS_EVENTS or detail is None:
                 continue
@@ -292,8 +292,9 @@ class Writer:
                 note = {"event": event_type, "time": stamp, "detail": detail.obj}
                 notes.append((Jsonb(note), cmd_id, device_id, time))
         if notes:
+            notes.sort(key=lambda n: (n[2], n[1]))
             async with self.conn.cursor() as cur:
-                await cur.executemany(_COMMAND_PROGRESS, sorted(notes, key=lambda n: (n[2], n[1])))
+                await cur.executemany(_COMMAND_PROGRESS, notes)
 
     async def _state(self, rows: R.Rows) -> None:
         async with self.conn.cursor() as cur:
