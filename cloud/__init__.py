@@ -11,11 +11,10 @@ Contexts (each owns its SQL and operations at its root, its request/response sch
 - ``rules``: alarms, alarm profiles, geofences, fence crossings, and the rule engine that
   evaluates every stored batch and sweeps for silent devices.
 - ``notify``: webhooks and the notifier that delivers alarm notifications to them.
-- ``tenancy``: operators, stores, device transfers, and ``scope`` (the one "in the
-  caller's subtree" rule).
+- ``tenancy``: operators, stores and device transfers.
 - ``identity``: accounts, sign-in and sessions, tokens, roles, TOTP, the audit log,
-  passwords, permissions, the caller of a request (principal) and each endpoint's access
-  rule (guard, throttle).
+  passwords, permissions, the caller of a request (principal), ``scope`` (the one "in the
+  caller's subtree" rule) and each endpoint's access rule (guard, throttle).
 - ``platform``: health, ``doctor``, dead letters, and the MQTT broker's accounts, rules
   and files.
 

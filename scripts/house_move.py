@@ -64,7 +64,7 @@ MAP = {
     "cloud.api.transfers": "cloud.tenancy.views.transfers",
     "cloud.api.operator_schemas": "cloud.tenancy.schemas.operators",
     "cloud.api.store_schemas": "cloud.tenancy.schemas.stores",
-    "cloud.access.scope": "cloud.tenancy.scope",
+    "cloud.access.scope": "cloud.identity.scope",
     # identity
     "cloud.api.auth": "cloud.identity.views.auth",
     "cloud.api.auth_totp": "cloud.identity.views.auth_totp",

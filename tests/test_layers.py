@@ -27,15 +27,7 @@ CONTEXTS = ("devices", "commands", "rules", "notify", "tenancy", "identity", "pl
 HTTP_MAY_IMPORT = ("cloud.http", "cloud.config", "cloud.errors", "cloud.mqtt_client", "cloud.store")
 
 KNOWN: dict[str, set[tuple[str, str]]] = {
-    # the guard's object rules and identity's views scope by the caller's subtree, while
-    # scope reads the caller (principal) and tenancy's views use the guard
     "cycle": {
-        ("cloud.identity.objects", "cloud.tenancy.scope"),
-        ("cloud.identity.views.accounts", "cloud.tenancy.scope"),
-        ("cloud.identity.views.audit", "cloud.tenancy.scope"),
-        ("cloud.identity.views.roles", "cloud.tenancy.scope"),
-        # transfers validate device ids with the devices' schema while devices use scope
-        ("cloud.tenancy.views.transfers", "cloud.devices.schemas.devices"),
         # the shared configuration parses the webhook allow-list with notify's own type
         ("cloud.config", "cloud.notify.destinations"),
     },

@@ -21,7 +21,7 @@ from psycopg.types.json import Jsonb
 from cloud.devices.schemas.devices import DeviceCreateSchema
 from cloud.errors import CloudError
 from cloud.http.encoding import text_fault
-from cloud.tenancy import scope
+from cloud.identity import scope
 
 COLUMNS = ("id", "serial", "kind", "model", "name")
 

@@ -5,7 +5,7 @@ more than the limit so the caller can tell a cut answer from a complete one. Buc
 ``date_bin(interval, time, TIMESTAMPTZ 'epoch')``: plain PostgreSQL 14+ and TimescaleDB
 alike, buckets aligned to the Unix epoch (so a day is a UTC day).
 
-Every query also checks that the device is the caller's (``cloud.tenancy.scope``): on
+Every query also checks that the device is the caller's (``cloud.identity.scope``): on
 TimescaleDB the time-series tables have no row-level security, so this is the one wall
 there. The check is an uncorrelated EXISTS, computed once per query, not per row; its
 parameters come from ``scope.params()``.
@@ -26,7 +26,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow
 
-from cloud.tenancy import scope
+from cloud.identity import scope
 
 # The device named by %(device_id)s is the caller's.
 _MINE = f"EXISTS (SELECT 1 FROM device sd WHERE sd.id = %(device_id)s AND {scope.device('sd')})"

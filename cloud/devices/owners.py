@@ -7,8 +7,8 @@ import psycopg
 from psycopg.rows import DictRow
 
 from cloud.http.problems import fail
+from cloud.identity import scope
 from cloud.identity.principal import principal
-from cloud.tenancy import scope
 
 _OPERATOR = f"SELECT id FROM operator WHERE id = %(operator)s AND {scope.owned('id')}"
 _STORE = """

@@ -75,6 +75,13 @@ def fail(status: int, detail: str, *, errors: list[dict[str, Any]] | None = None
     raise AssertionError("flask_smorest.abort() raises")  # it has no type information
 
 
+def not_found(kind: str, key: object) -> NoReturn:
+    """404 in the one wording every resource uses: ``no device 'sim-0001'``, ``no alarm 7``.
+
+    Something outside the caller's subtree is answered the same way as something missing."""
+    fail(404, f"no {kind} {key!r}")
+
+
 def field_error(field: str, reasons: list[str]) -> None:
     """422 naming the body's ``field`` with each reason, if there are any."""
     if reasons:

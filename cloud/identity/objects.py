@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cloud.tenancy import scope
+from cloud.identity import scope
 
 
 @dataclass(frozen=True)

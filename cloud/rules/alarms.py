@@ -9,7 +9,7 @@ The curve reads the type's signal straight from ``bms_sample`` with the catalogu
 ``date_bin`` bucket, the lowest and the highest, so a spike survives the thinning. Plain
 PostgreSQL 14+ throughout (TimescaleDB reads it the same).
 
-Every query keeps to the caller's devices (``cloud.tenancy.scope``; row-level security is the
+Every query keeps to the caller's devices (``cloud.identity.scope``; row-level security is the
 second wall), so its parameters are named and include ``scope.params()``.
 """
 
@@ -24,6 +24,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import DictRow
 
+from cloud.identity import scope
 from cloud.rules.catalogue import (
     DEFAULT_CHEMISTRY,
     DEFAULTS,
@@ -32,7 +33,6 @@ from cloud.rules.catalogue import (
     check_profile,
     settings_for,
 )
-from cloud.tenancy import scope
 
 MAX_POINTS = 2000
 DETAIL_OCCURRENCES = 20

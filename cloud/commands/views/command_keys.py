@@ -20,8 +20,8 @@ from cloud.config import CloudConfig
 from cloud.http.db import connection
 from cloud.http.problems import fail
 from cloud.http.schemas import Blueprint
+from cloud.identity import scope
 from cloud.identity.guard import requires
-from cloud.tenancy import scope
 from protocols.contract import signing
 
 blp = Blueprint(

@@ -2,7 +2,7 @@
 
 The API only writes rows (the transactional outbox); the dispatcher in the worker publishes
 them and the device's ack moves them to their final state. Only the caller's devices can be
-commanded or seen (``cloud.tenancy.scope``); each command type needs its own permission
+commanded or seen (``cloud.identity.scope``); each command type needs its own permission
 (``permissions.COMMAND_PERMISSIONS``), checked in the view because the type is in the body.
 The command's ``issued_by`` is the caller's login.
 """
@@ -31,9 +31,9 @@ from cloud.http.db import connection
 from cloud.http.paging import PAGE_SIZE, fetch_page
 from cloud.http.problems import fail
 from cloud.http.schemas import Blueprint
+from cloud.identity import scope
 from cloud.identity.guard import principal, requires, signed_in
 from cloud.identity.permissions import COMMAND_PERMISSIONS
-from cloud.tenancy import scope
 from protocols.contract.commands import CommandError, check_command
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -19,8 +19,8 @@ from cloud.commands.schemas import LeaseBodySchema, LeaseSchema
 from cloud.http.db import connection
 from cloud.http.problems import fail
 from cloud.http.schemas import Blueprint
+from cloud.identity import scope
 from cloud.identity.guard import principal, requires
-from cloud.tenancy import scope
 
 blp = Blueprint(
     "leases", __name__, url_prefix="/devices", description="Lease terms devices enforce"

@@ -25,8 +25,8 @@ from cloud.http.db import connection
 from cloud.http.paging import PAGE_SIZE, fetch_page
 from cloud.http.problems import fail
 from cloud.http.schemas import Blueprint
+from cloud.identity import scope
 from cloud.identity.guard import requires
-from cloud.tenancy import scope
 
 blp = Blueprint(
     "devices", __name__, url_prefix="/devices", description="The registry of packs and vehicles"

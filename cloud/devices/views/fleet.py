@@ -11,8 +11,8 @@ from flask.views import MethodView
 
 from cloud.http.db import connection
 from cloud.http.schemas import Blueprint
+from cloud.identity import scope
 from cloud.identity.guard import principal, requires
-from cloud.tenancy import scope
 
 blp = Blueprint("fleet", __name__, url_prefix="/fleet", description="The fleet at a glance")
 

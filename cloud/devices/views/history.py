@@ -30,8 +30,8 @@ from cloud.devices.schemas.history import (
 )
 from cloud.http.db import connection
 from cloud.http.schemas import Blueprint
+from cloud.identity import scope
 from cloud.identity.guard import requires
-from cloud.tenancy import scope
 
 blp = Blueprint(
     "history",

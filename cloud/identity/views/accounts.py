@@ -22,7 +22,7 @@ from cloud.http.db import connection
 from cloud.http.paging import PAGE_SIZE, fetch_page
 from cloud.http.problems import fail, field_error
 from cloud.http.schemas import Blueprint
-from cloud.identity import accounts, passwords, throttle, totp
+from cloud.identity import accounts, passwords, scope, throttle, totp
 from cloud.identity.guard import note, principal, requires
 from cloud.identity.permissions import effective
 from cloud.identity.schemas.accounts import (
@@ -37,7 +37,6 @@ from cloud.identity.schemas.auth import SessionSchema, TokenSchema
 from cloud.identity.views.auth import revoke_all, revoke_one, sessions_of
 from cloud.identity.views.roles import beyond_caller, target_operator
 from cloud.identity.views.tokens import tokens_of
-from cloud.tenancy import scope
 
 blp = Blueprint("accounts", __name__, url_prefix="/accounts", description="Accounts")
 

@@ -16,9 +16,9 @@ from flask.views import MethodView
 from cloud.http.db import connection
 from cloud.http.paging import PAGE_SIZE, PagedQueryArgs, fetch_page
 from cloud.http.schemas import Blueprint, Timestamp
+from cloud.identity import scope
 from cloud.identity.guard import requires
 from cloud.identity.principal import principal
-from cloud.tenancy import scope
 
 blp = Blueprint("audit", __name__, url_prefix="/audit", description="The audit log")
 

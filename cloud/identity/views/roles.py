@@ -22,6 +22,7 @@ from cloud.http.db import connection, database
 from cloud.http.paging import PAGE_SIZE, fetch_page
 from cloud.http.problems import fail, field_error
 from cloud.http.schemas import Blueprint
+from cloud.identity import scope
 from cloud.identity.guard import principal, requires, signed_in
 from cloud.identity.permissions import (
     FLAGS,
@@ -38,7 +39,6 @@ from cloud.identity.schemas.accounts import (
     RoleSchema,
     RoleUpdateSchema,
 )
-from cloud.tenancy import scope
 
 blp = Blueprint("roles", __name__, description="Roles and permissions")
 

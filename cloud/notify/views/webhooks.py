@@ -28,6 +28,7 @@ from cloud.http.db import connection
 from cloud.http.paging import PAGE_SIZE, fetch_page
 from cloud.http.problems import fail
 from cloud.http.schemas import Blueprint
+from cloud.identity import scope
 from cloud.identity.guard import principal, requires
 from cloud.notify import CHANNEL
 from cloud.notify.schemas import (
@@ -41,7 +42,6 @@ from cloud.notify.schemas import (
     WebhookUpdateSchema,
     WebhookWithSecretSchema,
 )
-from cloud.tenancy import scope
 
 blp = Blueprint("webhooks", __name__, description="Webhooks for alarm notifications")
 

@@ -17,9 +17,9 @@ from psycopg.rows import DictRow
 from cloud.http.db import connection
 from cloud.http.problems import fail
 from cloud.http.schemas import Blueprint
+from cloud.identity import scope
 from cloud.identity.guard import requires
 from cloud.platform import broker_accounts as accounts
-from cloud.tenancy import scope
 
 blp = Blueprint(
     "broker_credentials",

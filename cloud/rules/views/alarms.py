@@ -22,6 +22,7 @@ from cloud.http.encoding import format_time
 from cloud.http.paging import PAGE_SIZE, PagedQueryArgs, fetch_page
 from cloud.http.problems import fail
 from cloud.http.schemas import Blueprint
+from cloud.identity import scope
 from cloud.identity.guard import principal, requires
 from cloud.rules import alarms as queries
 from cloud.rules.catalogue import SIGNALS, TYPES
@@ -40,7 +41,6 @@ from cloud.rules.schemas.alarms import (
     OccurrenceWithSampleSchema,
     ResolveSchema,
 )
-from cloud.tenancy import scope
 
 blp = Blueprint("alarms", __name__, description="Alarms: list, resolve, curve, mutes")
 

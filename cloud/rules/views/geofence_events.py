@@ -13,9 +13,9 @@ from flask.views import MethodView
 from cloud.http.db import connection
 from cloud.http.paging import PAGE_SIZE, fetch_page
 from cloud.http.schemas import Blueprint
+from cloud.identity import scope
 from cloud.identity.guard import requires
 from cloud.rules.schemas.alarms import GeofenceEventArgs, GeofenceEventSchema
-from cloud.tenancy import scope
 
 blp = Blueprint("geofence_events", __name__, description="Fence crossings")
 

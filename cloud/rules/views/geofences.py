@@ -23,6 +23,7 @@ from cloud.http.db import connection
 from cloud.http.paging import PAGE_SIZE, fetch_page
 from cloud.http.problems import fail
 from cloud.http.schemas import Blueprint
+from cloud.identity import scope
 from cloud.identity.guard import principal, requires
 from cloud.rules.geofence import Fence, FenceError, circle, from_geojson
 from cloud.rules.schemas.geofences import (
@@ -33,7 +34,6 @@ from cloud.rules.schemas.geofences import (
     GeofenceSchema,
     GeofenceUpdateSchema,
 )
-from cloud.tenancy import scope
 
 blp = Blueprint("geofences", __name__, description="Keep-in and keep-out fences")
 

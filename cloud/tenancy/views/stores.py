@@ -20,9 +20,9 @@ from cloud.http.db import connection
 from cloud.http.paging import PAGE_SIZE, fetch_page
 from cloud.http.problems import fail
 from cloud.http.schemas import Blueprint
+from cloud.identity import scope
 from cloud.identity.guard import note, principal, requires
 from cloud.identity.principal import Principal
-from cloud.tenancy import scope
 from cloud.tenancy.schemas.stores import (
     StoreCreateSchema,
     StoreListArgs,

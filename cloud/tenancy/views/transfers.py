@@ -25,8 +25,8 @@ from cloud.devices.schemas.devices import check_device_id
 from cloud.http.db import connection
 from cloud.http.problems import fail
 from cloud.http.schemas import Blueprint, Timestamp
+from cloud.identity import scope
 from cloud.identity.guard import note, principal, requires
-from cloud.tenancy import scope
 from cloud.tenancy.views.stores import IN_SCOPE as STORE_IN_SCOPE
 
 blp = Blueprint(
