@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import hmac
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 import pyotp
-from psycopg.rows import DictRow
 
 ISSUER = "VoltRent"
 STEP_S = 30
@@ -53,17 +53,12 @@ def matching_step(
     return None
 
 
-def consume(
-    conn: psycopg.Connection[DictRow],
-    account_id: int,
-    secret: str,
-    code: str,
-    last_step: int | None,
-) -> bool:
-    """Accept ``code`` for the account once (``last_step``: the step it accepted last):
-    records its step, so that it and every earlier code are refused from now on. Of two
-    requests racing with one code, one wins."""
-    step = matching_step(secret, code, after=last_step)
+def consume(conn: psycopg.Connection[Any], account: dict[str, Any], code: str) -> bool:
+    """Accept ``code`` of the factor in force for ``account`` (its row: ``id``,
+    ``totp_secret`` and ``totp_last_step``, the step it accepted last) once: records its
+    step, so that it and every earlier code are refused from now on. Of two requests racing
+    with one code, one wins."""
+    step = matching_step(account["totp_secret"], code, after=account["totp_last_step"])
     if step is None:
         return False
     taken = conn.execute(
@@ -72,12 +67,12 @@ def consume(
         WHERE id = %(id)s AND (totp_last_step IS NULL OR totp_last_step < %(step)s)
         RETURNING id
         """,
-        {"step": step, "id": account_id},
+        {"step": step, "id": account["id"]},
     ).fetchone()
     return taken is not None
 
 
-def enrol(conn: psycopg.Connection[DictRow], account_id: int, secret: str) -> None:
+def enrol(conn: psycopg.Connection[Any], account_id: int, secret: str) -> None:
     """Keep ``secret`` as the account's pending factor (replacing an earlier pending one);
     the factor in force stays until ``confirm``."""
     conn.execute(
@@ -86,7 +81,7 @@ def enrol(conn: psycopg.Connection[DictRow], account_id: int, secret: str) -> No
     )
 
 
-def confirm(conn: psycopg.Connection[DictRow], account_id: int, pending: str, code: str) -> bool:
+def confirm(conn: psycopg.Connection[Any], account_id: int, pending: str, code: str) -> bool:
     """Put the pending secret ``pending`` in force if ``code`` is one of its codes: it
     replaces the account's factor, and its code's step is the last one accepted. False: the
     code is wrong, or ``pending`` is no longer pending (another request confirmed it)."""
@@ -105,7 +100,7 @@ def confirm(conn: psycopg.Connection[DictRow], account_id: int, pending: str, co
     return taken is not None
 
 
-def turn_off(conn: psycopg.Connection[DictRow], account_id: int) -> None:
+def turn_off(conn: psycopg.Connection[Any], account_id: int) -> None:
     """Remove the account's second factor and any pending one (its owner with the password,
     or an administrator for a lost phone)."""
     conn.execute(
