@@ -23,8 +23,8 @@ import flask_smorest
 import psycopg
 from psycopg.rows import DictRow
 
-from cloud.http.encoding import format_time
 from cloud.identity.guard import note
+from cloud.text import format_time
 
 FREE_FAILURES = 3
 LOCK_AFTER = 10
