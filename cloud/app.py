@@ -71,5 +71,8 @@ def create_app(config: CloudConfig | None = None) -> Flask:
         # werkzeug's ProxyFix takes the client address from the last N X-Forwarded-For
         # entries (the ones our own proxies added), never from what the client wrote
         hops = config.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Flask's documented way to wrap the app in WSGI middleware; its types call it a method
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
     return app

@@ -196,7 +196,7 @@ def _create_account(
         if conn.execute("SELECT 1 FROM operator WHERE id = %s", (operator_id,)).fetchone() is None:
             print(f"no operator {operator_id}", file=sys.stderr)
             return 1
-        found = dict(conn.execute(
+        found: dict[str, int] = dict(conn.execute(
             "SELECT name, id FROM role WHERE operator_id = %s AND name = ANY (%s)",
             (operator_id, roles),
         ).fetchall())  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from waitress import create_server
+from waitress.server import create_server
 
 from cloud.app import create_app
 from cloud.config import CloudConfig
@@ -20,7 +20,8 @@ def serve(config: CloudConfig) -> None:
     """Serve the API on config.api_host:api_port until interrupted (port 0: any free one)."""
     app = create_app(config)
     server = create_server(app, host=config.api_host, port=config.api_port, threads=THREADS)
-    base = f"http://{config.api_host}:{server.effective_port}"
+    port = server.effective_port  # type: ignore[union-attr]  # waitress sets it; stubs lack it
+    base = f"http://{config.api_host}:{port}"
     log.info("VoltRent API on %s/api (docs: %s/api/docs)", base, base)
     try:
         server.run()

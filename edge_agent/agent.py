@@ -239,7 +239,13 @@ class EdgeAgent:
 
     def apply_reporting(self, changes: dict[str, float]) -> dict[str, float]:
         """Set reporting intervals (down/config or set_reporting); returns all three."""
-        reporting = dataclasses.replace(self.config.reporting, **changes)
+        current = self.config.reporting
+        reporting = dataclasses.replace(
+            current,
+            report_interval_s=changes.get("report_interval_s", current.report_interval_s),
+            upload_interval_s=changes.get("upload_interval_s", current.upload_interval_s),
+            status_interval_s=changes.get("status_interval_s", current.status_interval_s),
+        )
         self.config = dataclasses.replace(self.config, reporting=reporting)
         self.uplink.config = self.config
         self.intervals.changed()

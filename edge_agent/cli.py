@@ -9,7 +9,7 @@ import logging
 import signal
 import sys
 
-from edge_agent.config import ConfigError, load_config
+from edge_agent.config import AgentConfig, ConfigError, load_config
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,11 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     return asyncio.run(_run(config))
 
 
-async def _run(config) -> int:
+async def _run(config: AgentConfig) -> int:
     from edge_agent.agent import EdgeAgent
 
     agent = EdgeAgent(config)
     task = asyncio.current_task()
+    assert task is not None  # asyncio.run() runs this as a task
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, task.cancel)

@@ -1,50 +1,60 @@
 """The command executor: ``down/cmd`` in, one ack per ``cmd_id`` out on ``up/ack``.
 
+Every ack but ``done`` says why twice: in its ``reason`` text (quoted below) and in its
+``code`` (``protocols.contract.acks.AckCode``, written here as ``code=...``) for programs.
+
 On arrival (``submit``), first the signature (``edge_agent.signatures``): an unsigned
 command, one signed with a key id this gateway does not hold, or one whose MAC does not
-match (tampered, or signed for another device) -> ack ``rejected`` "command not signed" /
-"unknown signing key 'x'" / "bad signature", counted in ``commands_bad_signature``, never
-run, and its ``cmd_id`` is NOT remembered: a forger who guessed a real command's id must
-not make the device drop the real one as a duplicate (no ack either when the id is known
-already: the real command has its own). Then a ``cmd_id`` seen before is dropped (counted
-in ``commands_duplicate``; its one ack is already stored or sent), which is what stops a
-replayed signed command: seen cmd_ids are kept until ``executed_retention_s`` after their
-expiry, and past its expiry a command is refused anyway. Otherwise the command is
-stored as pending, then checked: not in the catalogue or bad args -> ack ``rejected`` with
-the catalogue's reason; the device clock not trusted (``Clock.plausible`` false: RTC unset
-and no GNSS fix yet) -> ``rejected`` with "device clock not trusted", because expiry cannot
-be judged and a stale cut-off must not run; ``expires_at`` <= now (``TrustedTime``) ->
-``expired``, never executed. The rest run one at a time in arrival order, also after a
-restart (pending commands are kept on disk), and expiry is checked again when a command's
-turn comes.
+match (tampered, or signed for another device) -> ack ``rejected`` "command not signed"
+(code=not_signed) / "unknown signing key 'x'" (code=unknown_key) / "bad signature"
+(code=bad_signature), counted in ``commands_bad_signature``, never run, and its ``cmd_id``
+is NOT remembered: a forger who guessed a real command's id must not make the device drop
+the real one as a duplicate (no ack either when the id is known already: the real command
+has its own). Then a ``cmd_id`` seen before is dropped (counted in ``commands_duplicate``;
+its one ack is already stored or sent), which is what stops a replayed signed command:
+seen cmd_ids are kept until ``executed_retention_s`` after their expiry, and past its
+expiry a command is refused anyway. Otherwise the command is stored as pending, then
+checked: not in the catalogue or bad args -> ack ``rejected`` with the catalogue's reason
+(code=invalid_command); the device clock not trusted (``Clock.plausible`` false: RTC unset
+and no GNSS fix yet) -> ``rejected`` with "device clock not trusted" (code=clock_untrusted),
+because expiry cannot be judged and a stale cut-off must not run; ``expires_at`` <= now
+(``TrustedTime``) -> ``expired`` (code=expired), never executed. The rest run one at a
+time in arrival order, also after a restart (pending commands are kept on disk), and
+expiry is checked again when a command's turn comes.
 
 What each type does and acks (``observed`` keys in brackets):
 
 - ``set_discharge`` off: waits until the vehicle stands still (``edge_agent.motion``) up to
   ``control.cutoff_wait_limit_s``, reporting ``cutoff_waiting`` events (detail: source
   "command", cmd_id, speed_kmh, current_a, waited_s); past the limit -> ``failed`` "vehicle
-  did not stand still within N s; discharge left on". ``emergency: true`` skips the wait.
-  Then writes the MOSFETs, reads basic info back: ``done`` only if the BMS reports
-  discharge off [charge_mos, discharge_mos, protection].
-- ``set_discharge`` on: ``rejected`` "pack not leased ..." while the lease requires a cut
-  (see ``edge_agent.lease``); else write, read back, ``done`` if discharge is on, else
-  ``failed`` (a protection may hold it off) [charge_mos, discharge_mos, protection].
-- ``set_charge``: write, read back, ``done`` if the switch is as asked [same keys].
+  did not stand still within N s; discharge left on" (code=not_standing_still).
+  ``emergency: true`` skips the wait. Then writes the MOSFETs, reads basic info back:
+  ``done`` only if the BMS reports discharge off, else ``failed`` (code=state_not_reached)
+  [charge_mos, discharge_mos, protection].
+- ``set_discharge`` on: ``rejected`` "pack not leased ..." (code=not_leased) while the lease
+  requires a cut (see ``edge_agent.lease``); else write, read back, ``done`` if discharge is
+  on, else ``failed`` (code=state_not_reached; a protection may hold it off)
+  [charge_mos, discharge_mos, protection].
+- ``set_charge``: write, read back, ``done`` if the switch is as asked, else ``failed``
+  (code=state_not_reached) [same keys].
 - ``set_cutoff_when_not_leased``: overrides the lease term's flag until a newer term
   [cutoff_when_not_leased, cut_required].
 - ``read_bms_parameters``: one EEPROM session [each name -> value].
 - ``write_bms_parameters``: one EEPROM session saving, then read back: ``done`` with the
-  values read, or ``failed`` naming the first parameter that did not take [name -> value].
+  values read, or ``failed`` naming the first parameter that did not take (code=parameter_not_taken)
+  [name -> value].
   ``remaining_capacity_alarm_percent`` (no JBD register) is kept host-side, persisted, and
   raises a ``low_soc`` event when SOC falls under it (``edge_agent.soc_alarm``).
-- ``reboot_bms``: ``rejected``, a JBD BMS has no reboot command.
+- ``reboot_bms``: ``rejected`` (code=not_supported), a JBD BMS has no reboot command.
 - ``locate``: a position sample recorded and uploaded at once [ts, lat, lon, valid,
-  speed_kmh]; ``failed`` before the first fix.
+  speed_kmh]; ``failed`` before the first fix (code=no_fix).
 - ``set_reporting``: applied as ``down/config`` would be [report_interval_s,
   upload_interval_s, status_interval_s].
 
-A BMS that does not answer -> ``failed`` naming the request; a gateway without a BMS source
--> ``rejected`` for BMS commands.
+A BMS that does not answer -> ``failed`` naming the request (code=bms_error); a gateway
+without a BMS source -> ``rejected`` for BMS commands (code=no_bms); a type this gateway
+does not know -> ``rejected`` (code=not_supported); a defect of ours -> ``failed``
+"internal error: ..." (code=internal_error).
 """
 
 from __future__ import annotations
@@ -57,13 +67,14 @@ from typing import Any
 
 from edge_agent.bms_control import BmsControl, BmsControlError
 from edge_agent.config import ControlConfig
-from edge_agent.lease import EventSink, LeaseGuard, TrustedTime
+from edge_agent.lease import LeaseGuard, TrustedTime
 from edge_agent.motion import MotionMonitor, MotionSnapshot, wait_for_standstill
 from edge_agent.signatures import SignatureCheck
 from edge_agent.soc_alarm import ALARM_PARAMETER, SocAlarm
+from edge_agent.sources.base import EventSink
 from edge_agent.state_store import StateStore
 from protocols import jbd
-from protocols.contract import Ack, Command, SignatureError
+from protocols.contract import Ack, AckCode, AckResult, Command, SignatureError
 from protocols.contract import commands as catalogue
 
 log = logging.getLogger(__name__)
@@ -79,11 +90,18 @@ NEEDS_BMS = {
 
 
 class Outcome(Exception):
-    """How a command ended other than ``done``: ``result`` and ``reason`` for the ack."""
+    """How a command ended other than ``done``: ``result``, ``code`` and ``reason`` for the
+    ack."""
 
-    def __init__(self, result: str, reason: str, observed: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        result: AckResult,
+        code: AckCode,
+        reason: str,
+        observed: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(reason)
-        self.result, self.reason, self.observed = result, reason, observed
+        self.result, self.code, self.reason, self.observed = result, code, reason, observed
 
 
 class CommandExecutor:
@@ -140,7 +158,7 @@ class CommandExecutor:
         try:
             self.signatures.check(command)
         except SignatureError as err:
-            self._refuse_unproven(command, str(err))
+            self._refuse_unproven(command, err)
             return
         if not self.store.add_pending(command):
             self.counters["commands_duplicate"] += 1
@@ -149,28 +167,37 @@ class CommandExecutor:
         try:
             self._precheck(command)
         except Outcome as outcome:
-            self._finish(command, outcome.result, outcome.reason, outcome.observed)
+            self._finish(command, outcome)
             return
         self._queue.put_nowait(command)
 
-    def _refuse_unproven(self, command: Command, reason: str) -> None:
+    def _refuse_unproven(self, command: Command, err: SignatureError) -> None:
         self.counters["commands_bad_signature"] += 1
-        log.warning("command %s (%s) refused: %s", command.cmd_id, command.type, reason)
+        log.warning("command %s (%s) refused: %s", command.cmd_id, command.type, err)
         if self.store.seen(command.cmd_id):
             return  # the genuine command of that id has, or will have, its own ack
-        self.store.queue_ack(Ack(command.cmd_id, self.time.now_ms(), "rejected", reason))
+        ack = Ack(command.cmd_id, self.time.now_ms(), AckResult.REJECTED, str(err), code=err.code)
+        self.store.queue_ack(ack)
         self._wake_uplink(True)
 
     def _precheck(self, command: Command) -> dict[str, Any]:
         try:
             args = catalogue.check_command(command.type, command.args)
         except catalogue.CommandError as err:
-            raise Outcome("rejected", str(err)) from err
+            raise Outcome(AckResult.REJECTED, AckCode.INVALID_COMMAND, str(err)) from err
         if not self.time.trusted:
-            raise Outcome("rejected", "device clock not trusted: expiry cannot be judged")
+            raise Outcome(
+                AckResult.REJECTED,
+                AckCode.CLOCK_UNTRUSTED,
+                "device clock not trusted: expiry cannot be judged",
+            )
         now = self.time.now_ms()
         if command.expired(now):
-            raise Outcome("expired", f"expired at {command.expires_at}, device time {now}")
+            raise Outcome(
+                AckResult.EXPIRED,
+                AckCode.EXPIRED,
+                f"expired at {command.expires_at}, device time {now}",
+            )
         return args
 
     # -- running ---------------------------------------------------------------------
@@ -188,31 +215,40 @@ class CommandExecutor:
                 args = self._precheck(command)
                 observed = await self.execute(command.type, args, command.cmd_id)
             except Outcome as outcome:
-                self._finish(command, outcome.result, outcome.reason, outcome.observed)
+                self._finish(command, outcome)
             except BmsControlError as err:
-                self._finish(command, "failed", str(err))
+                self._finish(command, Outcome(AckResult.FAILED, AckCode.BMS_ERROR, str(err)))
             except Exception as err:  # a defect: still exactly one ack, saying so
                 log.exception("command %s failed unexpectedly", command.cmd_id)
-                self._finish(command, "failed", f"internal error: {err!r}"[:500])
+                reason = f"internal error: {err!r}"[:500]
+                self._finish(command, Outcome(AckResult.FAILED, AckCode.INTERNAL_ERROR, reason))
             else:
-                self._finish(command, "done", None, observed)
+                self._finish(command, None, observed)
 
     def _finish(
-        self,
-        command: Command,
-        result: str,
-        reason: str | None,
-        observed: dict[str, Any] | None = None,
+        self, command: Command, outcome: Outcome | None, observed: dict[str, Any] | None = None
     ) -> None:
-        ack = Ack(command.cmd_id, self.time.now_ms(), result, reason, observed)
+        """Store the command's one ack: ``done`` with ``observed`` when ``outcome`` is None."""
+        now = self.time.now_ms()
+        if outcome is None:
+            ack = Ack(command.cmd_id, now, AckResult.DONE, observed=observed)
+        else:
+            ack = Ack(
+                command.cmd_id,
+                now,
+                outcome.result,
+                outcome.reason,
+                outcome.observed,
+                code=outcome.code,
+            )
         if self.store.finish(command, ack):
-            self.counters[f"commands_{result}"] += 1
+            self.counters[f"commands_{ack.result}"] += 1
             self._wake_uplink(True)
 
     async def execute(self, kind: str, args: dict[str, Any], cmd_id: str) -> dict[str, Any]:
         """Run one checked command; returns ``observed`` for a done ack, raises Outcome."""
         if kind in NEEDS_BMS and self.bms is None:
-            raise Outcome("rejected", "no BMS on this gateway")
+            raise Outcome(AckResult.REJECTED, AckCode.NO_BMS, "no BMS on this gateway")
         if kind == catalogue.SET_DISCHARGE:
             return await self._set_discharge(args["on"], args["emergency"], cmd_id)
         if kind == catalogue.SET_CHARGE:
@@ -220,7 +256,12 @@ class CommandExecutor:
             observed = await self.bms.set_mosfets(charge=args["on"])
             if observed["charge_mos"] != args["on"]:
                 state = _onoff(observed["charge_mos"])
-                raise Outcome("failed", f"BMS reports charge_mos {state}", observed)
+                raise Outcome(
+                    AckResult.FAILED,
+                    AckCode.STATE_NOT_REACHED,
+                    f"BMS reports charge_mos {state}",
+                    observed,
+                )
             return observed
         if kind == catalogue.SET_CUTOFF_WHEN_NOT_LEASED:
             self.guard.set_override(args["enabled"])
@@ -233,12 +274,18 @@ class CommandExecutor:
         if kind == catalogue.WRITE_BMS_PARAMETERS:
             return await self._write_parameters(args["values"])
         if kind == catalogue.REBOOT_BMS:
-            raise Outcome("rejected", "a JBD BMS has no reboot command")
+            raise Outcome(
+                AckResult.REJECTED, AckCode.NOT_SUPPORTED, "a JBD BMS has no reboot command"
+            )
         if kind == catalogue.LOCATE:
             return self._locate_now()
         if kind == catalogue.SET_REPORTING:
             return self._apply_reporting(args)
-        raise Outcome("rejected", f"command type {kind!r} is not supported by this gateway")
+        raise Outcome(
+            AckResult.REJECTED,
+            AckCode.NOT_SUPPORTED,
+            f"command type {kind!r} is not supported by this gateway",
+        )
 
     # -- the types -------------------------------------------------------------------
     async def _set_discharge(self, on: bool, emergency: bool, cmd_id: str) -> dict[str, Any]:
@@ -246,14 +293,20 @@ class CommandExecutor:
         if on:
             if self.guard.cut_required():
                 raise Outcome(
-                    "rejected",
+                    AckResult.REJECTED,
+                    AckCode.NOT_LEASED,
                     "pack not leased: the lease term requires discharge off (renew the lease"
                     " or send set_cutoff_when_not_leased false)",
                 )
             observed = await self.bms.set_mosfets(discharge=True)
             self.store.put("lease_cut", False)  # on by hand: nothing left for the guard to undo
             if not observed["discharge_mos"]:
-                raise Outcome("failed", "BMS reports discharge_mos off", observed)
+                raise Outcome(
+                    AckResult.FAILED,
+                    AckCode.STATE_NOT_REACHED,
+                    "BMS reports discharge_mos off",
+                    observed,
+                )
             return observed
         if not emergency:
 
@@ -266,13 +319,19 @@ class CommandExecutor:
             if not await wait_for_standstill(self.motion, report, limit_s=limit):
                 snapshot = self.motion.snapshot().detail()
                 raise Outcome(
-                    "failed",
+                    AckResult.FAILED,
+                    AckCode.NOT_STANDING_STILL,
                     f"vehicle did not stand still within {limit:g} s; discharge left on",
                     snapshot,
                 )
         observed = await self.bms.set_mosfets(discharge=False)
         if observed["discharge_mos"]:
-            raise Outcome("failed", "BMS reports discharge_mos still on after the write", observed)
+            raise Outcome(
+                AckResult.FAILED,
+                AckCode.STATE_NOT_REACHED,
+                "BMS reports discharge_mos still on after the write",
+                observed,
+            )
         return observed
 
     async def _read_parameters(self, names: list[str]) -> dict[str, Any]:
@@ -294,7 +353,8 @@ class CommandExecutor:
                 step = 1 / jbd.PARAMETERS[name].divisor
                 if abs(observed[name] - wanted) > step / 2 + 1e-9:
                     raise Outcome(
-                        "failed",
+                        AckResult.FAILED,
+                        AckCode.PARAMETER_NOT_TAKEN,
                         f"{name} did not take: wrote {wanted:g}, the BMS has {observed[name]:g}",
                         observed,
                     )
@@ -306,7 +366,7 @@ class CommandExecutor:
     def _locate_now(self) -> dict[str, Any]:
         observed = self._locate()
         if observed is None:
-            raise Outcome("failed", "no GNSS fix yet")
+            raise Outcome(AckResult.FAILED, AckCode.NO_FIX, "no GNSS fix yet")
         return observed
 
 

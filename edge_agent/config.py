@@ -207,7 +207,7 @@ def parse_config(
     document = dict(document)
     sources_table = document.pop("sources", {})
     commands = reader.commands_section(document.pop("commands", {}))
-    config = reader.build(AgentConfig, document, "", skip={"sources", "commands"})
+    config: AgentConfig = reader.build(AgentConfig, document, "", skip={"sources", "commands"})
     try:
         check_device_id(config.device_id)
     except PayloadError as err:
@@ -311,7 +311,7 @@ class _Reader:
         if type(None) in options and value is None:
             return None
         kind = next(t for t in options if t is not type(None))
-        if dataclasses.is_dataclass(kind):
+        if isinstance(kind, type) and dataclasses.is_dataclass(kind):
             if not isinstance(value, dict):
                 self.fail(key, "expected a table")
             return self.build(kind, value, key)

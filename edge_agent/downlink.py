@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from edge_agent.health import Health
-from edge_agent.lease import EventSink
+from edge_agent.sources.base import EventSink
 from protocols.contract import Channel
 
 log = logging.getLogger(__name__)

@@ -35,19 +35,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
 from edge_agent.bms_control import BmsControl, BmsControlError
 from edge_agent.clock import Clock
 from edge_agent.config import ControlConfig
 from edge_agent.motion import MotionMonitor, MotionSnapshot, wait_for_standstill
+from edge_agent.sources.base import EventSink
 from edge_agent.state_store import StateStore
 from protocols.contract import LeaseTerm
 
 log = logging.getLogger(__name__)
 
-EventSink = Callable[[str, dict[str, Any], str], Any]  # type, detail, severity
 FLOOR_KEY = "time_floor_ms"
 PERSIST_EVERY_S = 60.0  # the floor on flash: often enough, without wearing it out
 

@@ -341,7 +341,9 @@ class Outbox:
             raise OutboxError(f"outbox {self.path}: {err}") from err
 
 
-def _row(kind: RecordKind, payload: bytes, captured_ms: int, monotonic_ns: int) -> tuple:
+def _row(
+    kind: RecordKind, payload: bytes, captured_ms: int, monotonic_ns: int
+) -> tuple[RecordKind, bytes, int, int]:
     if not isinstance(payload, bytes | bytearray | memoryview):
         raise TypeError(f"outbox payload must be bytes, got {type(payload).__name__}")
     if not isinstance(captured_ms, int) or isinstance(captured_ms, bool):

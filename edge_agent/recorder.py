@@ -122,12 +122,13 @@ class Recorder:
     # -- records out -----------------------------------------------------------------
     def record_event(self, kind: str, detail: dict[str, Any], severity: str = "info") -> int:
         """Put one event in the outbox now and wake the uplink; returns its seq."""
-        body = {"ts": self.clock.now_ms(), "type": kind, "severity": severity, "detail": detail}
+        now = self.clock.now_ms()
+        body = {"ts": now, "type": kind, "severity": severity, "detail": detail}
         validate("event", {"events": [{**body, "seq": 0}]})
         seq = self.outbox.put(
             RecordKind.EVENT,
             json.dumps(body, separators=(",", ":")).encode(),
-            captured_ms=body["ts"],
+            captured_ms=now,
             captured_monotonic_ns=time.monotonic_ns(),
         )
         self._wake(True)

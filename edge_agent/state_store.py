@@ -175,7 +175,8 @@ class StateStore:
             )
 
     def acks_waiting(self) -> int:
-        return self._query("SELECT COUNT(*) FROM acks")[0][0]
+        count: int = self._query("SELECT COUNT(*) FROM acks")[0][0]
+        return count
 
     # -- settings --------------------------------------------------------------------
     def get(self, key: str, default: Any = None) -> Any:

@@ -224,6 +224,8 @@ class SimulatedBms:
                     continue
                 if request is None:
                     break
+                if not isinstance(request, Request):
+                    continue  # the decoder reads requests only (direction "request")
                 try:
                     await self._serve(request)
                 except PortUnplugged:

@@ -69,7 +69,8 @@ class VirtualSerialPort:
         if waiter is not None and not waiter.done():
             # epoll forgets a closed fd silently: wake the reader so it sees the unplug
             with contextlib.suppress(ValueError, OSError, RuntimeError):
-                waiter.get_loop().remove_reader(self._master)
+                if self._master is not None:
+                    waiter.get_loop().remove_reader(self._master)
             waiter.set_exception(PortUnplugged("serial port was unplugged"))
         for fd in (self._master, self._slave):
             if fd is not None:

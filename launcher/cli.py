@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from types import ModuleType
 from typing import Any
 
 from protocols.errors import ProtocolError
@@ -49,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
 
     sim.add_parser(commands)
     watch.add_parser(commands)
+    cloud_cli: ModuleType | None
     try:
         from cloud import cli as cloud_cli
     except ImportError:  # an edge-only install has no cloud

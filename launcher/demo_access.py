@@ -45,9 +45,11 @@ def set_up_access(database_url: str, work_dir: Path) -> DemoAccess:
     with connect(database_url) as conn:
         row = conn.execute("SELECT id FROM account WHERE login = %s", (ADMIN_LOGIN,)).fetchone()
         if row is None:
-            administrator = conn.execute(
+            role = conn.execute(
                 "SELECT id FROM role WHERE operator_id = 1 AND name = 'administrator'"
-            ).fetchone()[0]
+            ).fetchone()
+            assert role is not None, "the store's migrations make the administrator role"
+            administrator = role[0]
             account_id = accounts.create(
                 conn, operator_id=1, login=ADMIN_LOGIN, name="Demo administrator",
                 password=password, role_ids=[administrator],

@@ -95,6 +95,8 @@ class EmbeddedPostgres(ServerProcess):
         )
 
         entry = ensure_user_exists(SERVICE_USER)
+        if entry is None:
+            raise RuntimeError(f"could not create the system user {SERVICE_USER!r}")
         self._user = SERVICE_USER
         ensure_prefix_permissions(self.bin)
         ensure_folder_permissions(self.bin.parent, 0o555)

@@ -69,7 +69,7 @@ def agent_config(
     }
     if device.can_channel is not None:
         sources["vehicle"] = {"type": "can", "interface": "virtual", "channel": device.can_channel}
-    document = {
+    document: dict[str, Any] = {
         "device_id": device.device_id,
         "mqtt": {"url": mqtt_url},
         "outbox": {"path": str(work_dir / device.device_id / "outbox.db")},

@@ -18,6 +18,8 @@ from typing import Any
 
 import cantools
 import cantools.database
+from cantools.database.errors import Error as CantoolsError
+from cantools.database.errors import UnsupportedDatabaseFormatError
 
 from protocols.canbus_message import CanMessage
 from protocols.errors import FrameError, PayloadError, ProtocolError, UnknownMessageError
@@ -80,14 +82,18 @@ def _load(path: Path) -> cantools.database.can.Database:
         database = cantools.database.load_file(path, database_format="dbc", strict=True)
     except OSError as err:
         raise CanDbcError(f"DBC {path}: cannot read: {err.strerror or err}") from err
-    except cantools.database.UnsupportedDatabaseFormatError as err:
+    except UnsupportedDatabaseFormatError as err:
+        # the DBC parser's error (textparser's ParseError) names the line, column and text
         cause = err.e_dbc
         line = getattr(cause, "line", None)
-        where = f" line {line}, column {cause.column}" if line is not None else ""
+        where = f" line {line}, column {getattr(cause, 'column', '?')}" if line is not None else ""
         text = getattr(cause, "text", None)
-        detail = f"invalid syntax near {text.splitlines()[line - 1].strip()!r}" if line else cause
+        if line and isinstance(text, str):
+            detail: object = f"invalid syntax near {text.splitlines()[line - 1].strip()!r}"
+        else:
+            detail = cause
         raise CanDbcError(f"DBC {path}{where}: {detail}") from err
-    except (cantools.database.Error, ValueError) as err:
+    except (CantoolsError, ValueError) as err:
         raise CanDbcError(f"DBC {path}: {err}") from err
     if not isinstance(database, cantools.database.can.Database):
         raise CanDbcError(f"DBC {path}: not a CAN database")
@@ -168,8 +174,9 @@ class CanCodec:
         out = {}
         for signal in message.signals:
             choices = signal.conversion.choices
-            if choices and signals.get(signal.name) in choices:
-                out[signal.name] = str(choices[signals[signal.name]])
+            value = signals.get(signal.name)
+            if choices and value is not None and value in choices:
+                out[signal.name] = str(choices[int(value)])  # a key equal to value is an int
         return out
 
 

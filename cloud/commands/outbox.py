@@ -140,8 +140,8 @@ async def dispatch_commands(
         "stale_s": stale_s,
     }
     async with conn.transaction():
-        cur = await conn.execute(states.EXPIRE, params)
-        counts["expired"] += cur.rowcount
+        expired = await conn.execute(states.EXPIRE, params)
+        counts["expired"] += expired.rowcount
     while True:
         async with conn.transaction():
             async with conn.cursor(row_factory=dict_row) as cur:

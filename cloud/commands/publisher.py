@@ -58,7 +58,7 @@ class Publisher:
         # publish() refuses while disconnected: the command row stays queued in the store
         # instead, which survives a restart; what paho holds in flight is bounded by a sweep.
         client.max_inflight_messages_set(1000)
-        client.reconnect_delay_set(0.5, 2)
+        client.reconnect_delay_set(0.5, 2)  # type: ignore[arg-type]  # paho takes float seconds
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish

@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from protocols.contract.acks import AckResult
+
 
 class State(StrEnum):
     QUEUED = "queued"
@@ -47,8 +49,9 @@ class IllegalTransition(ValueError):
 
 INITIAL = State.QUEUED
 OPEN = (State.QUEUED, State.SENT)  # in this order: the text of the command_open index
-# What a device may report (an ack's result), each the state it moves a command to.
-RESULTS = (State.DONE, State.FAILED, State.REJECTED, State.EXPIRED)
+# What a device may report (an ack's result, protocols/contract/acks.py), each the state
+# it moves a command to, of the same name.
+RESULTS = tuple(State(result.value) for result in AckResult)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
 from cloud.identity import scope
 
@@ -155,11 +156,13 @@ LIMIT %(limit)s
 """
 
 
-def held(conn: psycopg.Connection, params: dict[str, Any]) -> dict[str, Any]:
+def held(conn: psycopg.Connection[DictRow], params: dict[str, Any]) -> dict[str, Any]:
     """``params`` with ``start`` and ``end`` narrowed to the periods the caller's subtree
     held the device (an empty range if it never did) and ``periods``: the periods when
     there is a gap between them, which the queries then test per row (else None)."""
-    periods = conn.execute(PERIODS, params).fetchone()["periods"] or []
+    row = conn.execute(PERIODS, params).fetchone()
+    assert row is not None  # one row of aggregates
+    periods = row["periods"] or []
     if not periods:
         return {**params, "end": params["start"], "periods": None}
     first, last = periods[0].lower, periods[-1].upper
@@ -179,7 +182,7 @@ def _earlier(moment: datetime, bound: datetime | None) -> datetime:
     return moment if bound is None else min(moment, bound)
 
 
-def bms_buckets(conn: psycopg.Connection, params: dict[str, Any]) -> list[dict[str, Any]]:
+def bms_buckets(conn: psycopg.Connection[DictRow], params: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per bucket: sample count and min/avg/max of each BMS quantity."""
     buckets = []
     for row in conn.execute(BMS_BUCKETS, params):
@@ -191,7 +194,7 @@ def bms_buckets(conn: psycopg.Connection, params: dict[str, Any]) -> list[dict[s
 
 
 def can_rows(
-    conn: psycopg.Connection, params: dict[str, Any], names: Sequence[str] | None
+    conn: psycopg.Connection[DictRow], params: dict[str, Any], names: Sequence[str] | None
 ) -> list[dict[str, Any]]:
     """Raw vehicle samples; with ``names``, each sample's signals narrowed to those."""
     rows = conn.execute(CAN_ROWS, params).fetchall()
@@ -202,7 +205,7 @@ def can_rows(
     return rows
 
 
-def can_buckets(conn: psycopg.Connection, params: dict[str, Any]) -> list[dict[str, Any]]:
+def can_buckets(conn: psycopg.Connection[DictRow], params: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per bucket: sample count and min/avg/max/count of each numeric signal."""
     buckets: list[dict[str, Any]] = []
     for row in conn.execute(CAN_BUCKETS, params):

@@ -21,11 +21,14 @@ from contextlib import AbstractContextManager, contextmanager
 
 import psycopg
 from flask import Flask, current_app, g, has_request_context
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from cloud.errors import StoreUnavailable
 from cloud.store.db import describe
+
+# A connection of the API's pool: its rows are dicts (row_factory=dict_row).
+DictConnection = psycopg.Connection[DictRow]
 
 # One connection per waitress thread (cloud/server.py), so a request never queues for one.
 POOL_MAX_SIZE = 8
@@ -47,15 +50,16 @@ class Database:
         self.role = role
         self.max_size = max_size
         self.timeout_s = timeout_s
-        self._pool: ConnectionPool | None = None
+        self._pool: ConnectionPool[DictConnection] | None = None
         self._close_pool: weakref.finalize | None = None
         self._lock = threading.Lock()
 
-    def _opened(self) -> ConnectionPool:
+    def _opened(self) -> ConnectionPool[DictConnection]:
         with self._lock:
             if self._pool is None:
                 pool = ConnectionPool(
                     self.url,
+                    connection_class=DictConnection,
                     min_size=1,
                     max_size=self.max_size,
                     # prepare_threshold=None: never prepared, so every query is planned
@@ -82,7 +86,7 @@ class Database:
             return self._pool
 
     @contextmanager
-    def connection(self, *, scoped: bool = True) -> Iterator[psycopg.Connection]:
+    def connection(self, *, scoped: bool = True) -> Iterator[DictConnection]:
         """Borrow a connection for one unit of work: committed on success, else rolled back.
 
         ``scoped`` (default) and a signed-in caller: the connection sees only the caller's
@@ -110,7 +114,7 @@ class Database:
         except psycopg.OperationalError as err:
             raise StoreUnavailable(f"PostgreSQL at {describe(self.url)}: {err}") from err
 
-    def _enter_scope(self, conn: psycopg.Connection, tenant: int, store: int | None) -> None:
+    def _enter_scope(self, conn: DictConnection, tenant: int, store: int | None) -> None:
         # one round trip; set_config('role', ...) is SET ROLE ('none': the connecting role).
         # Committed, so a view's own rollback cannot drop the caller's scope.
         conn.execute(
@@ -120,7 +124,7 @@ class Database:
         )
         conn.commit()
 
-    def _leave_scope(self, conn: psycopg.Connection) -> None:
+    def _leave_scope(self, conn: DictConnection) -> None:
         if conn.closed or conn.broken:
             return  # the pool drops it
         try:
@@ -150,6 +154,6 @@ def database(app: Flask | None = None) -> Database:
     return (app or current_app).extensions[_EXTENSION]
 
 
-def connection() -> AbstractContextManager[psycopg.Connection]:
+def connection() -> AbstractContextManager[DictConnection]:
     """Borrow a connection of the current app's pool (a context manager)."""
     return database().connection()

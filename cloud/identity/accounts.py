@@ -17,7 +17,7 @@ from cloud.errors import Conflict, field_error
 from cloud.identity import credentials, passwords, powers, scope, throttle, totp
 from cloud.identity.guard import note
 from cloud.identity.principal import principal
-from cloud.store.pages import fetch_page
+from cloud.store.pages import Page, fetch_page
 
 INSERT_ACCOUNT = """
 INSERT INTO account (operator_id, store_id, login, name, password_hash, password_changed_at)
@@ -86,7 +86,7 @@ def create(
 
 
 def page(
-    conn: psycopg.Connection[DictRow], filters: dict[str, Any], pagination: dict[str, Any]
+    conn: psycopg.Connection[DictRow], filters: dict[str, Any], pagination: Page
 ) -> list[dict[str, Any]]:
     """One page of the caller's accounts matching ``filters`` (``FILTERS``), by id."""
     params = scope.params(**{key: filters.get(key) for key in FILTERS})

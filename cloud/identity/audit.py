@@ -16,7 +16,7 @@ from psycopg.rows import DictRow
 
 from cloud.identity import scope
 from cloud.identity.principal import principal
-from cloud.store.pages import fetch_page
+from cloud.store.pages import Page, fetch_page
 
 INSERT = """
 INSERT INTO audit_log (operator_id, account_id, actor, via, action, target, status, ip,
@@ -54,7 +54,7 @@ def write(conn: psycopg.Connection[DictRow], row: dict[str, Any]) -> None:
 
 
 def page(
-    conn: psycopg.Connection[DictRow], filters: dict[str, Any], pagination: dict[str, Any]
+    conn: psycopg.Connection[DictRow], filters: dict[str, Any], pagination: Page
 ) -> list[dict[str, Any]]:
     """One page of the caller's rows matching ``filters`` (``FILTERS``), newest first."""
     params = scope.params(**{name: filters.get(name) for name in FILTERS})

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from flask import Flask, Response, current_app, g, request
+from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from cloud.http.db import database
@@ -147,7 +148,7 @@ def _lacks(who: Principal, permission: str) -> Response:
     )
 
 
-def _objects_in_scope(conn: psycopg.Connection, who: Principal) -> Response | None:
+def _objects_in_scope(conn: psycopg.Connection[DictRow], who: Principal) -> Response | None:
     """404 for a path parameter naming an object outside the caller's subtree."""
     for name, value in (request.view_args or {}).items():
         rule = OBJECTS.get(name)

@@ -16,9 +16,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import psycopg
 from flask import g
+from psycopg.rows import DictRow
 
 from cloud.identity.permissions import effective
 
@@ -100,7 +102,9 @@ def secret_hash(secret: str) -> bytes:
     return hashlib.sha256(secret.encode()).digest()
 
 
-def authenticate(conn: psycopg.Connection, secret: str, ip: str | None) -> Principal | None:
+def authenticate(
+    conn: psycopg.Connection[DictRow], secret: str, ip: str | None
+) -> Principal | None:
     """The principal holding ``secret``, or None if it is unknown, expired, idle too long,
     revoked, or its account is disabled. Records the use (at most once a minute)."""
     if not secret.startswith((SESSION_PREFIX, TOKEN_PREFIX)):
@@ -129,7 +133,7 @@ def authenticate(conn: psycopg.Connection, secret: str, ip: str | None) -> Princ
 
 
 def issue(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[Any],  # the API's (dict rows) or the CLI's (tuple rows)
     account_id: int,
     kind: str,
     *,
@@ -162,4 +166,5 @@ def issue(
             ip,
         ),
     ).fetchone()
+    assert row is not None  # RETURNING of an INSERT
     return row["id"] if isinstance(row, dict) else row[0], secret

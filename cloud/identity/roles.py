@@ -18,7 +18,7 @@ from psycopg.rows import DictRow
 from cloud.errors import Conflict
 from cloud.http.db import connection, database
 from cloud.identity import powers, scope
-from cloud.store.pages import fetch_page
+from cloud.store.pages import Page, fetch_page
 
 _SELECT = f"""
 SELECT r.id, r.operator_id, r.name, r.description, r.permissions, r.builtin,
@@ -50,7 +50,7 @@ DELETE_ROLE = "DELETE FROM role WHERE id = %s"
 
 
 def page(
-    conn: psycopg.Connection[DictRow], operator_id: int | None, pagination: dict[str, Any]
+    conn: psycopg.Connection[DictRow], operator_id: int | None, pagination: Page
 ) -> list[dict[str, Any]]:
     """One page of the roles of the caller's subtree (only ``operator_id``'s, if given)."""
     params = scope.params(operator_id=operator_id)

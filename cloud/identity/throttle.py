@@ -21,6 +21,7 @@ from typing import NoReturn
 
 import flask_smorest
 import psycopg
+from psycopg.rows import DictRow
 
 from cloud.identity.guard import note
 from cloud.text import format_time
@@ -61,7 +62,7 @@ def address_key(address: str) -> str:
     return f"ip:{address}"
 
 
-def hold(conn: psycopg.Connection, login: str) -> None:
+def hold(conn: psycopg.Connection[DictRow], login: str) -> None:
     """Take this login's attempt lock until the transaction ends: attempts on one login run
     one after the other, so parallel guesses cannot all pass the check before any counts."""
     conn.execute(
@@ -85,7 +86,7 @@ LEFT JOIN account a ON a.login = %(login)s
 """
 
 
-def refusal(conn: psycopg.Connection, login: str, address: str | None) -> Refusal | None:
+def refusal(conn: psycopg.Connection[DictRow], login: str, address: str | None) -> Refusal | None:
     """Why the next attempt for ``login`` from ``address`` must wait, or None: go ahead.
     (``conn`` gives dict rows, as the API's do.)"""
     params = {
@@ -95,6 +96,7 @@ def refusal(conn: psycopg.Connection, login: str, address: str | None) -> Refusa
         "free": FREE_FAILURES,
     }
     row = conn.execute(_STATE, params).fetchone()
+    assert row is not None  # one row of aggregates
     if row["address_wait"]:
         return Refusal(
             429, row["address_wait"], "Too many failed sign-ins from this address; try later."
@@ -153,11 +155,13 @@ WHERE key = %(key)s
 """
 
 
-def failed(conn: psycopg.Connection, login: str, address: str | None) -> int:
+def failed(conn: psycopg.Connection[DictRow], login: str, address: str | None) -> int:
     """Count a failed attempt for ``login`` and ``address``; locks the login (and its account,
     if there is one) when it has reached LOCK_AFTER. Returns the login's failures."""
     key = login_key(login)
-    failures = conn.execute(_COUNT_LOGIN, {"key": key}).fetchone()["failures"]
+    counted = conn.execute(_COUNT_LOGIN, {"key": key}).fetchone()
+    assert counted is not None  # an upsert's RETURNING
+    failures: int = counted["failures"]
     lock = failures >= LOCK_AFTER
     if lock:
         conn.execute(_LOCK_LOGIN, {"key": key, "lock": LOCK_S})
@@ -167,12 +171,14 @@ def failed(conn: psycopg.Connection, login: str, address: str | None) -> int:
     if address:
         key = address_key(address)
         params = {"key": key, "window": ADDRESS_WINDOW_S}
-        if conn.execute(_COUNT_ADDRESS, params).fetchone()["failures"] >= ADDRESS_MAX_FAILURES:
+        counted = conn.execute(_COUNT_ADDRESS, params).fetchone()
+        assert counted is not None  # an upsert's RETURNING
+        if counted["failures"] >= ADDRESS_MAX_FAILURES:
             conn.execute(_BLOCK_ADDRESS, {"key": key, "block": ADDRESS_BLOCK_S})
     return failures
 
 
-def succeeded(conn: psycopg.Connection, login: str) -> None:
+def succeeded(conn: psycopg.Connection[DictRow], login: str) -> None:
     """A sign-in of ``login`` succeeded: its count starts again (the address's stays)."""
     conn.execute("DELETE FROM sign_in_failure WHERE key = %s", (login_key(login),))
     conn.execute(

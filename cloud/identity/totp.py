@@ -53,7 +53,7 @@ def matching_step(
     return None
 
 
-def consume(conn: psycopg.Connection, account: dict[str, Any], code: str) -> bool:
+def consume(conn: psycopg.Connection[Any], account: dict[str, Any], code: str) -> bool:
     """Accept ``code`` of the factor in force for ``account`` (its row: ``id``,
     ``totp_secret`` and ``totp_last_step``, the step it accepted last) once: records its
     step, so that it and every earlier code are refused from now on. Of two requests racing
@@ -72,7 +72,7 @@ def consume(conn: psycopg.Connection, account: dict[str, Any], code: str) -> boo
     return taken is not None
 
 
-def enrol(conn: psycopg.Connection, account_id: int, secret: str) -> None:
+def enrol(conn: psycopg.Connection[Any], account_id: int, secret: str) -> None:
     """Keep ``secret`` as the account's pending factor (replacing an earlier pending one);
     the factor in force stays until ``confirm``."""
     conn.execute(
@@ -81,7 +81,7 @@ def enrol(conn: psycopg.Connection, account_id: int, secret: str) -> None:
     )
 
 
-def confirm(conn: psycopg.Connection, account_id: int, pending: str, code: str) -> bool:
+def confirm(conn: psycopg.Connection[Any], account_id: int, pending: str, code: str) -> bool:
     """Put the pending secret ``pending`` in force if ``code`` is one of its codes: it
     replaces the account's factor, and its code's step is the last one accepted. False: the
     code is wrong, or ``pending`` is no longer pending (another request confirmed it)."""
@@ -100,7 +100,7 @@ def confirm(conn: psycopg.Connection, account_id: int, pending: str, code: str) 
     return taken is not None
 
 
-def turn_off(conn: psycopg.Connection, account_id: int) -> None:
+def turn_off(conn: psycopg.Connection[Any], account_id: int) -> None:
     """Remove the account's second factor and any pending one (its owner with the password,
     or an administrator for a lost phone)."""
     conn.execute(

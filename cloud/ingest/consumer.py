@@ -225,7 +225,8 @@ class Consumer:
     def _make_client(self) -> mqtt.Client:
         settings = self.settings
         client = new_client(settings, settings.client_id, persistent=True, manual_ack=True)
-        client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
+        # paho takes float seconds; its annotation says int
+        client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)  # type: ignore[arg-type]
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_subscribe = self._on_subscribe
@@ -347,7 +348,7 @@ class Consumer:
         self._arrivals += 1
         delivery = Delivery(
             topic=message.topic,
-            payload=message.payload,
+            payload=bytes(message.payload),  # paho's is bytes already: this copies nothing
             received_at=datetime.now(UTC),
             mid=message.mid,
             qos=message.qos,

@@ -85,7 +85,7 @@ class EventRow(NamedTuple):
     seq: int
     received_at: datetime
     type: str
-    severity: str
+    severity: str | None
     detail: Jsonb | None
     resent: bool
 
@@ -94,6 +94,19 @@ BMS_COLUMNS = BmsRow._fields
 POSITION_COLUMNS = PositionRow._fields
 VEHICLE_COLUMNS = VehicleRow._fields
 EVENT_COLUMNS = EventRow._fields
+
+
+class AckRow(NamedTuple):
+    """One ``up/ack``: the ``device_ack`` row, and the reason's code (not a column)."""
+
+    device_id: str
+    cmd_id: str
+    time: datetime
+    received_at: datetime
+    result: str
+    reason: str | None
+    observed: Jsonb | None
+    code: str | None
 
 
 @dataclass
@@ -149,7 +162,7 @@ class Rows:
     positions: list[PositionRow] = field(default_factory=list)
     vehicle: list[VehicleRow] = field(default_factory=list)
     events: list[EventRow] = field(default_factory=list)
-    acks: list[tuple[Any, ...]] = field(default_factory=list)
+    acks: list[AckRow] = field(default_factory=list)
     # newest sample per device and kind, for device_state
     latest_bms: dict[str, payloads.BmsSample] = field(default_factory=dict)
     latest_position: dict[str, payloads.PositionSample] = field(default_factory=dict)
@@ -234,8 +247,9 @@ def collect(messages: list[Parsed], window: TimeWindow) -> Rows:
                 )  # fmt: skip
         elif isinstance(message, payloads.Ack):
             rows.acks.append(
-                (device_id, message.cmd_id, device_time(message.ts), received, message.result,
-                 message.reason, Jsonb(dict(message.observed)) if message.observed else None)
+                AckRow(device_id, message.cmd_id, device_time(message.ts), received,
+                       message.result, message.reason,
+                       Jsonb(dict(message.observed)) if message.observed else None, message.code)
             )  # fmt: skip
         elif isinstance(message, payloads.Status):
             rows.statuses.append((device_id, received, message))

@@ -25,7 +25,7 @@ from cloud.commands import states
 from cloud.ingest import rows as R
 from cloud.store import partitions
 from cloud.store.db import connect
-from protocols.contract import payloads
+from protocols.contract import AckCode, AckResult, payloads
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +230,7 @@ class Writer:
                 kept.append(row)  # type: ignore[union-attr]
         return len(found)
 
-    async def _acks(self, acks: list[tuple[Any, ...]]) -> int:
+    async def _acks(self, acks: list[R.AckRow]) -> int:
         """Store each ack and move its command as the state machine says (cloud.commands.
         states), in this transaction."""
         acks = [ack for ack in acks if not self._signature_refusal(ack)]
@@ -239,41 +239,48 @@ class Writer:
         async with self.conn.cursor() as cur:
             stored = 0
             # (device_id, cmd_id) order: concurrent workers lock command rows in one order
-            for ack in sorted(acks, key=lambda a: (a[0], a[1])):
+            for ack in sorted(acks, key=lambda a: (a.device_id, a.cmd_id)):
                 await cur.execute(
                     """INSERT INTO device_ack
                            (device_id, cmd_id, time, received_at, result, reason, observed)
                        VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
-                    ack,
-                )
+                    (ack.device_id, ack.cmd_id, ack.time, ack.received_at, ack.result,
+                     ack.reason, ack.observed),
+                )  # fmt: skip
                 if cur.rowcount:
                     stored += 1
-                    device_id, cmd_id, _, received, result, reason, observed = ack
-                    await cur.execute(states.ACK, (result, result, reason, observed, received,
-                                                     cmd_id, device_id))  # fmt: skip
+                    await cur.execute(states.ACK, (ack.result, ack.result, ack.reason,
+                                                   ack.observed, ack.received_at, ack.cmd_id,
+                                                   ack.device_id))  # fmt: skip
                     self.counters["commands_acked"] += cur.rowcount
         return stored
 
-    def _signature_refusal(self, ack: tuple[Any, ...]) -> bool:
+    def _signature_refusal(self, ack: R.AckRow) -> bool:
         """A device refusing a command for its signature answers a message the cloud did not
         sign (every command the cloud sends is signed): someone published on the device's
         ``down/cmd`` with a guessed cmd_id. Not the command's result, so it must not take the
-        place of the real one: counted and logged, not stored."""
-        device_id, cmd_id, _, _, result, reason, _ = ack
-        if result != "rejected" or not (reason or "").startswith(_SIGNATURE_REFUSALS):
+        place of the real one: counted and logged, not stored. Told by the ack's code; by its
+        text only when it has no code (a gateway from before contract 1.1)."""
+        if ack.result != AckResult.REJECTED:
+            return False
+        if ack.code is not None:
+            refused = ack.code in _SIGNATURE_REFUSAL_CODES
+        else:
+            refused = (ack.reason or "").startswith(_SIGNATURE_REFUSALS)
+        if not refused:
             return False
         self.counters["acks_signature_refused"] += 1
         log.warning(
             "device %s refused a command %s for its signature (%s): a message the cloud did"
             " not sign was published on its down/cmd, or its command key is not the cloud's",
-            device_id, cmd_id, reason,
+            ack.device_id, ack.cmd_id, ack.reason,
         )  # fmt: skip
         return True
 
-    async def _progress(self, events: list[tuple[Any, ...]]) -> None:
+    async def _progress(self, events: list[R.EventRow]) -> None:
         """A device waiting to apply a command (a cut-off waits for the vehicle to stop)
         says so in a ``cutoff_waiting`` event naming the cmd_id: the command shows it."""
-        notes = []
+        notes: list[tuple[Jsonb, str, str, datetime]] = []
         for device_id, time, _, _, event_type, _, detail, _ in events:
             if event_type not in _PROGRESS_EVENTS or detail is None:
                 continue
@@ -285,8 +292,9 @@ class Writer:
                 note = {"event": event_type, "time": stamp, "detail": detail.obj}
                 notes.append((Jsonb(note), cmd_id, device_id, time))
         if notes:
+            notes.sort(key=lambda n: (n[2], n[1]))
             async with self.conn.cursor() as cur:
-                await cur.executemany(states.PROGRESS, sorted(notes, key=lambda n: (n[2], n[1])))
+                await cur.executemany(states.PROGRESS, notes)
 
     async def _state(self, rows: R.Rows) -> None:
         async with self.conn.cursor() as cur:
@@ -345,7 +353,9 @@ def _bms_state(device_id: str, s: payloads.BmsSample) -> tuple[Any, ...]:
 
 _PROGRESS_EVENTS = frozenset({"cutoff_waiting"})
 # What a device acks for a command whose signature does not hold (edge_agent/signatures.py);
-# "unknown signing key" is a real outcome (the device lacks the key) and stays final.
+# an unknown signing key is a real outcome (the device lacks the key) and stays final.
+_SIGNATURE_REFUSAL_CODES = frozenset({AckCode.NOT_SIGNED, AckCode.BAD_SIGNATURE})
+# The same, told by the reason's text, for acks without a code (gateways before 1.1).
 _SIGNATURE_REFUSALS = ("command not signed", "bad signature")
 _BMS_STATE = """
 UPDATE device_state SET bms_time = %s, pack_voltage_v = %s, current_a = %s, soc_percent = %s,

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from typing import Any
 
 import psycopg
 from psycopg.rows import DictRow, dict_row
@@ -74,7 +75,9 @@ SELECT username, kind, password_hash FROM broker_account WHERE revoked_at IS NUL
 ORDER BY kind DESC, username COLLATE "C" """
 
 
-def issue(conn: psycopg.Connection, username: str, *, service: bool = False) -> tuple[str, dict]:
+def issue(
+    conn: psycopg.Connection[Any], username: str, *, service: bool = False
+) -> tuple[str, dict[str, Any]]:
     """Create or rotate an account: (the new password, its row). The password is never kept."""
     if service != username.startswith(SERVICE_PREFIX):
         raise ValueError(
@@ -88,7 +91,7 @@ def issue(conn: psycopg.Connection, username: str, *, service: bool = False) -> 
     return password, row
 
 
-def revoke(conn: psycopg.Connection, username: str) -> bool:
+def revoke(conn: psycopg.Connection[Any], username: str) -> bool:
     """Revoke an account (kept, with the time); False if there was no active one."""
     return conn.execute(REVOKE, (username,)).fetchone() is not None
 

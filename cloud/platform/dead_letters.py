@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow
 
-from cloud.store.pages import fetch_page
+from cloud.store.pages import Page, fetch_page
 
 # Every filter is optional: a NULL parameter switches its condition off.
 _FILTER = """
@@ -44,7 +44,7 @@ def shown(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def page(
-    conn: psycopg.Connection[DictRow], filters: dict[str, Any], pagination: dict[str, Any]
+    conn: psycopg.Connection[DictRow], filters: dict[str, Any], pagination: Page
 ) -> list[dict[str, Any]]:
     """One page of the rows matching ``filters`` (``FILTERS``), newest first, shown."""
     params = {key: filters.get(key) for key in FILTERS}

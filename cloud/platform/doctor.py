@@ -10,6 +10,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import psycopg
 
@@ -40,7 +41,7 @@ def check_store(config: CloudConfig) -> list[Finding]:
         return [Finding("FAIL", "database", f"{err} (set DATABASE_URL)")]
     findings: list[Finding] = []
     with conn:
-        version = conn.execute("SHOW server_version").fetchone()[0]
+        version = _one(conn, "SHOW server_version")[0]
         findings.append(Finding("ok", "database", f"{where}: PostgreSQL {version}"))
         layout = store_layout(conn)
         ts_version = timescale.version(conn)
@@ -73,25 +74,34 @@ def check_store(config: CloudConfig) -> list[Finding]:
     return findings
 
 
+def _one(conn: psycopg.Connection, query: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...]:
+    """The row of a query that always returns one (counts, settings)."""
+    row = conn.execute(query, params).fetchone()
+    assert row is not None, query
+    return row
+
+
 def _access(conn: psycopg.Connection, config: CloudConfig) -> list[Finding]:
     """Who can sign in, and whether the API's requests run under row-level security."""
-    operators, accounts, admins = conn.execute(
+    operators, accounts, admins = _one(
+        conn,
         """SELECT (SELECT count(*) FROM operator),
                   (SELECT count(*) FROM account WHERE disabled_at IS NULL),
                   (SELECT count(*) FROM account a JOIN account_role ar ON ar.account_id = a.id
                    JOIN role r ON r.id = ar.role_id
                    WHERE a.operator_id = 1 AND r.operator_id = 1 AND '*' = ANY (r.permissions)
-                     AND a.disabled_at IS NULL)"""
-    ).fetchone()
+                     AND a.disabled_at IS NULL)""",
+    )
     level = "ok" if admins else "warn"
     detail = f"{operators} operators, {accounts} active accounts, {admins} platform administrators"
     if not admins:
         detail += ": nobody can manage the platform; run `voltrent cloud account create LOGIN`"
     out = [Finding(level, "accounts", detail)]
-    guarded = conn.execute(
+    guarded = _one(
+        conn,
         "SELECT count(*) FROM pg_class WHERE relnamespace = current_schema()::regnamespace"
-        " AND relrowsecurity"
-    ).fetchone()[0]
+        " AND relrowsecurity",
+    )[0]
     role = config.api_db_role
     if not role:
         out.append(Finding("warn", "row security", "off (VOLTRENT_API_DB_ROLE is empty): the"
@@ -113,24 +123,26 @@ def _access(conn: psycopg.Connection, config: CloudConfig) -> list[Finding]:
 
 def _rules(conn: psycopg.Connection) -> list[Finding]:
     """Fences, open alarms, and webhook deliveries that wait or gave up."""
-    fences, assigned = conn.execute(
+    fences, assigned = _one(
+        conn,
         "SELECT (SELECT count(*) FROM geofence), (SELECT count(DISTINCT device_id)"
-        " FROM geofence_assignment)"
-    ).fetchone()
-    alarms = dict(conn.execute(
+        " FROM geofence_assignment)",
+    )
+    alarms: dict[str, int] = dict(conn.execute(
         "SELECT severity, count(*) FROM alarm WHERE state = 'open' GROUP BY severity"
     ).fetchall())  # fmt: skip
     shown = ", ".join(f"{alarms.get(s, 0)} {s}" for s in ("critical", "warning", "info"))
     out = [
         Finding("ok", "rules", f"{fences} fences on {assigned} devices; open alarms: {shown}"),
     ]
-    hooks, pending, failed, oldest = conn.execute(
+    hooks, pending, failed, oldest = _one(
+        conn,
         """SELECT (SELECT count(*) FROM webhook WHERE enabled),
                   count(*) FILTER (WHERE state = 'pending'),
                   count(*) FILTER (WHERE state = 'failed'),
                   extract(epoch FROM now() - min(created_at) FILTER (WHERE state = 'pending'))
-           FROM alarm_notification"""
-    ).fetchone()
+           FROM alarm_notification""",
+    )
     level = "warn" if failed or (oldest or 0) > 600 else "ok"
     detail = f"{hooks} enabled webhooks, {pending} deliveries pending"
     if oldest:
@@ -142,7 +154,9 @@ def _rules(conn: psycopg.Connection) -> list[Finding]:
 
 
 def _migrations(conn: psycopg.Connection, layout: str) -> list[Finding]:
-    applied = dict(conn.execute("SELECT name, checksum FROM schema_migration").fetchall())
+    applied: dict[str, str] = dict(
+        conn.execute("SELECT name, checksum FROM schema_migration").fetchall()
+    )
     steps = migrations(layout)
     pending = [s.name for s in steps if s.name not in applied]
     edited = [s.name for s in steps if s.name in applied and s.edited_since(applied[s.name])]
@@ -191,10 +205,10 @@ def _partitions(conn: psycopg.Connection, config: CloudConfig) -> list[Finding]:
 
 def _ingest(conn: psycopg.Connection) -> list[Finding]:
     out = []
-    letters = conn.execute(
-        "SELECT count(*) FROM dead_letter WHERE received_at > now() - INTERVAL '24 hours'"
-    ).fetchone()[0]
-    unknown = conn.execute("SELECT count(*) FROM unknown_device").fetchone()[0]
+    letters = _one(
+        conn, "SELECT count(*) FROM dead_letter WHERE received_at > now() - INTERVAL '24 hours'"
+    )[0]
+    unknown = _one(conn, "SELECT count(*) FROM unknown_device")[0]
     out.append(
         Finding("ok" if not letters else "warn", "dead letters", f"{letters} in the last 24 h"
                 + (" (GET /api/dead-letters says why)" if letters else ""))
@@ -224,10 +238,11 @@ def _ingest(conn: psycopg.Connection) -> list[Finding]:
             Finding("warn", "dispatcher", "no live worker leads the command dispatcher:"
                     " commands and lease terms are not being sent")
         )  # fmt: skip
-    waiting = conn.execute(
+    waiting = _one(
+        conn,
         """SELECT count(*) FILTER (WHERE state = 'queued'), count(*) FILTER (WHERE state = 'sent')
-           FROM command WHERE expires_at > now()"""
-    ).fetchone()
+           FROM command WHERE expires_at > now()""",
+    )
     out.append(
         Finding("ok", "commands", f"{waiting[0]} queued (devices offline), {waiting[1]} sent"
                 " and waiting for their ack")

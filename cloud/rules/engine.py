@@ -169,7 +169,7 @@ class RuleEngine:
             return
         keys: set[Key] = {k for k in work.states if k[1].startswith("alarm:")}
         for type_, z in plan.zones.items():
-            for i in np.flatnonzero(z.zone == bms.ALARM):
+            for i in np.flatnonzero(z.zone == bms.ALARM).tolist():
                 keys.add((rows[i].device_id, f"alarm:{type_}", ""))
         for i, f in enumerate(plan.flags):
             for name in f:

@@ -9,7 +9,7 @@ itself (prepared shapes and an STRtree) is rebuilt whole, which takes a fraction
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +49,7 @@ def empty_set() -> FenceSet:
 
 
 def build(
-    fence_rows: list[Mapping[str, Any]],
+    fence_rows: Sequence[Mapping[str, Any]],
     assignment_rows: list[tuple[str, int]],
     previous: FenceSet | None = None,
 ) -> FenceSet:

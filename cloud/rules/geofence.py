@@ -92,6 +92,7 @@ def from_geojson(document: Mapping[str, Any]) -> BaseGeometry:
     """
     kind = document.get("type") if isinstance(document, Mapping) else None
     coordinates = document.get("coordinates") if isinstance(document, Mapping) else None
+    geometry: BaseGeometry
     if kind == "Polygon":
         geometry = shapely.Polygon(*_rings(coordinates, "polygon"))
     elif kind == "MultiPolygon":
@@ -232,7 +233,7 @@ class FenceIndex:
         """Fence ids for positions into ``fences`` (such as ``Classification.fence``)."""
         return [self.fences[i].id for i in fence]
 
-    def assign(self, device_fences: Mapping[Hashable, Sequence[Hashable]]) -> Assignment:
+    def assign(self, device_fences: Mapping[str, Sequence[Hashable]]) -> Assignment:
         """Which fences each device is assigned to, in the form ``classify`` reads.
 
         Build it when fences or assignments change, not per batch: it is the one step

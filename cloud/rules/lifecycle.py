@@ -110,7 +110,9 @@ async def apply(conn: psycopg.AsyncConnection, transitions: Iterable[Transition]
                     (t.device_id, t.spec.type, t.subject, t.spec.severity, active, t.time, t.time,
                      t.value, t.threshold, t.message, t.resent),
                 )  # fmt: skip
-                (alarm_id,) = await cur.fetchone()
+                inserted = await cur.fetchone()
+                assert inserted is not None  # RETURNING of an INSERT
+                (alarm_id,) = inserted
                 n, event = 1, "raised"
             else:
                 alarm_id = row[0]
@@ -119,7 +121,9 @@ async def apply(conn: psycopg.AsyncConnection, transitions: Iterable[Transition]
                     (active, t.time, t.time, t.time, t.value, t.time, t.threshold, t.time,
                      t.message, t.spec.severity, t.resent, alarm_id),
                 )  # fmt: skip
-                (n,) = await cur.fetchone()
+                repeated = await cur.fetchone()
+                assert repeated is not None  # RETURNING of an UPDATE of the open alarm
+                (n,) = repeated
                 event = "repeated"
             sample = Jsonb(t.sample) if t.sample is not None else None
             await cur.execute(

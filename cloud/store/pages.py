@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 import psycopg
+from psycopg.rows import DictRow
 
 
 class Page(Protocol):
@@ -22,7 +23,7 @@ class Page(Protocol):
 
 
 def fetch_page(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[DictRow],
     count_query: str,
     page_query: str,
     params: dict[str, Any],
@@ -33,7 +34,9 @@ def fetch_page(
     ``count_query`` returns one row with ``n``; ``page_query`` takes ``%(limit)s`` and
     ``%(offset)s`` on top of ``params`` and must order its rows stably.
     """
-    pagination.item_count = conn.execute(count_query, params).fetchone()["n"]
+    counted = conn.execute(count_query, params).fetchone()
+    assert counted is not None  # count(*)
+    pagination.item_count = counted["n"]
     if pagination.first_item >= pagination.item_count:
         # past the last page; also keeps a huge ?page= from overflowing OFFSET's bigint
         return []

@@ -22,4 +22,5 @@ def source_class(kind: str) -> type[Source]:
         module_name, class_name = SOURCES[kind].split(":")
     except KeyError:
         raise KeyError(f"no source type {kind!r}; known: {', '.join(SOURCES)}") from None
-    return getattr(importlib.import_module(module_name), class_name)
+    found: type[Source] = getattr(importlib.import_module(module_name), class_name)
+    return found

@@ -18,7 +18,8 @@ from edge_agent.health import Health, SourceState
 from protocols.errors import ProtocolError
 
 ReadingSink = Callable[[str, Any], None]
-EventSink = Callable[[str, dict[str, Any], str], None]  # type, detail, severity
+# type, detail, severity; what it returns (the recorder's seq) is not used
+EventSink = Callable[[str, dict[str, Any], str], object]
 
 
 class Backoff:
@@ -36,11 +37,14 @@ class Backoff:
         self.attempt = 0
 
 
+ErrorTypes = tuple[type[BaseException], ...]
+
+
 class Source(ABC):
     """One hardware input of the gateway (BMS, GNSS, CAN)."""
 
     type: ClassVar[str]
-    disconnect_errors: ClassVar[tuple[type[BaseException], ...]] = (ConnectionError, OSError)
+    disconnect_errors: ClassVar[ErrorTypes] = (ConnectionError, OSError)
     # this many consecutive timeouts mean the device is gone: reopen the port
     timeouts_before_reopen: ClassVar[int] = 5
 

@@ -17,7 +17,8 @@ from typing import Any
 import can
 
 from edge_agent.sources.base import Source
-from protocols.canbus import CanCodec, CanMessage
+from protocols.canbus import CanCodec
+from protocols.canbus_message import CanMessage
 from protocols.errors import FrameError
 
 INBOX_FRAMES = 2000  # about 0.5 s of a full 500 kbit/s bus

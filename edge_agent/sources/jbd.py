@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from edge_agent.serial_link import SerialLink
 from edge_agent.sources.base import Source
@@ -23,7 +24,7 @@ class BmsReading:
 class JbdSource(Source):
     type = "jbd"
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._link: SerialLink | None = None
         self._decoder = jbd.FrameDecoder(direction="response")
@@ -81,7 +82,8 @@ class JbdSource(Source):
                             self._count_garbage()
                         if response is None:
                             break
-                        if response.register == register:
+                        # the decoder reads answers only (direction "response")
+                        if isinstance(response, jbd.Response) and response.register == register:
                             return response
                         self.health.count("stale_answer")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from edge_agent.serial_link import SerialLink
 from edge_agent.sources.base import Source
 from protocols import nmea
@@ -10,7 +12,7 @@ from protocols import nmea
 class NmeaSource(Source):
     type = "nmea"
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._link: SerialLink | None = None
         self._decoder = nmea.NmeaDecoder()

@@ -18,7 +18,8 @@ from typing import Any
 from edge_agent.serial_link import SerialLink
 from edge_agent.sources.base import Source
 from protocols import slcan
-from protocols.canbus import CanCodec, CanMessage
+from protocols.canbus import CanCodec
+from protocols.canbus_message import CanMessage
 from protocols.errors import ProtocolError
 
 READ_CHUNK = 16384  # some 700 records: one system call drains a burst

@@ -1,5 +1,7 @@
-"""The fleet MQTT contract v1 (see DESIGN.md): topics, typed payloads, the codec."""
+"""The fleet MQTT contract (version in ``version.py``): topics, typed payloads, the codec,
+ack results and reason codes."""
 
+from protocols.contract.acks import AckCode, AckResult, known_code
 from protocols.contract.codec import (
     MAX_PAYLOAD_BYTES,
     Message,
@@ -39,12 +41,16 @@ from protocols.contract.topics import (
     check_device_id,
     device_downlink_filter,
 )
+from protocols.contract.version import CONTRACT_VERSION
 
 __all__ = [
+    "CONTRACT_VERSION",
     "MAX_PAYLOAD_BYTES",
     "ROOT",
     "UPLINK_FILTER",
     "Ack",
+    "AckCode",
+    "AckResult",
     "BadSignature",
     "BmsSample",
     "Channel",
@@ -72,5 +78,6 @@ __all__ = [
     "decode",
     "device_downlink_filter",
     "encode",
+    "known_code",
     "validate",
 ]

@@ -60,38 +60,39 @@ DEFINITION_41 = {'type': 'object', 'maxProperties': 64}
 DEFINITION_42 = {'enum': ['info', 'warning', 'critical']}
 DEFINITION_43 = {'$schema': 'https://json-schema.org/draft/2020-12/schema', '$id': 'https://voltrent.dev/schemas/v1/event.schema.json', 'title': 'up/event: device-side events', 'description': "Published on vr/v1/{device_id}/up/event, QoS 1, not retained; plain JSON or zlib-compressed JSON as for telemetry (receivers inflate at most 1 MiB). Known types: boot, bms_protection (detail.protection: names now active, detail.cleared: names cleared), mosfet_changed, local_cutoff, vibration, tamper, source_fault (detail.source, detail.error), outbox_corrupt (detail.path, detail.reason), outbox_overflow (detail.kind, detail.dropped), clock_unsynchronised, cutoff_waiting (detail.source command|lease, detail.cmd_id for a command, detail.speed_kmh, detail.current_a, detail.waited_s), lease_cutoff and lease_restored (detail.lease_version, detail.leased_until, detail.grace_s, detail.charge_mos, detail.discharge_mos), low_soc (detail.soc_percent, detail.alarm_percent), downlink_rejected (detail.channel, detail.reason, detail.bytes, detail.refused: the total refused for that reason so far). Receivers keep unknown types. Compression: a zlib stream (RFC 1950) starts with 0x78. Senders deflate with the preset dictionary schemas/zlib-dictionary-v1.json, so the header's FDICT bit (0x20 of the second byte) is set and bytes 2-5 hold the dictionary's Adler-32, big-endian (0x77C1253D for v1); a receiver inflates with the dictionary of that id and rejects an id it does not have. Streams without FDICT (older devices) are inflated without a dictionary. Nothing may follow the end of the stream. See schemas/README.md.", 'type': 'object', 'additionalProperties': False, 'required': ['events'], 'properties': {'events': {'type': 'array', 'minItems': 1, 'maxItems': 5000, 'items': {'type': 'object', 'additionalProperties': False, 'required': ['seq', 'ts', 'type'], 'properties': {'seq': {'type': 'integer', 'minimum': 0, 'maximum': 9007199254740991, 'description': 'Per-device counter shared by samples and events; never goes back, also across reboots.'}, 'ts': {'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, 'resent': {'type': 'boolean', 'description': "True when the sample is sent late from the device's backlog (GB/T 32960 0x03 reissue): it is history, never the live state. Absent means false."}, 'type': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'severity': {'enum': ['info', 'warning', 'critical']}, 'detail': {'type': 'object', 'maxProperties': 64}}}}}, '$defs': {'event': {'type': 'object', 'additionalProperties': False, 'required': ['seq', 'ts', 'type'], 'properties': {'seq': {'type': 'integer', 'minimum': 0, 'maximum': 9007199254740991, 'description': 'Per-device counter shared by samples and events; never goes back, also across reboots.'}, 'ts': {'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, 'resent': {'type': 'boolean', 'description': "True when the sample is sent late from the device's backlog (GB/T 32960 0x03 reissue): it is history, never the live state. Absent means false."}, 'type': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'severity': {'enum': ['info', 'warning', 'critical']}, 'detail': {'type': 'object', 'maxProperties': 64}}}}}
 DEFINITION_44 = {'type': 'array', 'minItems': 1, 'maxItems': 5000, 'items': {'type': 'object', 'additionalProperties': False, 'required': ['seq', 'ts', 'type'], 'properties': {'seq': {'type': 'integer', 'minimum': 0, 'maximum': 9007199254740991, 'description': 'Per-device counter shared by samples and events; never goes back, also across reboots.'}, 'ts': {'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, 'resent': {'type': 'boolean', 'description': "True when the sample is sent late from the device's backlog (GB/T 32960 0x03 reissue): it is history, never the live state. Absent means false."}, 'type': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'severity': {'enum': ['info', 'warning', 'critical']}, 'detail': {'type': 'object', 'maxProperties': 64}}}}
-DEFINITION_45 = {'$schema': 'https://json-schema.org/draft/2020-12/schema', '$id': 'https://voltrent.dev/schemas/v1/ack.schema.json', 'title': 'up/ack: the result of one command', 'description': 'Published once per cmd_id on vr/v1/{device_id}/up/ack, QoS 1.', 'type': 'object', 'additionalProperties': False, 'required': ['cmd_id', 'ts', 'result'], 'properties': {'cmd_id': {'type': 'string', 'pattern': '^[A-Za-z0-9_.:-]{1,64}$'}, 'ts': {'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, 'result': {'enum': ['done', 'failed', 'rejected', 'expired']}, 'reason': {'type': 'string', 'maxLength': 500}, 'observed': {'type': 'object', 'maxProperties': 64, 'description': 'State read back from the hardware after executing, e.g. {"discharge_mos": false}.'}}}
+DEFINITION_45 = {'$schema': 'https://json-schema.org/draft/2020-12/schema', '$id': 'https://voltrent.dev/schemas/v1/ack.schema.json', 'title': 'up/ack: the result of one command', 'description': 'Published once per cmd_id on vr/v1/{device_id}/up/ack, QoS 1. Every result but done says why: in reason (text for people) and, since contract 1.1, in code (a word for programs). Receivers decide from code and fall back to reason only when code is absent (gateways before 1.1); they keep a code they do not know.', 'type': 'object', 'additionalProperties': False, 'required': ['cmd_id', 'ts', 'result'], 'properties': {'cmd_id': {'type': 'string', 'pattern': '^[A-Za-z0-9_.:-]{1,64}$'}, 'ts': {'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, 'result': {'enum': ['done', 'failed', 'rejected', 'expired']}, 'reason': {'type': 'string', 'maxLength': 500}, 'code': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$', 'description': 'The reason as a machine-readable code (contract 1.1; protocols/contract/acks.py). rejected: not_signed, bad_signature, unknown_key, invalid_command, clock_untrusted, not_leased, no_bms, not_supported. expired: expired. failed: not_standing_still, state_not_reached, parameter_not_taken, bms_error, no_fix, internal_error. Other codes may come from newer gateways.'}, 'observed': {'type': 'object', 'maxProperties': 64, 'description': 'State read back from the hardware after executing, e.g. {"discharge_mos": false}.'}}}
 DEFINITION_46 = {'type': 'object', 'maxProperties': 64, 'description': 'State read back from the hardware after executing, e.g. {"discharge_mos": false}.'}
-DEFINITION_47 = {'type': 'string', 'maxLength': 500}
-DEFINITION_48 = {'enum': ['done', 'failed', 'rejected', 'expired']}
-DEFINITION_49 = {'type': 'string', 'pattern': '^[A-Za-z0-9_.:-]{1,64}$'}
-DEFINITION_50 = {'$schema': 'https://json-schema.org/draft/2020-12/schema', '$id': 'https://voltrent.dev/schemas/v1/status.schema.json', 'title': 'up/status: is the device online (retained)', 'description': 'Published retained on vr/v1/{device_id}/up/status at connect and periodically; the MQTT will publishes {"online": false}.', 'type': 'object', 'additionalProperties': False, 'required': ['online'], 'properties': {'online': {'type': 'boolean'}, 'ts': {'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, 'agent_version': {'type': 'string', 'maxLength': 64}, 'boot_id': {'type': 'string', 'maxLength': 64}, 'uptime_s': {'type': 'number', 'minimum': 0}, 'outbox': {'type': 'object', 'additionalProperties': False, 'properties': {'records': {'type': 'integer', 'minimum': 0}, 'bytes': {'type': 'integer', 'minimum': 0}, 'oldest_ts': {'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, 'dropped_telemetry': {'type': 'integer', 'minimum': 0}, 'dropped_events': {'type': 'integer', 'minimum': 0}}}, 'sources': {'type': 'object', 'maxProperties': 32, 'description': 'Per source (bms, gnss, can, ...): its state and error counters.', 'additionalProperties': {'type': 'object', 'additionalProperties': False, 'required': ['state'], 'properties': {'state': {'enum': ['starting', 'ok', 'reconnecting', 'failed', 'disabled']}, 'readings': {'type': 'integer', 'minimum': 0}, 'errors': {'type': 'object', 'maxProperties': 32, 'additionalProperties': {'type': 'integer', 'minimum': 0}, 'description': 'Counters by error kind: checksum, frame, timeout, garbage_bytes, disconnect, ...'}, 'last_error': {'type': 'string', 'maxLength': 300}}}}, 'counters': {'type': 'object', 'maxProperties': 64, 'additionalProperties': {'type': 'integer', 'minimum': 0}}}}
-DEFINITION_51 = {'type': 'integer', 'minimum': 0}
-DEFINITION_52 = {'type': 'object', 'maxProperties': 64, 'additionalProperties': {'type': 'integer', 'minimum': 0}}
-DEFINITION_53 = {'type': 'object', 'additionalProperties': False, 'required': ['state'], 'properties': {'state': {'enum': ['starting', 'ok', 'reconnecting', 'failed', 'disabled']}, 'readings': {'type': 'integer', 'minimum': 0}, 'errors': {'type': 'object', 'maxProperties': 32, 'additionalProperties': {'type': 'integer', 'minimum': 0}, 'description': 'Counters by error kind: checksum, frame, timeout, garbage_bytes, disconnect, ...'}, 'last_error': {'type': 'string', 'maxLength': 300}}}
-DEFINITION_54 = {'type': 'string', 'maxLength': 300}
-DEFINITION_55 = {'type': 'object', 'maxProperties': 32, 'additionalProperties': {'type': 'integer', 'minimum': 0}, 'description': 'Counters by error kind: checksum, frame, timeout, garbage_bytes, disconnect, ...'}
-DEFINITION_56 = {'enum': ['starting', 'ok', 'reconnecting', 'failed', 'disabled']}
-DEFINITION_57 = {'type': 'object', 'maxProperties': 32, 'description': 'Per source (bms, gnss, can, ...): its state and error counters.', 'additionalProperties': {'type': 'object', 'additionalProperties': False, 'required': ['state'], 'properties': {'state': {'enum': ['starting', 'ok', 'reconnecting', 'failed', 'disabled']}, 'readings': {'type': 'integer', 'minimum': 0}, 'errors': {'type': 'object', 'maxProperties': 32, 'additionalProperties': {'type': 'integer', 'minimum': 0}, 'description': 'Counters by error kind: checksum, frame, timeout, garbage_bytes, disconnect, ...'}, 'last_error': {'type': 'string', 'maxLength': 300}}}}
-DEFINITION_58 = {'type': 'object', 'additionalProperties': False, 'properties': {'records': {'type': 'integer', 'minimum': 0}, 'bytes': {'type': 'integer', 'minimum': 0}, 'oldest_ts': {'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, 'dropped_telemetry': {'type': 'integer', 'minimum': 0}, 'dropped_events': {'type': 'integer', 'minimum': 0}}}
-DEFINITION_59 = {'type': 'number', 'minimum': 0}
-DEFINITION_60 = {'type': 'string', 'maxLength': 64}
-DEFINITION_61 = {'type': 'boolean'}
-DEFINITION_62 = {'$schema': 'https://json-schema.org/draft/2020-12/schema', '$id': 'https://voltrent.dev/schemas/v1/cmd.schema.json', 'title': 'down/cmd: one command for one device', 'description': "Published by the cloud on vr/v1/{device_id}/down/cmd, QoS 1, not retained. The device refuses an expired command and acks every cmd_id exactly once. It carries sig, the cloud's signature, which the device checks before anything else.", 'type': 'object', 'additionalProperties': False, 'required': ['cmd_id', 'type', 'args', 'issued_at', 'expires_at'], 'properties': {'cmd_id': {'type': 'string', 'pattern': '^[A-Za-z0-9_.:-]{1,64}$'}, 'type': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'args': {'type': 'object', 'maxProperties': 64}, 'issued_at': {'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, 'expires_at': {'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, 'sig': {'type': 'object', 'additionalProperties': False, 'required': ['kid', 'mac'], 'description': "Proof of origin: HMAC-SHA256 with the device's key over the canonical form of every other field plus v and device_id (protocols/contract/signing.py). A device rejects an unsigned or badly signed payload.", 'properties': {'kid': {'type': 'string', 'pattern': '^[A-Za-z0-9_.:-]{1,64}$', 'description': "Key id: '<first 8 hex digits of sha256(master)>.<generation>'."}, 'mac': {'type': 'string', 'pattern': '^[A-Za-z0-9_-]{43}$', 'description': 'The 32-byte MAC, base64url without padding.'}}}}}
-DEFINITION_63 = {'type': 'object', 'additionalProperties': False, 'required': ['kid', 'mac'], 'description': "Proof of origin: HMAC-SHA256 with the device's key over the canonical form of every other field plus v and device_id (protocols/contract/signing.py). A device rejects an unsigned or badly signed payload.", 'properties': {'kid': {'type': 'string', 'pattern': '^[A-Za-z0-9_.:-]{1,64}$', 'description': "Key id: '<first 8 hex digits of sha256(master)>.<generation>'."}, 'mac': {'type': 'string', 'pattern': '^[A-Za-z0-9_-]{43}$', 'description': 'The 32-byte MAC, base64url without padding.'}}}
-DEFINITION_64 = {'type': 'string', 'pattern': '^[A-Za-z0-9_-]{43}$', 'description': 'The 32-byte MAC, base64url without padding.'}
-DEFINITION_65 = {'type': 'string', 'pattern': '^[A-Za-z0-9_.:-]{1,64}$', 'description': "Key id: '<first 8 hex digits of sha256(master)>.<generation>'."}
-DEFINITION_66 = {'$schema': 'https://json-schema.org/draft/2020-12/schema', '$id': 'https://voltrent.dev/schemas/v1/lease.schema.json', 'title': 'down/lease: the lease term the device enforces (retained)', 'description': 'Published retained by the cloud on vr/v1/{device_id}/down/lease, signed like a command (sig); a device ignores an unsigned or badly signed term and one older than the term it holds.', 'type': 'object', 'additionalProperties': False, 'required': ['version', 'leased', 'cutoff_when_not_leased', 'issued_at'], 'properties': {'version': {'type': 'integer', 'minimum': 0, 'description': 'Grows with every change; a device ignores a term older than the one it holds.'}, 'leased': {'type': 'boolean'}, 'leased_until': {'oneOf': [{'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, {'type': 'null'}], 'description': 'End of the paid term, epoch ms; null = open-ended.'}, 'grace_s': {'type': 'integer', 'minimum': 0, 'maximum': 31536000}, 'cutoff_when_not_leased': {'type': 'boolean'}, 'issued_at': {'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, 'lease_id': {'type': 'string', 'maxLength': 64}, 'sig': {'type': 'object', 'additionalProperties': False, 'required': ['kid', 'mac'], 'description': "Proof of origin: HMAC-SHA256 with the device's key over the canonical form of every other field plus v and device_id (protocols/contract/signing.py). A device rejects an unsigned or badly signed payload.", 'properties': {'kid': {'type': 'string', 'pattern': '^[A-Za-z0-9_.:-]{1,64}$', 'description': "Key id: '<first 8 hex digits of sha256(master)>.<generation>'."}, 'mac': {'type': 'string', 'pattern': '^[A-Za-z0-9_-]{43}$', 'description': 'The 32-byte MAC, base64url without padding.'}}}}}
-DEFINITION_67 = {'type': 'integer', 'minimum': 0, 'maximum': 31536000}
-DEFINITION_68 = {'oneOf': [{'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, {'type': 'null'}], 'description': 'End of the paid term, epoch ms; null = open-ended.'}
-DEFINITION_69 = {'type': 'null'}
-DEFINITION_70 = {'type': 'integer', 'minimum': 0, 'description': 'Grows with every change; a device ignores a term older than the one it holds.'}
-DEFINITION_71 = {'$schema': 'https://json-schema.org/draft/2020-12/schema', '$id': 'https://voltrent.dev/schemas/v1/config.schema.json', 'title': 'down/config: reporting intervals and thresholds (retained)', 'description': 'Published retained by the cloud on vr/v1/{device_id}/down/config, signed like a command (sig); a device ignores an unsigned or badly signed config, and only a signed one may raise the version it holds.', 'type': 'object', 'additionalProperties': False, 'required': ['version'], 'properties': {'version': {'type': 'integer', 'minimum': 0, 'description': 'Grows with every change; a device ignores a config whose version is not above the one it applied.'}, 'report_interval_s': {'type': 'number', 'minimum': 1, 'maximum': 86400, 'description': 'How often a sample of each source is recorded.'}, 'upload_interval_s': {'type': 'number', 'minimum': 0, 'maximum': 86400, 'description': 'How often recorded samples are published as one batch; 0 = as soon as recorded.'}, 'status_interval_s': {'type': 'number', 'minimum': 10, 'maximum': 86400}, 'thresholds': {'type': 'object', 'maxProperties': 64, 'additionalProperties': {'type': 'number'}}, 'sig': {'type': 'object', 'additionalProperties': False, 'required': ['kid', 'mac'], 'description': "Proof of origin: HMAC-SHA256 with the device's key over the canonical form of every other field plus v and device_id (protocols/contract/signing.py). A device rejects an unsigned or badly signed payload.", 'properties': {'kid': {'type': 'string', 'pattern': '^[A-Za-z0-9_.:-]{1,64}$', 'description': "Key id: '<first 8 hex digits of sha256(master)>.<generation>'."}, 'mac': {'type': 'string', 'pattern': '^[A-Za-z0-9_-]{43}$', 'description': 'The 32-byte MAC, base64url without padding.'}}}}}
-DEFINITION_72 = {'type': 'object', 'maxProperties': 64, 'additionalProperties': {'type': 'number'}}
-DEFINITION_73 = {'type': 'number', 'minimum': 10, 'maximum': 86400}
-DEFINITION_74 = {'type': 'number', 'minimum': 0, 'maximum': 86400, 'description': 'How often recorded samples are published as one batch; 0 = as soon as recorded.'}
-DEFINITION_75 = {'type': 'number', 'minimum': 1, 'maximum': 86400, 'description': 'How often a sample of each source is recorded.'}
-DEFINITION_76 = {'type': 'integer', 'minimum': 0, 'description': 'Grows with every change; a device ignores a config whose version is not above the one it applied.'}
+DEFINITION_47 = {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$', 'description': 'The reason as a machine-readable code (contract 1.1; protocols/contract/acks.py). rejected: not_signed, bad_signature, unknown_key, invalid_command, clock_untrusted, not_leased, no_bms, not_supported. expired: expired. failed: not_standing_still, state_not_reached, parameter_not_taken, bms_error, no_fix, internal_error. Other codes may come from newer gateways.'}
+DEFINITION_48 = {'type': 'string', 'maxLength': 500}
+DEFINITION_49 = {'enum': ['done', 'failed', 'rejected', 'expired']}
+DEFINITION_50 = {'type': 'string', 'pattern': '^[A-Za-z0-9_.:-]{1,64}$'}
+DEFINITION_51 = {'$schema': 'https://json-schema.org/draft/2020-12/schema', '$id': 'https://voltrent.dev/schemas/v1/status.schema.json', 'title': 'up/status: is the device online (retained)', 'description': 'Published retained on vr/v1/{device_id}/up/status at connect and periodically; the MQTT will publishes {"online": false}.', 'type': 'object', 'additionalProperties': False, 'required': ['online'], 'properties': {'online': {'type': 'boolean'}, 'ts': {'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, 'agent_version': {'type': 'string', 'maxLength': 64}, 'boot_id': {'type': 'string', 'maxLength': 64}, 'uptime_s': {'type': 'number', 'minimum': 0}, 'outbox': {'type': 'object', 'additionalProperties': False, 'properties': {'records': {'type': 'integer', 'minimum': 0}, 'bytes': {'type': 'integer', 'minimum': 0}, 'oldest_ts': {'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, 'dropped_telemetry': {'type': 'integer', 'minimum': 0}, 'dropped_events': {'type': 'integer', 'minimum': 0}}}, 'sources': {'type': 'object', 'maxProperties': 32, 'description': 'Per source (bms, gnss, can, ...): its state and error counters.', 'additionalProperties': {'type': 'object', 'additionalProperties': False, 'required': ['state'], 'properties': {'state': {'enum': ['starting', 'ok', 'reconnecting', 'failed', 'disabled']}, 'readings': {'type': 'integer', 'minimum': 0}, 'errors': {'type': 'object', 'maxProperties': 32, 'additionalProperties': {'type': 'integer', 'minimum': 0}, 'description': 'Counters by error kind: checksum, frame, timeout, garbage_bytes, disconnect, ...'}, 'last_error': {'type': 'string', 'maxLength': 300}}}}, 'counters': {'type': 'object', 'maxProperties': 64, 'additionalProperties': {'type': 'integer', 'minimum': 0}}}}
+DEFINITION_52 = {'type': 'integer', 'minimum': 0}
+DEFINITION_53 = {'type': 'object', 'maxProperties': 64, 'additionalProperties': {'type': 'integer', 'minimum': 0}}
+DEFINITION_54 = {'type': 'object', 'additionalProperties': False, 'required': ['state'], 'properties': {'state': {'enum': ['starting', 'ok', 'reconnecting', 'failed', 'disabled']}, 'readings': {'type': 'integer', 'minimum': 0}, 'errors': {'type': 'object', 'maxProperties': 32, 'additionalProperties': {'type': 'integer', 'minimum': 0}, 'description': 'Counters by error kind: checksum, frame, timeout, garbage_bytes, disconnect, ...'}, 'last_error': {'type': 'string', 'maxLength': 300}}}
+DEFINITION_55 = {'type': 'string', 'maxLength': 300}
+DEFINITION_56 = {'type': 'object', 'maxProperties': 32, 'additionalProperties': {'type': 'integer', 'minimum': 0}, 'description': 'Counters by error kind: checksum, frame, timeout, garbage_bytes, disconnect, ...'}
+DEFINITION_57 = {'enum': ['starting', 'ok', 'reconnecting', 'failed', 'disabled']}
+DEFINITION_58 = {'type': 'object', 'maxProperties': 32, 'description': 'Per source (bms, gnss, can, ...): its state and error counters.', 'additionalProperties': {'type': 'object', 'additionalProperties': False, 'required': ['state'], 'properties': {'state': {'enum': ['starting', 'ok', 'reconnecting', 'failed', 'disabled']}, 'readings': {'type': 'integer', 'minimum': 0}, 'errors': {'type': 'object', 'maxProperties': 32, 'additionalProperties': {'type': 'integer', 'minimum': 0}, 'description': 'Counters by error kind: checksum, frame, timeout, garbage_bytes, disconnect, ...'}, 'last_error': {'type': 'string', 'maxLength': 300}}}}
+DEFINITION_59 = {'type': 'object', 'additionalProperties': False, 'properties': {'records': {'type': 'integer', 'minimum': 0}, 'bytes': {'type': 'integer', 'minimum': 0}, 'oldest_ts': {'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, 'dropped_telemetry': {'type': 'integer', 'minimum': 0}, 'dropped_events': {'type': 'integer', 'minimum': 0}}}
+DEFINITION_60 = {'type': 'number', 'minimum': 0}
+DEFINITION_61 = {'type': 'string', 'maxLength': 64}
+DEFINITION_62 = {'type': 'boolean'}
+DEFINITION_63 = {'$schema': 'https://json-schema.org/draft/2020-12/schema', '$id': 'https://voltrent.dev/schemas/v1/cmd.schema.json', 'title': 'down/cmd: one command for one device', 'description': "Published by the cloud on vr/v1/{device_id}/down/cmd, QoS 1, not retained. The device refuses an expired command and acks every cmd_id exactly once. It carries sig, the cloud's signature, which the device checks before anything else.", 'type': 'object', 'additionalProperties': False, 'required': ['cmd_id', 'type', 'args', 'issued_at', 'expires_at'], 'properties': {'cmd_id': {'type': 'string', 'pattern': '^[A-Za-z0-9_.:-]{1,64}$'}, 'type': {'type': 'string', 'pattern': '^[a-z][a-z0-9_]{0,63}$'}, 'args': {'type': 'object', 'maxProperties': 64}, 'issued_at': {'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, 'expires_at': {'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, 'sig': {'type': 'object', 'additionalProperties': False, 'required': ['kid', 'mac'], 'description': "Proof of origin: HMAC-SHA256 with the device's key over the canonical form of every other field plus v and device_id (protocols/contract/signing.py). A device rejects an unsigned or badly signed payload.", 'properties': {'kid': {'type': 'string', 'pattern': '^[A-Za-z0-9_.:-]{1,64}$', 'description': "Key id: '<first 8 hex digits of sha256(master)>.<generation>'."}, 'mac': {'type': 'string', 'pattern': '^[A-Za-z0-9_-]{43}$', 'description': 'The 32-byte MAC, base64url without padding.'}}}}}
+DEFINITION_64 = {'type': 'object', 'additionalProperties': False, 'required': ['kid', 'mac'], 'description': "Proof of origin: HMAC-SHA256 with the device's key over the canonical form of every other field plus v and device_id (protocols/contract/signing.py). A device rejects an unsigned or badly signed payload.", 'properties': {'kid': {'type': 'string', 'pattern': '^[A-Za-z0-9_.:-]{1,64}$', 'description': "Key id: '<first 8 hex digits of sha256(master)>.<generation>'."}, 'mac': {'type': 'string', 'pattern': '^[A-Za-z0-9_-]{43}$', 'description': 'The 32-byte MAC, base64url without padding.'}}}
+DEFINITION_65 = {'type': 'string', 'pattern': '^[A-Za-z0-9_-]{43}$', 'description': 'The 32-byte MAC, base64url without padding.'}
+DEFINITION_66 = {'type': 'string', 'pattern': '^[A-Za-z0-9_.:-]{1,64}$', 'description': "Key id: '<first 8 hex digits of sha256(master)>.<generation>'."}
+DEFINITION_67 = {'$schema': 'https://json-schema.org/draft/2020-12/schema', '$id': 'https://voltrent.dev/schemas/v1/lease.schema.json', 'title': 'down/lease: the lease term the device enforces (retained)', 'description': 'Published retained by the cloud on vr/v1/{device_id}/down/lease, signed like a command (sig); a device ignores an unsigned or badly signed term and one older than the term it holds.', 'type': 'object', 'additionalProperties': False, 'required': ['version', 'leased', 'cutoff_when_not_leased', 'issued_at'], 'properties': {'version': {'type': 'integer', 'minimum': 0, 'description': 'Grows with every change; a device ignores a term older than the one it holds.'}, 'leased': {'type': 'boolean'}, 'leased_until': {'oneOf': [{'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, {'type': 'null'}], 'description': 'End of the paid term, epoch ms; null = open-ended.'}, 'grace_s': {'type': 'integer', 'minimum': 0, 'maximum': 31536000}, 'cutoff_when_not_leased': {'type': 'boolean'}, 'issued_at': {'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, 'lease_id': {'type': 'string', 'maxLength': 64}, 'sig': {'type': 'object', 'additionalProperties': False, 'required': ['kid', 'mac'], 'description': "Proof of origin: HMAC-SHA256 with the device's key over the canonical form of every other field plus v and device_id (protocols/contract/signing.py). A device rejects an unsigned or badly signed payload.", 'properties': {'kid': {'type': 'string', 'pattern': '^[A-Za-z0-9_.:-]{1,64}$', 'description': "Key id: '<first 8 hex digits of sha256(master)>.<generation>'."}, 'mac': {'type': 'string', 'pattern': '^[A-Za-z0-9_-]{43}$', 'description': 'The 32-byte MAC, base64url without padding.'}}}}}
+DEFINITION_68 = {'type': 'integer', 'minimum': 0, 'maximum': 31536000}
+DEFINITION_69 = {'oneOf': [{'type': 'integer', 'minimum': 0, 'maximum': 32503680000000, 'description': 'Device time, Unix epoch milliseconds UTC.'}, {'type': 'null'}], 'description': 'End of the paid term, epoch ms; null = open-ended.'}
+DEFINITION_70 = {'type': 'null'}
+DEFINITION_71 = {'type': 'integer', 'minimum': 0, 'description': 'Grows with every change; a device ignores a term older than the one it holds.'}
+DEFINITION_72 = {'$schema': 'https://json-schema.org/draft/2020-12/schema', '$id': 'https://voltrent.dev/schemas/v1/config.schema.json', 'title': 'down/config: reporting intervals and thresholds (retained)', 'description': 'Published retained by the cloud on vr/v1/{device_id}/down/config, signed like a command (sig); a device ignores an unsigned or badly signed config, and only a signed one may raise the version it holds.', 'type': 'object', 'additionalProperties': False, 'required': ['version'], 'properties': {'version': {'type': 'integer', 'minimum': 0, 'description': 'Grows with every change; a device ignores a config whose version is not above the one it applied.'}, 'report_interval_s': {'type': 'number', 'minimum': 1, 'maximum': 86400, 'description': 'How often a sample of each source is recorded.'}, 'upload_interval_s': {'type': 'number', 'minimum': 0, 'maximum': 86400, 'description': 'How often recorded samples are published as one batch; 0 = as soon as recorded.'}, 'status_interval_s': {'type': 'number', 'minimum': 10, 'maximum': 86400}, 'thresholds': {'type': 'object', 'maxProperties': 64, 'additionalProperties': {'type': 'number'}}, 'sig': {'type': 'object', 'additionalProperties': False, 'required': ['kid', 'mac'], 'description': "Proof of origin: HMAC-SHA256 with the device's key over the canonical form of every other field plus v and device_id (protocols/contract/signing.py). A device rejects an unsigned or badly signed payload.", 'properties': {'kid': {'type': 'string', 'pattern': '^[A-Za-z0-9_.:-]{1,64}$', 'description': "Key id: '<first 8 hex digits of sha256(master)>.<generation>'."}, 'mac': {'type': 'string', 'pattern': '^[A-Za-z0-9_-]{43}$', 'description': 'The 32-byte MAC, base64url without padding.'}}}}}
+DEFINITION_73 = {'type': 'object', 'maxProperties': 64, 'additionalProperties': {'type': 'number'}}
+DEFINITION_74 = {'type': 'number', 'minimum': 10, 'maximum': 86400}
+DEFINITION_75 = {'type': 'number', 'minimum': 0, 'maximum': 86400, 'description': 'How often recorded samples are published as one batch; 0 = as soon as recorded.'}
+DEFINITION_76 = {'type': 'number', 'minimum': 1, 'maximum': 86400, 'description': 'How often a sample of each source is recorded.'}
+DEFINITION_77 = {'type': 'integer', 'minimum': 0, 'description': 'Grows with every change; a device ignores a config whose version is not above the one it applied.'}
 
 
 # ---- schemas/telemetry.schema.json ----
@@ -648,7 +649,8 @@ def validate_https___voltrent_dev_schemas_v1_event_schema_json___defs_event(data
 
 # ---- schemas/ack.schema.json ----
 REGEX_PATTERNS.update({
-    '^[A-Za-z0-9_.:-]{1,64}$': re.compile('^[A-Za-z0-9_.:-]{1,64}\\Z')
+    '^[A-Za-z0-9_.:-]{1,64}$': re.compile('^[A-Za-z0-9_.:-]{1,64}\\Z'),
+    '^[a-z][a-z0-9_]{0,63}$': re.compile('^[a-z][a-z0-9_]{0,63}\\Z')
 })
 
 def validate_https___voltrent_dev_schemas_v1_ack_schema_json(data, custom_formats={}, name_prefix=None):
@@ -664,10 +666,10 @@ def validate_https___voltrent_dev_schemas_v1_ack_schema_json(data, custom_format
             data_keys.remove("cmd_id")
             data__cmdid = data["cmd_id"]
             if not isinstance(data__cmdid, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cmd_id must be string", value=data__cmdid, name="" + (name_prefix or "data") + ".cmd_id", definition=DEFINITION_49, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cmd_id must be string", value=data__cmdid, name="" + (name_prefix or "data") + ".cmd_id", definition=DEFINITION_50, rule='type')
             if isinstance(data__cmdid, str):
                 if not REGEX_PATTERNS['^[A-Za-z0-9_.:-]{1,64}$'].search(data__cmdid):
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".cmd_id must match pattern ^[A-Za-z0-9_.:-]{1,64}$", value=data__cmdid, name="" + (name_prefix or "data") + ".cmd_id", definition=DEFINITION_49, rule='pattern')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".cmd_id must match pattern ^[A-Za-z0-9_.:-]{1,64}$", value=data__cmdid, name="" + (name_prefix or "data") + ".cmd_id", definition=DEFINITION_50, rule='pattern')
         if "ts" in data_keys:
             data_keys.remove("ts")
             data__ts = data["ts"]
@@ -682,16 +684,24 @@ def validate_https___voltrent_dev_schemas_v1_ack_schema_json(data, custom_format
             data_keys.remove("result")
             data__result = data["result"]
             if not (isinstance(data__result, str) and data__result == 'done' or isinstance(data__result, str) and data__result == 'failed' or isinstance(data__result, str) and data__result == 'rejected' or isinstance(data__result, str) and data__result == 'expired'):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".result must be one of ['done', 'failed', 'rejected', 'expired']", value=data__result, name="" + (name_prefix or "data") + ".result", definition=DEFINITION_48, rule='enum')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".result must be one of ['done', 'failed', 'rejected', 'expired']", value=data__result, name="" + (name_prefix or "data") + ".result", definition=DEFINITION_49, rule='enum')
         if "reason" in data_keys:
             data_keys.remove("reason")
             data__reason = data["reason"]
             if not isinstance(data__reason, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".reason must be string", value=data__reason, name="" + (name_prefix or "data") + ".reason", definition=DEFINITION_47, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".reason must be string", value=data__reason, name="" + (name_prefix or "data") + ".reason", definition=DEFINITION_48, rule='type')
             if isinstance(data__reason, str):
                 data__reason_len = len(data__reason)
                 if data__reason_len > 500:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".reason must be shorter than or equal to 500 characters", value=data__reason, name="" + (name_prefix or "data") + ".reason", definition=DEFINITION_47, rule='maxLength')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".reason must be shorter than or equal to 500 characters", value=data__reason, name="" + (name_prefix or "data") + ".reason", definition=DEFINITION_48, rule='maxLength')
+        if "code" in data_keys:
+            data_keys.remove("code")
+            data__code = data["code"]
+            if not isinstance(data__code, (str)):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".code must be string", value=data__code, name="" + (name_prefix or "data") + ".code", definition=DEFINITION_47, rule='type')
+            if isinstance(data__code, str):
+                if not REGEX_PATTERNS['^[a-z][a-z0-9_]{0,63}$'].search(data__code):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".code must match pattern ^[a-z][a-z0-9_]{0,63}$", value=data__code, name="" + (name_prefix or "data") + ".code", definition=DEFINITION_47, rule='pattern')
         if "observed" in data_keys:
             data_keys.remove("observed")
             data__observed = data["observed"]
@@ -710,18 +720,18 @@ def validate_https___voltrent_dev_schemas_v1_ack_schema_json(data, custom_format
 # ---- schemas/status.schema.json ----
 def validate_https___voltrent_dev_schemas_v1_status_schema_json(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_50, rule='type')
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_51, rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['online']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_50, rule='required')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_51, rule='required')
         data_keys = set(data.keys())
         if "online" in data_keys:
             data_keys.remove("online")
             data__online = data["online"]
             if not isinstance(data__online, (bool)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".online must be boolean", value=data__online, name="" + (name_prefix or "data") + ".online", definition=DEFINITION_61, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".online must be boolean", value=data__online, name="" + (name_prefix or "data") + ".online", definition=DEFINITION_62, rule='type')
         if "ts" in data_keys:
             data_keys.remove("ts")
             data__ts = data["ts"]
@@ -736,33 +746,33 @@ def validate_https___voltrent_dev_schemas_v1_status_schema_json(data, custom_for
             data_keys.remove("agent_version")
             data__agentversion = data["agent_version"]
             if not isinstance(data__agentversion, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".agent_version must be string", value=data__agentversion, name="" + (name_prefix or "data") + ".agent_version", definition=DEFINITION_60, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".agent_version must be string", value=data__agentversion, name="" + (name_prefix or "data") + ".agent_version", definition=DEFINITION_61, rule='type')
             if isinstance(data__agentversion, str):
                 data__agentversion_len = len(data__agentversion)
                 if data__agentversion_len > 64:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".agent_version must be shorter than or equal to 64 characters", value=data__agentversion, name="" + (name_prefix or "data") + ".agent_version", definition=DEFINITION_60, rule='maxLength')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".agent_version must be shorter than or equal to 64 characters", value=data__agentversion, name="" + (name_prefix or "data") + ".agent_version", definition=DEFINITION_61, rule='maxLength')
         if "boot_id" in data_keys:
             data_keys.remove("boot_id")
             data__bootid = data["boot_id"]
             if not isinstance(data__bootid, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".boot_id must be string", value=data__bootid, name="" + (name_prefix or "data") + ".boot_id", definition=DEFINITION_60, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".boot_id must be string", value=data__bootid, name="" + (name_prefix or "data") + ".boot_id", definition=DEFINITION_61, rule='type')
             if isinstance(data__bootid, str):
                 data__bootid_len = len(data__bootid)
                 if data__bootid_len > 64:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".boot_id must be shorter than or equal to 64 characters", value=data__bootid, name="" + (name_prefix or "data") + ".boot_id", definition=DEFINITION_60, rule='maxLength')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".boot_id must be shorter than or equal to 64 characters", value=data__bootid, name="" + (name_prefix or "data") + ".boot_id", definition=DEFINITION_61, rule='maxLength')
         if "uptime_s" in data_keys:
             data_keys.remove("uptime_s")
             data__uptimes = data["uptime_s"]
             if not isinstance(data__uptimes, (int, float, Decimal)) or isinstance(data__uptimes, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".uptime_s must be number", value=data__uptimes, name="" + (name_prefix or "data") + ".uptime_s", definition=DEFINITION_59, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".uptime_s must be number", value=data__uptimes, name="" + (name_prefix or "data") + ".uptime_s", definition=DEFINITION_60, rule='type')
             if isinstance(data__uptimes, (int, float, Decimal)) and not isinstance(data__uptimes, bool):
                 if data__uptimes < 0:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".uptime_s must be bigger than or equal to 0", value=data__uptimes, name="" + (name_prefix or "data") + ".uptime_s", definition=DEFINITION_59, rule='minimum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".uptime_s must be bigger than or equal to 0", value=data__uptimes, name="" + (name_prefix or "data") + ".uptime_s", definition=DEFINITION_60, rule='minimum')
         if "outbox" in data_keys:
             data_keys.remove("outbox")
             data__outbox = data["outbox"]
             if not isinstance(data__outbox, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".outbox must be object", value=data__outbox, name="" + (name_prefix or "data") + ".outbox", definition=DEFINITION_58, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".outbox must be object", value=data__outbox, name="" + (name_prefix or "data") + ".outbox", definition=DEFINITION_59, rule='type')
             data__outbox_is_dict = isinstance(data__outbox, dict)
             if data__outbox_is_dict:
                 data__outbox_keys = set(data__outbox.keys())
@@ -770,18 +780,18 @@ def validate_https___voltrent_dev_schemas_v1_status_schema_json(data, custom_for
                     data__outbox_keys.remove("records")
                     data__outbox__records = data__outbox["records"]
                     if not isinstance(data__outbox__records, (int)) and not (isinstance(data__outbox__records, float) and data__outbox__records.is_integer()) or isinstance(data__outbox__records, bool):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".outbox.records must be integer", value=data__outbox__records, name="" + (name_prefix or "data") + ".outbox.records", definition=DEFINITION_51, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".outbox.records must be integer", value=data__outbox__records, name="" + (name_prefix or "data") + ".outbox.records", definition=DEFINITION_52, rule='type')
                     if isinstance(data__outbox__records, (int, float, Decimal)) and not isinstance(data__outbox__records, bool):
                         if data__outbox__records < 0:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".outbox.records must be bigger than or equal to 0", value=data__outbox__records, name="" + (name_prefix or "data") + ".outbox.records", definition=DEFINITION_51, rule='minimum')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".outbox.records must be bigger than or equal to 0", value=data__outbox__records, name="" + (name_prefix or "data") + ".outbox.records", definition=DEFINITION_52, rule='minimum')
                 if "bytes" in data__outbox_keys:
                     data__outbox_keys.remove("bytes")
                     data__outbox__bytes = data__outbox["bytes"]
                     if not isinstance(data__outbox__bytes, (int)) and not (isinstance(data__outbox__bytes, float) and data__outbox__bytes.is_integer()) or isinstance(data__outbox__bytes, bool):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".outbox.bytes must be integer", value=data__outbox__bytes, name="" + (name_prefix or "data") + ".outbox.bytes", definition=DEFINITION_51, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".outbox.bytes must be integer", value=data__outbox__bytes, name="" + (name_prefix or "data") + ".outbox.bytes", definition=DEFINITION_52, rule='type')
                     if isinstance(data__outbox__bytes, (int, float, Decimal)) and not isinstance(data__outbox__bytes, bool):
                         if data__outbox__bytes < 0:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".outbox.bytes must be bigger than or equal to 0", value=data__outbox__bytes, name="" + (name_prefix or "data") + ".outbox.bytes", definition=DEFINITION_51, rule='minimum')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".outbox.bytes must be bigger than or equal to 0", value=data__outbox__bytes, name="" + (name_prefix or "data") + ".outbox.bytes", definition=DEFINITION_52, rule='minimum')
                 if "oldest_ts" in data__outbox_keys:
                     data__outbox_keys.remove("oldest_ts")
                     data__outbox__oldestts = data__outbox["oldest_ts"]
@@ -796,106 +806,106 @@ def validate_https___voltrent_dev_schemas_v1_status_schema_json(data, custom_for
                     data__outbox_keys.remove("dropped_telemetry")
                     data__outbox__droppedtelemetry = data__outbox["dropped_telemetry"]
                     if not isinstance(data__outbox__droppedtelemetry, (int)) and not (isinstance(data__outbox__droppedtelemetry, float) and data__outbox__droppedtelemetry.is_integer()) or isinstance(data__outbox__droppedtelemetry, bool):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".outbox.dropped_telemetry must be integer", value=data__outbox__droppedtelemetry, name="" + (name_prefix or "data") + ".outbox.dropped_telemetry", definition=DEFINITION_51, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".outbox.dropped_telemetry must be integer", value=data__outbox__droppedtelemetry, name="" + (name_prefix or "data") + ".outbox.dropped_telemetry", definition=DEFINITION_52, rule='type')
                     if isinstance(data__outbox__droppedtelemetry, (int, float, Decimal)) and not isinstance(data__outbox__droppedtelemetry, bool):
                         if data__outbox__droppedtelemetry < 0:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".outbox.dropped_telemetry must be bigger than or equal to 0", value=data__outbox__droppedtelemetry, name="" + (name_prefix or "data") + ".outbox.dropped_telemetry", definition=DEFINITION_51, rule='minimum')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".outbox.dropped_telemetry must be bigger than or equal to 0", value=data__outbox__droppedtelemetry, name="" + (name_prefix or "data") + ".outbox.dropped_telemetry", definition=DEFINITION_52, rule='minimum')
                 if "dropped_events" in data__outbox_keys:
                     data__outbox_keys.remove("dropped_events")
                     data__outbox__droppedevents = data__outbox["dropped_events"]
                     if not isinstance(data__outbox__droppedevents, (int)) and not (isinstance(data__outbox__droppedevents, float) and data__outbox__droppedevents.is_integer()) or isinstance(data__outbox__droppedevents, bool):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".outbox.dropped_events must be integer", value=data__outbox__droppedevents, name="" + (name_prefix or "data") + ".outbox.dropped_events", definition=DEFINITION_51, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".outbox.dropped_events must be integer", value=data__outbox__droppedevents, name="" + (name_prefix or "data") + ".outbox.dropped_events", definition=DEFINITION_52, rule='type')
                     if isinstance(data__outbox__droppedevents, (int, float, Decimal)) and not isinstance(data__outbox__droppedevents, bool):
                         if data__outbox__droppedevents < 0:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".outbox.dropped_events must be bigger than or equal to 0", value=data__outbox__droppedevents, name="" + (name_prefix or "data") + ".outbox.dropped_events", definition=DEFINITION_51, rule='minimum')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".outbox.dropped_events must be bigger than or equal to 0", value=data__outbox__droppedevents, name="" + (name_prefix or "data") + ".outbox.dropped_events", definition=DEFINITION_52, rule='minimum')
                 if data__outbox_keys:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".outbox must not contain "+str(data__outbox_keys)+" properties", value=data__outbox, name="" + (name_prefix or "data") + ".outbox", definition=DEFINITION_58, rule='additionalProperties')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".outbox must not contain "+str(data__outbox_keys)+" properties", value=data__outbox, name="" + (name_prefix or "data") + ".outbox", definition=DEFINITION_59, rule='additionalProperties')
         if "sources" in data_keys:
             data_keys.remove("sources")
             data__sources = data["sources"]
             if not isinstance(data__sources, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources must be object", value=data__sources, name="" + (name_prefix or "data") + ".sources", definition=DEFINITION_57, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources must be object", value=data__sources, name="" + (name_prefix or "data") + ".sources", definition=DEFINITION_58, rule='type')
             data__sources_is_dict = isinstance(data__sources, dict)
             if data__sources_is_dict:
                 data__sources_len = len(data__sources)
                 if data__sources_len > 32:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources must contain less than or equal to 32 properties", value=data__sources, name="" + (name_prefix or "data") + ".sources", definition=DEFINITION_57, rule='maxProperties')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources must contain less than or equal to 32 properties", value=data__sources, name="" + (name_prefix or "data") + ".sources", definition=DEFINITION_58, rule='maxProperties')
                 data__sources_keys = set(data__sources.keys())
                 for data__sources_key in data__sources_keys:
                     if data__sources_key not in []:
                         data__sources_value = data__sources.get(data__sources_key)
                         if not isinstance(data__sources_value, (dict)):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources.{data__sources_key}".format(**locals()) + " must be object", value=data__sources_value, name="" + (name_prefix or "data") + ".sources.{data__sources_key}".format(**locals()) + "", definition=DEFINITION_53, rule='type')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources.{data__sources_key}".format(**locals()) + " must be object", value=data__sources_value, name="" + (name_prefix or "data") + ".sources.{data__sources_key}".format(**locals()) + "", definition=DEFINITION_54, rule='type')
                         data__sources_value_is_dict = isinstance(data__sources_value, dict)
                         if data__sources_value_is_dict:
                             data__sources_value__missing_keys = set(['state']) - data__sources_value.keys()
                             if data__sources_value__missing_keys:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources.{data__sources_key}".format(**locals()) + " must contain " + (str(sorted(data__sources_value__missing_keys)) + " properties"), value=data__sources_value, name="" + (name_prefix or "data") + ".sources.{data__sources_key}".format(**locals()) + "", definition=DEFINITION_53, rule='required')
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources.{data__sources_key}".format(**locals()) + " must contain " + (str(sorted(data__sources_value__missing_keys)) + " properties"), value=data__sources_value, name="" + (name_prefix or "data") + ".sources.{data__sources_key}".format(**locals()) + "", definition=DEFINITION_54, rule='required')
                             data__sources_value_keys = set(data__sources_value.keys())
                             if "state" in data__sources_value_keys:
                                 data__sources_value_keys.remove("state")
                                 data__sources_value__state = data__sources_value["state"]
                                 if not (isinstance(data__sources_value__state, str) and data__sources_value__state == 'starting' or isinstance(data__sources_value__state, str) and data__sources_value__state == 'ok' or isinstance(data__sources_value__state, str) and data__sources_value__state == 'reconnecting' or isinstance(data__sources_value__state, str) and data__sources_value__state == 'failed' or isinstance(data__sources_value__state, str) and data__sources_value__state == 'disabled'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources.{data__sources_key}.state".format(**locals()) + " must be one of ['starting', 'ok', 'reconnecting', 'failed', 'disabled']", value=data__sources_value__state, name="" + (name_prefix or "data") + ".sources.{data__sources_key}.state".format(**locals()) + "", definition=DEFINITION_56, rule='enum')
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources.{data__sources_key}.state".format(**locals()) + " must be one of ['starting', 'ok', 'reconnecting', 'failed', 'disabled']", value=data__sources_value__state, name="" + (name_prefix or "data") + ".sources.{data__sources_key}.state".format(**locals()) + "", definition=DEFINITION_57, rule='enum')
                             if "readings" in data__sources_value_keys:
                                 data__sources_value_keys.remove("readings")
                                 data__sources_value__readings = data__sources_value["readings"]
                                 if not isinstance(data__sources_value__readings, (int)) and not (isinstance(data__sources_value__readings, float) and data__sources_value__readings.is_integer()) or isinstance(data__sources_value__readings, bool):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources.{data__sources_key}.readings".format(**locals()) + " must be integer", value=data__sources_value__readings, name="" + (name_prefix or "data") + ".sources.{data__sources_key}.readings".format(**locals()) + "", definition=DEFINITION_51, rule='type')
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources.{data__sources_key}.readings".format(**locals()) + " must be integer", value=data__sources_value__readings, name="" + (name_prefix or "data") + ".sources.{data__sources_key}.readings".format(**locals()) + "", definition=DEFINITION_52, rule='type')
                                 if isinstance(data__sources_value__readings, (int, float, Decimal)) and not isinstance(data__sources_value__readings, bool):
                                     if data__sources_value__readings < 0:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources.{data__sources_key}.readings".format(**locals()) + " must be bigger than or equal to 0", value=data__sources_value__readings, name="" + (name_prefix or "data") + ".sources.{data__sources_key}.readings".format(**locals()) + "", definition=DEFINITION_51, rule='minimum')
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources.{data__sources_key}.readings".format(**locals()) + " must be bigger than or equal to 0", value=data__sources_value__readings, name="" + (name_prefix or "data") + ".sources.{data__sources_key}.readings".format(**locals()) + "", definition=DEFINITION_52, rule='minimum')
                             if "errors" in data__sources_value_keys:
                                 data__sources_value_keys.remove("errors")
                                 data__sources_value__errors = data__sources_value["errors"]
                                 if not isinstance(data__sources_value__errors, (dict)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources.{data__sources_key}.errors".format(**locals()) + " must be object", value=data__sources_value__errors, name="" + (name_prefix or "data") + ".sources.{data__sources_key}.errors".format(**locals()) + "", definition=DEFINITION_55, rule='type')
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources.{data__sources_key}.errors".format(**locals()) + " must be object", value=data__sources_value__errors, name="" + (name_prefix or "data") + ".sources.{data__sources_key}.errors".format(**locals()) + "", definition=DEFINITION_56, rule='type')
                                 data__sources_value__errors_is_dict = isinstance(data__sources_value__errors, dict)
                                 if data__sources_value__errors_is_dict:
                                     data__sources_value__errors_len = len(data__sources_value__errors)
                                     if data__sources_value__errors_len > 32:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources.{data__sources_key}.errors".format(**locals()) + " must contain less than or equal to 32 properties", value=data__sources_value__errors, name="" + (name_prefix or "data") + ".sources.{data__sources_key}.errors".format(**locals()) + "", definition=DEFINITION_55, rule='maxProperties')
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources.{data__sources_key}.errors".format(**locals()) + " must contain less than or equal to 32 properties", value=data__sources_value__errors, name="" + (name_prefix or "data") + ".sources.{data__sources_key}.errors".format(**locals()) + "", definition=DEFINITION_56, rule='maxProperties')
                                     data__sources_value__errors_keys = set(data__sources_value__errors.keys())
                                     for data__sources_value__errors_key in data__sources_value__errors_keys:
                                         if data__sources_value__errors_key not in []:
                                             data__sources_value__errors_value = data__sources_value__errors.get(data__sources_value__errors_key)
                                             if not isinstance(data__sources_value__errors_value, (int)) and not (isinstance(data__sources_value__errors_value, float) and data__sources_value__errors_value.is_integer()) or isinstance(data__sources_value__errors_value, bool):
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources.{data__sources_key}.errors.{data__sources_value__errors_key}".format(**locals()) + " must be integer", value=data__sources_value__errors_value, name="" + (name_prefix or "data") + ".sources.{data__sources_key}.errors.{data__sources_value__errors_key}".format(**locals()) + "", definition=DEFINITION_51, rule='type')
+                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources.{data__sources_key}.errors.{data__sources_value__errors_key}".format(**locals()) + " must be integer", value=data__sources_value__errors_value, name="" + (name_prefix or "data") + ".sources.{data__sources_key}.errors.{data__sources_value__errors_key}".format(**locals()) + "", definition=DEFINITION_52, rule='type')
                                             if isinstance(data__sources_value__errors_value, (int, float, Decimal)) and not isinstance(data__sources_value__errors_value, bool):
                                                 if data__sources_value__errors_value < 0:
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources.{data__sources_key}.errors.{data__sources_value__errors_key}".format(**locals()) + " must be bigger than or equal to 0", value=data__sources_value__errors_value, name="" + (name_prefix or "data") + ".sources.{data__sources_key}.errors.{data__sources_value__errors_key}".format(**locals()) + "", definition=DEFINITION_51, rule='minimum')
+                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources.{data__sources_key}.errors.{data__sources_value__errors_key}".format(**locals()) + " must be bigger than or equal to 0", value=data__sources_value__errors_value, name="" + (name_prefix or "data") + ".sources.{data__sources_key}.errors.{data__sources_value__errors_key}".format(**locals()) + "", definition=DEFINITION_52, rule='minimum')
                             if "last_error" in data__sources_value_keys:
                                 data__sources_value_keys.remove("last_error")
                                 data__sources_value__lasterror = data__sources_value["last_error"]
                                 if not isinstance(data__sources_value__lasterror, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources.{data__sources_key}.last_error".format(**locals()) + " must be string", value=data__sources_value__lasterror, name="" + (name_prefix or "data") + ".sources.{data__sources_key}.last_error".format(**locals()) + "", definition=DEFINITION_54, rule='type')
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources.{data__sources_key}.last_error".format(**locals()) + " must be string", value=data__sources_value__lasterror, name="" + (name_prefix or "data") + ".sources.{data__sources_key}.last_error".format(**locals()) + "", definition=DEFINITION_55, rule='type')
                                 if isinstance(data__sources_value__lasterror, str):
                                     data__sources_value__lasterror_len = len(data__sources_value__lasterror)
                                     if data__sources_value__lasterror_len > 300:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources.{data__sources_key}.last_error".format(**locals()) + " must be shorter than or equal to 300 characters", value=data__sources_value__lasterror, name="" + (name_prefix or "data") + ".sources.{data__sources_key}.last_error".format(**locals()) + "", definition=DEFINITION_54, rule='maxLength')
+                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources.{data__sources_key}.last_error".format(**locals()) + " must be shorter than or equal to 300 characters", value=data__sources_value__lasterror, name="" + (name_prefix or "data") + ".sources.{data__sources_key}.last_error".format(**locals()) + "", definition=DEFINITION_55, rule='maxLength')
                             if data__sources_value_keys:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources.{data__sources_key}".format(**locals()) + " must not contain "+str(data__sources_value_keys)+" properties", value=data__sources_value, name="" + (name_prefix or "data") + ".sources.{data__sources_key}".format(**locals()) + "", definition=DEFINITION_53, rule='additionalProperties')
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".sources.{data__sources_key}".format(**locals()) + " must not contain "+str(data__sources_value_keys)+" properties", value=data__sources_value, name="" + (name_prefix or "data") + ".sources.{data__sources_key}".format(**locals()) + "", definition=DEFINITION_54, rule='additionalProperties')
         if "counters" in data_keys:
             data_keys.remove("counters")
             data__counters = data["counters"]
             if not isinstance(data__counters, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".counters must be object", value=data__counters, name="" + (name_prefix or "data") + ".counters", definition=DEFINITION_52, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".counters must be object", value=data__counters, name="" + (name_prefix or "data") + ".counters", definition=DEFINITION_53, rule='type')
             data__counters_is_dict = isinstance(data__counters, dict)
             if data__counters_is_dict:
                 data__counters_len = len(data__counters)
                 if data__counters_len > 64:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".counters must contain less than or equal to 64 properties", value=data__counters, name="" + (name_prefix or "data") + ".counters", definition=DEFINITION_52, rule='maxProperties')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".counters must contain less than or equal to 64 properties", value=data__counters, name="" + (name_prefix or "data") + ".counters", definition=DEFINITION_53, rule='maxProperties')
                 data__counters_keys = set(data__counters.keys())
                 for data__counters_key in data__counters_keys:
                     if data__counters_key not in []:
                         data__counters_value = data__counters.get(data__counters_key)
                         if not isinstance(data__counters_value, (int)) and not (isinstance(data__counters_value, float) and data__counters_value.is_integer()) or isinstance(data__counters_value, bool):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".counters.{data__counters_key}".format(**locals()) + " must be integer", value=data__counters_value, name="" + (name_prefix or "data") + ".counters.{data__counters_key}".format(**locals()) + "", definition=DEFINITION_51, rule='type')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".counters.{data__counters_key}".format(**locals()) + " must be integer", value=data__counters_value, name="" + (name_prefix or "data") + ".counters.{data__counters_key}".format(**locals()) + "", definition=DEFINITION_52, rule='type')
                         if isinstance(data__counters_value, (int, float, Decimal)) and not isinstance(data__counters_value, bool):
                             if data__counters_value < 0:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".counters.{data__counters_key}".format(**locals()) + " must be bigger than or equal to 0", value=data__counters_value, name="" + (name_prefix or "data") + ".counters.{data__counters_key}".format(**locals()) + "", definition=DEFINITION_51, rule='minimum')
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".counters.{data__counters_key}".format(**locals()) + " must be bigger than or equal to 0", value=data__counters_value, name="" + (name_prefix or "data") + ".counters.{data__counters_key}".format(**locals()) + "", definition=DEFINITION_52, rule='minimum')
         if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_50, rule='additionalProperties')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_51, rule='additionalProperties')
     return data
 
 
@@ -908,21 +918,21 @@ REGEX_PATTERNS.update({
 
 def validate_https___voltrent_dev_schemas_v1_cmd_schema_json(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_62, rule='type')
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_63, rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['cmd_id', 'type', 'args', 'issued_at', 'expires_at']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_62, rule='required')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_63, rule='required')
         data_keys = set(data.keys())
         if "cmd_id" in data_keys:
             data_keys.remove("cmd_id")
             data__cmdid = data["cmd_id"]
             if not isinstance(data__cmdid, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cmd_id must be string", value=data__cmdid, name="" + (name_prefix or "data") + ".cmd_id", definition=DEFINITION_49, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cmd_id must be string", value=data__cmdid, name="" + (name_prefix or "data") + ".cmd_id", definition=DEFINITION_50, rule='type')
             if isinstance(data__cmdid, str):
                 if not REGEX_PATTERNS['^[A-Za-z0-9_.:-]{1,64}$'].search(data__cmdid):
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".cmd_id must match pattern ^[A-Za-z0-9_.:-]{1,64}$", value=data__cmdid, name="" + (name_prefix or "data") + ".cmd_id", definition=DEFINITION_49, rule='pattern')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".cmd_id must match pattern ^[A-Za-z0-9_.:-]{1,64}$", value=data__cmdid, name="" + (name_prefix or "data") + ".cmd_id", definition=DEFINITION_50, rule='pattern')
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -965,33 +975,33 @@ def validate_https___voltrent_dev_schemas_v1_cmd_schema_json(data, custom_format
             data_keys.remove("sig")
             data__sig = data["sig"]
             if not isinstance(data__sig, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig must be object", value=data__sig, name="" + (name_prefix or "data") + ".sig", definition=DEFINITION_63, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig must be object", value=data__sig, name="" + (name_prefix or "data") + ".sig", definition=DEFINITION_64, rule='type')
             data__sig_is_dict = isinstance(data__sig, dict)
             if data__sig_is_dict:
                 data__sig__missing_keys = set(['kid', 'mac']) - data__sig.keys()
                 if data__sig__missing_keys:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig must contain " + (str(sorted(data__sig__missing_keys)) + " properties"), value=data__sig, name="" + (name_prefix or "data") + ".sig", definition=DEFINITION_63, rule='required')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig must contain " + (str(sorted(data__sig__missing_keys)) + " properties"), value=data__sig, name="" + (name_prefix or "data") + ".sig", definition=DEFINITION_64, rule='required')
                 data__sig_keys = set(data__sig.keys())
                 if "kid" in data__sig_keys:
                     data__sig_keys.remove("kid")
                     data__sig__kid = data__sig["kid"]
                     if not isinstance(data__sig__kid, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.kid must be string", value=data__sig__kid, name="" + (name_prefix or "data") + ".sig.kid", definition=DEFINITION_65, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.kid must be string", value=data__sig__kid, name="" + (name_prefix or "data") + ".sig.kid", definition=DEFINITION_66, rule='type')
                     if isinstance(data__sig__kid, str):
                         if not REGEX_PATTERNS['^[A-Za-z0-9_.:-]{1,64}$'].search(data__sig__kid):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.kid must match pattern ^[A-Za-z0-9_.:-]{1,64}$", value=data__sig__kid, name="" + (name_prefix or "data") + ".sig.kid", definition=DEFINITION_65, rule='pattern')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.kid must match pattern ^[A-Za-z0-9_.:-]{1,64}$", value=data__sig__kid, name="" + (name_prefix or "data") + ".sig.kid", definition=DEFINITION_66, rule='pattern')
                 if "mac" in data__sig_keys:
                     data__sig_keys.remove("mac")
                     data__sig__mac = data__sig["mac"]
                     if not isinstance(data__sig__mac, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.mac must be string", value=data__sig__mac, name="" + (name_prefix or "data") + ".sig.mac", definition=DEFINITION_64, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.mac must be string", value=data__sig__mac, name="" + (name_prefix or "data") + ".sig.mac", definition=DEFINITION_65, rule='type')
                     if isinstance(data__sig__mac, str):
                         if not REGEX_PATTERNS['^[A-Za-z0-9_-]{43}$'].search(data__sig__mac):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.mac must match pattern ^[A-Za-z0-9_-]{43}$", value=data__sig__mac, name="" + (name_prefix or "data") + ".sig.mac", definition=DEFINITION_64, rule='pattern')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.mac must match pattern ^[A-Za-z0-9_-]{43}$", value=data__sig__mac, name="" + (name_prefix or "data") + ".sig.mac", definition=DEFINITION_65, rule='pattern')
                 if data__sig_keys:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig must not contain "+str(data__sig_keys)+" properties", value=data__sig, name="" + (name_prefix or "data") + ".sig", definition=DEFINITION_63, rule='additionalProperties')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig must not contain "+str(data__sig_keys)+" properties", value=data__sig, name="" + (name_prefix or "data") + ".sig", definition=DEFINITION_64, rule='additionalProperties')
         if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_62, rule='additionalProperties')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_63, rule='additionalProperties')
     return data
 
 
@@ -1003,26 +1013,26 @@ REGEX_PATTERNS.update({
 
 def validate_https___voltrent_dev_schemas_v1_lease_schema_json(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_66, rule='type')
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_67, rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['version', 'leased', 'cutoff_when_not_leased', 'issued_at']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_66, rule='required')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_67, rule='required')
         data_keys = set(data.keys())
         if "version" in data_keys:
             data_keys.remove("version")
             data__version = data["version"]
             if not isinstance(data__version, (int)) and not (isinstance(data__version, float) and data__version.is_integer()) or isinstance(data__version, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be integer", value=data__version, name="" + (name_prefix or "data") + ".version", definition=DEFINITION_70, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be integer", value=data__version, name="" + (name_prefix or "data") + ".version", definition=DEFINITION_71, rule='type')
             if isinstance(data__version, (int, float, Decimal)) and not isinstance(data__version, bool):
                 if data__version < 0:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be bigger than or equal to 0", value=data__version, name="" + (name_prefix or "data") + ".version", definition=DEFINITION_70, rule='minimum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be bigger than or equal to 0", value=data__version, name="" + (name_prefix or "data") + ".version", definition=DEFINITION_71, rule='minimum')
         if "leased" in data_keys:
             data_keys.remove("leased")
             data__leased = data["leased"]
             if not isinstance(data__leased, (bool)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".leased must be boolean", value=data__leased, name="" + (name_prefix or "data") + ".leased", definition=DEFINITION_61, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".leased must be boolean", value=data__leased, name="" + (name_prefix or "data") + ".leased", definition=DEFINITION_62, rule='type')
         if "leased_until" in data_keys:
             data_keys.remove("leased_until")
             data__leaseduntil = data["leased_until"]
@@ -1041,26 +1051,26 @@ def validate_https___voltrent_dev_schemas_v1_lease_schema_json(data, custom_form
             if data__leaseduntil_one_of_count1 < 2:
                 try:
                     if not isinstance(data__leaseduntil, (NoneType)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".leased_until must be null", value=data__leaseduntil, name="" + (name_prefix or "data") + ".leased_until", definition=DEFINITION_69, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".leased_until must be null", value=data__leaseduntil, name="" + (name_prefix or "data") + ".leased_until", definition=DEFINITION_70, rule='type')
                     data__leaseduntil_one_of_count1 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__leaseduntil_one_of_count1 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".leased_until must be valid exactly by one definition" + (" (" + str(data__leaseduntil_one_of_count1) + " matches found)"), value=data__leaseduntil, name="" + (name_prefix or "data") + ".leased_until", definition=DEFINITION_68, rule='oneOf')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".leased_until must be valid exactly by one definition" + (" (" + str(data__leaseduntil_one_of_count1) + " matches found)"), value=data__leaseduntil, name="" + (name_prefix or "data") + ".leased_until", definition=DEFINITION_69, rule='oneOf')
         if "grace_s" in data_keys:
             data_keys.remove("grace_s")
             data__graces = data["grace_s"]
             if not isinstance(data__graces, (int)) and not (isinstance(data__graces, float) and data__graces.is_integer()) or isinstance(data__graces, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".grace_s must be integer", value=data__graces, name="" + (name_prefix or "data") + ".grace_s", definition=DEFINITION_67, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".grace_s must be integer", value=data__graces, name="" + (name_prefix or "data") + ".grace_s", definition=DEFINITION_68, rule='type')
             if isinstance(data__graces, (int, float, Decimal)) and not isinstance(data__graces, bool):
                 if data__graces < 0:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".grace_s must be bigger than or equal to 0", value=data__graces, name="" + (name_prefix or "data") + ".grace_s", definition=DEFINITION_67, rule='minimum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".grace_s must be bigger than or equal to 0", value=data__graces, name="" + (name_prefix or "data") + ".grace_s", definition=DEFINITION_68, rule='minimum')
                 if data__graces > 31536000:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".grace_s must be smaller than or equal to 31536000", value=data__graces, name="" + (name_prefix or "data") + ".grace_s", definition=DEFINITION_67, rule='maximum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".grace_s must be smaller than or equal to 31536000", value=data__graces, name="" + (name_prefix or "data") + ".grace_s", definition=DEFINITION_68, rule='maximum')
         if "cutoff_when_not_leased" in data_keys:
             data_keys.remove("cutoff_when_not_leased")
             data__cutoffwhennotleased = data["cutoff_when_not_leased"]
             if not isinstance(data__cutoffwhennotleased, (bool)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cutoff_when_not_leased must be boolean", value=data__cutoffwhennotleased, name="" + (name_prefix or "data") + ".cutoff_when_not_leased", definition=DEFINITION_61, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cutoff_when_not_leased must be boolean", value=data__cutoffwhennotleased, name="" + (name_prefix or "data") + ".cutoff_when_not_leased", definition=DEFINITION_62, rule='type')
         if "issued_at" in data_keys:
             data_keys.remove("issued_at")
             data__issuedat = data["issued_at"]
@@ -1075,42 +1085,42 @@ def validate_https___voltrent_dev_schemas_v1_lease_schema_json(data, custom_form
             data_keys.remove("lease_id")
             data__leaseid = data["lease_id"]
             if not isinstance(data__leaseid, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".lease_id must be string", value=data__leaseid, name="" + (name_prefix or "data") + ".lease_id", definition=DEFINITION_60, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".lease_id must be string", value=data__leaseid, name="" + (name_prefix or "data") + ".lease_id", definition=DEFINITION_61, rule='type')
             if isinstance(data__leaseid, str):
                 data__leaseid_len = len(data__leaseid)
                 if data__leaseid_len > 64:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".lease_id must be shorter than or equal to 64 characters", value=data__leaseid, name="" + (name_prefix or "data") + ".lease_id", definition=DEFINITION_60, rule='maxLength')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".lease_id must be shorter than or equal to 64 characters", value=data__leaseid, name="" + (name_prefix or "data") + ".lease_id", definition=DEFINITION_61, rule='maxLength')
         if "sig" in data_keys:
             data_keys.remove("sig")
             data__sig = data["sig"]
             if not isinstance(data__sig, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig must be object", value=data__sig, name="" + (name_prefix or "data") + ".sig", definition=DEFINITION_63, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig must be object", value=data__sig, name="" + (name_prefix or "data") + ".sig", definition=DEFINITION_64, rule='type')
             data__sig_is_dict = isinstance(data__sig, dict)
             if data__sig_is_dict:
                 data__sig__missing_keys = set(['kid', 'mac']) - data__sig.keys()
                 if data__sig__missing_keys:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig must contain " + (str(sorted(data__sig__missing_keys)) + " properties"), value=data__sig, name="" + (name_prefix or "data") + ".sig", definition=DEFINITION_63, rule='required')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig must contain " + (str(sorted(data__sig__missing_keys)) + " properties"), value=data__sig, name="" + (name_prefix or "data") + ".sig", definition=DEFINITION_64, rule='required')
                 data__sig_keys = set(data__sig.keys())
                 if "kid" in data__sig_keys:
                     data__sig_keys.remove("kid")
                     data__sig__kid = data__sig["kid"]
                     if not isinstance(data__sig__kid, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.kid must be string", value=data__sig__kid, name="" + (name_prefix or "data") + ".sig.kid", definition=DEFINITION_65, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.kid must be string", value=data__sig__kid, name="" + (name_prefix or "data") + ".sig.kid", definition=DEFINITION_66, rule='type')
                     if isinstance(data__sig__kid, str):
                         if not REGEX_PATTERNS['^[A-Za-z0-9_.:-]{1,64}$'].search(data__sig__kid):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.kid must match pattern ^[A-Za-z0-9_.:-]{1,64}$", value=data__sig__kid, name="" + (name_prefix or "data") + ".sig.kid", definition=DEFINITION_65, rule='pattern')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.kid must match pattern ^[A-Za-z0-9_.:-]{1,64}$", value=data__sig__kid, name="" + (name_prefix or "data") + ".sig.kid", definition=DEFINITION_66, rule='pattern')
                 if "mac" in data__sig_keys:
                     data__sig_keys.remove("mac")
                     data__sig__mac = data__sig["mac"]
                     if not isinstance(data__sig__mac, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.mac must be string", value=data__sig__mac, name="" + (name_prefix or "data") + ".sig.mac", definition=DEFINITION_64, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.mac must be string", value=data__sig__mac, name="" + (name_prefix or "data") + ".sig.mac", definition=DEFINITION_65, rule='type')
                     if isinstance(data__sig__mac, str):
                         if not REGEX_PATTERNS['^[A-Za-z0-9_-]{43}$'].search(data__sig__mac):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.mac must match pattern ^[A-Za-z0-9_-]{43}$", value=data__sig__mac, name="" + (name_prefix or "data") + ".sig.mac", definition=DEFINITION_64, rule='pattern')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.mac must match pattern ^[A-Za-z0-9_-]{43}$", value=data__sig__mac, name="" + (name_prefix or "data") + ".sig.mac", definition=DEFINITION_65, rule='pattern')
                 if data__sig_keys:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig must not contain "+str(data__sig_keys)+" properties", value=data__sig, name="" + (name_prefix or "data") + ".sig", definition=DEFINITION_63, rule='additionalProperties')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig must not contain "+str(data__sig_keys)+" properties", value=data__sig, name="" + (name_prefix or "data") + ".sig", definition=DEFINITION_64, rule='additionalProperties')
         if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_66, rule='additionalProperties')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_67, rule='additionalProperties')
     return data
 
 
@@ -1122,61 +1132,61 @@ REGEX_PATTERNS.update({
 
 def validate_https___voltrent_dev_schemas_v1_config_schema_json(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_71, rule='type')
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_72, rule='type')
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['version']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_71, rule='required')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_72, rule='required')
         data_keys = set(data.keys())
         if "version" in data_keys:
             data_keys.remove("version")
             data__version = data["version"]
             if not isinstance(data__version, (int)) and not (isinstance(data__version, float) and data__version.is_integer()) or isinstance(data__version, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be integer", value=data__version, name="" + (name_prefix or "data") + ".version", definition=DEFINITION_76, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be integer", value=data__version, name="" + (name_prefix or "data") + ".version", definition=DEFINITION_77, rule='type')
             if isinstance(data__version, (int, float, Decimal)) and not isinstance(data__version, bool):
                 if data__version < 0:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be bigger than or equal to 0", value=data__version, name="" + (name_prefix or "data") + ".version", definition=DEFINITION_76, rule='minimum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be bigger than or equal to 0", value=data__version, name="" + (name_prefix or "data") + ".version", definition=DEFINITION_77, rule='minimum')
         if "report_interval_s" in data_keys:
             data_keys.remove("report_interval_s")
             data__reportintervals = data["report_interval_s"]
             if not isinstance(data__reportintervals, (int, float, Decimal)) or isinstance(data__reportintervals, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".report_interval_s must be number", value=data__reportintervals, name="" + (name_prefix or "data") + ".report_interval_s", definition=DEFINITION_75, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".report_interval_s must be number", value=data__reportintervals, name="" + (name_prefix or "data") + ".report_interval_s", definition=DEFINITION_76, rule='type')
             if isinstance(data__reportintervals, (int, float, Decimal)) and not isinstance(data__reportintervals, bool):
                 if data__reportintervals < 1:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".report_interval_s must be bigger than or equal to 1", value=data__reportintervals, name="" + (name_prefix or "data") + ".report_interval_s", definition=DEFINITION_75, rule='minimum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".report_interval_s must be bigger than or equal to 1", value=data__reportintervals, name="" + (name_prefix or "data") + ".report_interval_s", definition=DEFINITION_76, rule='minimum')
                 if data__reportintervals > 86400:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".report_interval_s must be smaller than or equal to 86400", value=data__reportintervals, name="" + (name_prefix or "data") + ".report_interval_s", definition=DEFINITION_75, rule='maximum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".report_interval_s must be smaller than or equal to 86400", value=data__reportintervals, name="" + (name_prefix or "data") + ".report_interval_s", definition=DEFINITION_76, rule='maximum')
         if "upload_interval_s" in data_keys:
             data_keys.remove("upload_interval_s")
             data__uploadintervals = data["upload_interval_s"]
             if not isinstance(data__uploadintervals, (int, float, Decimal)) or isinstance(data__uploadintervals, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".upload_interval_s must be number", value=data__uploadintervals, name="" + (name_prefix or "data") + ".upload_interval_s", definition=DEFINITION_74, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".upload_interval_s must be number", value=data__uploadintervals, name="" + (name_prefix or "data") + ".upload_interval_s", definition=DEFINITION_75, rule='type')
             if isinstance(data__uploadintervals, (int, float, Decimal)) and not isinstance(data__uploadintervals, bool):
                 if data__uploadintervals < 0:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".upload_interval_s must be bigger than or equal to 0", value=data__uploadintervals, name="" + (name_prefix or "data") + ".upload_interval_s", definition=DEFINITION_74, rule='minimum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".upload_interval_s must be bigger than or equal to 0", value=data__uploadintervals, name="" + (name_prefix or "data") + ".upload_interval_s", definition=DEFINITION_75, rule='minimum')
                 if data__uploadintervals > 86400:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".upload_interval_s must be smaller than or equal to 86400", value=data__uploadintervals, name="" + (name_prefix or "data") + ".upload_interval_s", definition=DEFINITION_74, rule='maximum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".upload_interval_s must be smaller than or equal to 86400", value=data__uploadintervals, name="" + (name_prefix or "data") + ".upload_interval_s", definition=DEFINITION_75, rule='maximum')
         if "status_interval_s" in data_keys:
             data_keys.remove("status_interval_s")
             data__statusintervals = data["status_interval_s"]
             if not isinstance(data__statusintervals, (int, float, Decimal)) or isinstance(data__statusintervals, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".status_interval_s must be number", value=data__statusintervals, name="" + (name_prefix or "data") + ".status_interval_s", definition=DEFINITION_73, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".status_interval_s must be number", value=data__statusintervals, name="" + (name_prefix or "data") + ".status_interval_s", definition=DEFINITION_74, rule='type')
             if isinstance(data__statusintervals, (int, float, Decimal)) and not isinstance(data__statusintervals, bool):
                 if data__statusintervals < 10:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".status_interval_s must be bigger than or equal to 10", value=data__statusintervals, name="" + (name_prefix or "data") + ".status_interval_s", definition=DEFINITION_73, rule='minimum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".status_interval_s must be bigger than or equal to 10", value=data__statusintervals, name="" + (name_prefix or "data") + ".status_interval_s", definition=DEFINITION_74, rule='minimum')
                 if data__statusintervals > 86400:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".status_interval_s must be smaller than or equal to 86400", value=data__statusintervals, name="" + (name_prefix or "data") + ".status_interval_s", definition=DEFINITION_73, rule='maximum')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".status_interval_s must be smaller than or equal to 86400", value=data__statusintervals, name="" + (name_prefix or "data") + ".status_interval_s", definition=DEFINITION_74, rule='maximum')
         if "thresholds" in data_keys:
             data_keys.remove("thresholds")
             data__thresholds = data["thresholds"]
             if not isinstance(data__thresholds, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".thresholds must be object", value=data__thresholds, name="" + (name_prefix or "data") + ".thresholds", definition=DEFINITION_72, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".thresholds must be object", value=data__thresholds, name="" + (name_prefix or "data") + ".thresholds", definition=DEFINITION_73, rule='type')
             data__thresholds_is_dict = isinstance(data__thresholds, dict)
             if data__thresholds_is_dict:
                 data__thresholds_len = len(data__thresholds)
                 if data__thresholds_len > 64:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".thresholds must contain less than or equal to 64 properties", value=data__thresholds, name="" + (name_prefix or "data") + ".thresholds", definition=DEFINITION_72, rule='maxProperties')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".thresholds must contain less than or equal to 64 properties", value=data__thresholds, name="" + (name_prefix or "data") + ".thresholds", definition=DEFINITION_73, rule='maxProperties')
                 data__thresholds_keys = set(data__thresholds.keys())
                 for data__thresholds_key in data__thresholds_keys:
                     if data__thresholds_key not in []:
@@ -1187,33 +1197,33 @@ def validate_https___voltrent_dev_schemas_v1_config_schema_json(data, custom_for
             data_keys.remove("sig")
             data__sig = data["sig"]
             if not isinstance(data__sig, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig must be object", value=data__sig, name="" + (name_prefix or "data") + ".sig", definition=DEFINITION_63, rule='type')
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig must be object", value=data__sig, name="" + (name_prefix or "data") + ".sig", definition=DEFINITION_64, rule='type')
             data__sig_is_dict = isinstance(data__sig, dict)
             if data__sig_is_dict:
                 data__sig__missing_keys = set(['kid', 'mac']) - data__sig.keys()
                 if data__sig__missing_keys:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig must contain " + (str(sorted(data__sig__missing_keys)) + " properties"), value=data__sig, name="" + (name_prefix or "data") + ".sig", definition=DEFINITION_63, rule='required')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig must contain " + (str(sorted(data__sig__missing_keys)) + " properties"), value=data__sig, name="" + (name_prefix or "data") + ".sig", definition=DEFINITION_64, rule='required')
                 data__sig_keys = set(data__sig.keys())
                 if "kid" in data__sig_keys:
                     data__sig_keys.remove("kid")
                     data__sig__kid = data__sig["kid"]
                     if not isinstance(data__sig__kid, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.kid must be string", value=data__sig__kid, name="" + (name_prefix or "data") + ".sig.kid", definition=DEFINITION_65, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.kid must be string", value=data__sig__kid, name="" + (name_prefix or "data") + ".sig.kid", definition=DEFINITION_66, rule='type')
                     if isinstance(data__sig__kid, str):
                         if not REGEX_PATTERNS['^[A-Za-z0-9_.:-]{1,64}$'].search(data__sig__kid):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.kid must match pattern ^[A-Za-z0-9_.:-]{1,64}$", value=data__sig__kid, name="" + (name_prefix or "data") + ".sig.kid", definition=DEFINITION_65, rule='pattern')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.kid must match pattern ^[A-Za-z0-9_.:-]{1,64}$", value=data__sig__kid, name="" + (name_prefix or "data") + ".sig.kid", definition=DEFINITION_66, rule='pattern')
                 if "mac" in data__sig_keys:
                     data__sig_keys.remove("mac")
                     data__sig__mac = data__sig["mac"]
                     if not isinstance(data__sig__mac, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.mac must be string", value=data__sig__mac, name="" + (name_prefix or "data") + ".sig.mac", definition=DEFINITION_64, rule='type')
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.mac must be string", value=data__sig__mac, name="" + (name_prefix or "data") + ".sig.mac", definition=DEFINITION_65, rule='type')
                     if isinstance(data__sig__mac, str):
                         if not REGEX_PATTERNS['^[A-Za-z0-9_-]{43}$'].search(data__sig__mac):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.mac must match pattern ^[A-Za-z0-9_-]{43}$", value=data__sig__mac, name="" + (name_prefix or "data") + ".sig.mac", definition=DEFINITION_64, rule='pattern')
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig.mac must match pattern ^[A-Za-z0-9_-]{43}$", value=data__sig__mac, name="" + (name_prefix or "data") + ".sig.mac", definition=DEFINITION_65, rule='pattern')
                 if data__sig_keys:
-                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig must not contain "+str(data__sig_keys)+" properties", value=data__sig, name="" + (name_prefix or "data") + ".sig", definition=DEFINITION_63, rule='additionalProperties')
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".sig must not contain "+str(data__sig_keys)+" properties", value=data__sig, name="" + (name_prefix or "data") + ".sig", definition=DEFINITION_64, rule='additionalProperties')
         if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_71, rule='additionalProperties')
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", definition=DEFINITION_72, rule='additionalProperties')
     return data
 
 

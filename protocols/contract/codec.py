@@ -41,7 +41,7 @@ Message = (
     | payloads.LeaseTerm
     | payloads.DeviceConfig
 )
-PAYLOAD_TYPES: dict[Channel, Any] = {
+PAYLOAD_TYPES: dict[Channel, type[Message]] = {
     Channel.TELEMETRY: payloads.TelemetryBatch,
     Channel.EVENT: payloads.EventBatch,
     Channel.ACK: payloads.Ack,
@@ -50,7 +50,7 @@ PAYLOAD_TYPES: dict[Channel, Any] = {
     Channel.LEASE: payloads.LeaseTerm,
     Channel.CONFIG: payloads.DeviceConfig,
 }
-CHANNELS: dict[Any, Channel] = {cls: channel for channel, cls in PAYLOAD_TYPES.items()}
+CHANNELS: dict[type[Message], Channel] = {cls: channel for channel, cls in PAYLOAD_TYPES.items()}
 
 
 class PayloadTooLarge(PayloadError):
@@ -104,7 +104,7 @@ def encode_document(channel: Channel, document: Any, *, compress: bool = False) 
     return data
 
 
-def _inflater(channel: Channel, payload: bytes) -> Any:
+def _inflater(channel: Channel, payload: bytes) -> zlib._Decompress:
     """A decompressor primed with the preset dictionary the stream's header names."""
     header_valid = len(payload) >= 2 and int.from_bytes(payload[:2], "big") % 31 == 0
     if not header_valid or not payload[1] & FDICT:

@@ -76,7 +76,9 @@ def _number(name: str, value: Any) -> float:
     return float(value)
 
 
-def _switch(flag: str, extra: tuple[str, ...] = ()) -> Callable[[Mapping[str, Any]], dict]:
+def _switch(
+    flag: str, extra: tuple[str, ...] = ()
+) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
     def check(args: Mapping[str, Any]) -> dict[str, Any]:
         _only(args, {flag, *extra})
         out: dict[str, Any] = {flag: _bool(args, flag)}

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
+from protocols.contract.acks import AckCode, AckResult, known_code
+
 
 def _f(default: Any = dataclasses.MISSING, *, digits: int | None = None, load: Any = None) -> Any:
     """A field with wire metadata: ``digits`` to round floats to, ``load`` to convert
@@ -192,9 +194,15 @@ class Ack(WireModel):
     SCHEMA: ClassVar[str] = "ack"
     cmd_id: str
     ts: int
-    result: str
+    result: AckResult = field(metadata={"load": AckResult})
     reason: str | None = _f(None)
     observed: Mapping[str, Any] | None = _f(None, load=dict)
+    # why, for programs (contract 1.1): an AckCode's value, or a newer one kept as it came
+    code: str | None = _f(None)
+
+    def known_code(self) -> AckCode | None:
+        """The code as an AckCode; None without one or for a code this side does not know."""
+        return known_code(self.code)
 
 
 @dataclass(frozen=True, slots=True)

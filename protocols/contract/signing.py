@@ -26,8 +26,9 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
+from protocols.contract.acks import AckCode
 from protocols.contract.payloads import Command, DeviceConfig, LeaseTerm
 from protocols.errors import PayloadError
 
@@ -42,15 +43,22 @@ _WHAT = {Command: "command", LeaseTerm: "lease term", DeviceConfig: "config"}
 
 
 class SignatureError(PayloadError):
-    """A command, lease term or config whose origin cannot be proven; the message says why."""
+    """A command, lease term or config whose origin cannot be proven; the message says why,
+    ``code`` is the ack's reason code when a command is refused for it."""
+
+    code: ClassVar[AckCode] = AckCode.BAD_SIGNATURE
 
 
 class NotSigned(SignatureError):
     """The payload carries no ``sig``."""
 
+    code = AckCode.NOT_SIGNED
+
 
 class UnknownKey(SignatureError):
     """Signed with a key id this device does not hold."""
+
+    code = AckCode.UNKNOWN_KEY
 
     def __init__(self, kid: str) -> None:
         super().__init__(f"unknown signing key {kid!r}")
@@ -59,6 +67,8 @@ class UnknownKey(SignatureError):
 
 class BadSignature(SignatureError):
     """The MAC does not match: tampered, or signed for another device."""
+
+    code = AckCode.BAD_SIGNATURE
 
 
 def fingerprint(master: bytes) -> str:

@@ -215,3 +215,64 @@ def test_events_and_acks_are_stored_once(database):
     assert rows(database, "SELECT cmd_id, result, observed FROM device_ack") == [
         ("c-1", "done", {"discharge_mos": False})
     ]
+
+
+def _ack(cmd_id: str, result: str, **fields) -> tuple[str, bytes]:
+    from protocols.contract import payloads
+    from protocols.contract.codec import encode
+
+    ack = payloads.Ack(cmd_id=cmd_id, ts=wire.now_ms(), result=result, **fields)
+    return wire.topic("pack-1", "up/ack"), encode(ack)
+
+
+def _commands(url: str, *cmd_ids: str) -> None:
+    with psycopg.connect(url) as conn:
+        for cmd_id in cmd_ids:
+            conn.execute(
+                "INSERT INTO command (cmd_id, device_id, type, issued_by, expires_at, state)"
+                " VALUES (%s, 'pack-1', 'locate', 't', now() + interval '1 min', 'sent')",
+                (cmd_id,),
+            )
+
+
+def test_a_signature_refusal_is_told_by_its_code_and_never_decides_the_command(database):
+    """An ack refusing a command for its signature answers a forgery: not stored, the
+    command keeps waiting for its real ack. The code decides, whatever the text says."""
+    _register(database, "pack-1")
+    _commands(database, "c-bare", "c-forged", "c-text", "c-key", "c-args")
+    counts = write(
+        database,
+        [
+            _ack("c-bare", "rejected", reason="not signed at all", code="not_signed"),
+            _ack("c-forged", "rejected", reason="the MAC is wrong", code="bad_signature"),
+            # no code (a gateway before contract 1.1): the text is read
+            _ack("c-text", "rejected", reason="bad signature"),
+            # codes that are a real result, whatever their text
+            _ack("c-key", "rejected", reason="unknown signing key 'ab.9'", code="unknown_key"),
+            _ack("c-args", "rejected", reason="bad signature?", code="invalid_command"),
+        ],
+    )
+    assert counts["acks_stored"] == 2
+    assert rows(database, "SELECT cmd_id, result FROM device_ack ORDER BY cmd_id") == [
+        ("c-args", "rejected"),
+        ("c-key", "rejected"),
+    ]
+    assert rows(database, "SELECT cmd_id, state FROM command ORDER BY cmd_id") == [
+        ("c-args", "rejected"),
+        ("c-bare", "sent"),
+        ("c-forged", "sent"),
+        ("c-key", "rejected"),
+        ("c-text", "sent"),
+    ]
+
+
+def test_an_ack_with_a_code_the_cloud_does_not_know_is_stored(database):
+    _register(database, "pack-1")
+    _commands(database, "c-new")
+    counts = write(
+        database, [_ack("c-new", "failed", reason="the pack is too hot", code="pack_too_hot")]
+    )
+    assert counts["acks_stored"] == 1 and counts["dead_letters"] == 0
+    assert rows(database, "SELECT state, result, result_reason FROM command") == [
+        ("failed", "failed", "the pack is too hot")
+    ]

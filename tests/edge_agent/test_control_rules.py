@@ -5,6 +5,7 @@ an unset one is a Clock whose system time reads 1970."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from edge_agent.clock import Clock
@@ -94,7 +95,7 @@ def test_a_new_box_without_a_term_is_not_cut_and_an_unleased_term_cuts(tmp_path)
     assert lease.cut_required()
 
 
-def executor(tmp_path, clock: Clock):
+def executor(tmp_path, clock: Clock, *, allow_unsigned: bool = True, apply_reporting=None):
     from edge_agent.commands import CommandExecutor
     from edge_agent.config import CommandsConfig
     from edge_agent.signatures import SignatureCheck
@@ -110,10 +111,10 @@ def executor(tmp_path, clock: Clock):
         lease,
         SocAlarm(lease.store, lambda *event: None),
         # these rules come after the signature check (tests/edge_agent/test_signed_commands.py)
-        signatures=SignatureCheck("dev-1", CommandsConfig(allow_unsigned=True)),
+        signatures=SignatureCheck("dev-1", CommandsConfig(allow_unsigned=allow_unsigned)),
         on_event=lambda *event: None,
         locate=lambda: None,
-        apply_reporting=lambda changes: changes,
+        apply_reporting=apply_reporting or (lambda changes: changes),
         wake_uplink=lambda urgent: None,
     )
 
@@ -122,6 +123,18 @@ def acks_of(store: StateStore) -> list[dict]:
     import json
 
     return [json.loads(ack.payload) for ack in store.acks()]
+
+
+def run_until_acked(commands, count: int) -> None:
+    """Run the executor's worker until ``count`` acks are stored (at most 10 s)."""
+
+    async def run() -> None:
+        worker = asyncio.create_task(commands.run())
+        while len(acks_of(commands.store)) < count:
+            await asyncio.sleep(0.01)
+        worker.cancel()
+
+    asyncio.run(asyncio.wait_for(run(), 10))
 
 
 def command(cmd_id: str, *, expires_in_ms: int = 60_000, **fields):
@@ -138,6 +151,7 @@ def test_with_an_untrusted_clock_a_command_is_rejected_not_guessed(tmp_path):
     (ack,) = acks_of(commands.store)
     assert ack["cmd_id"] == "c-1" and ack["result"] == "rejected"
     assert ack["reason"] == "device clock not trusted: expiry cannot be judged"
+    assert ack["code"] == "clock_untrusted"
 
 
 def test_expired_unknown_and_duplicate_commands_are_acked_once_and_never_run(tmp_path):
@@ -149,8 +163,51 @@ def test_expired_unknown_and_duplicate_commands_are_acked_once_and_never_run(tmp
     assert len(acks_of(commands.store)) == 2
     assert results["c-old"][0] == "expired"
     assert results["c-odd"][0] == "rejected" and "unknown command type" in results["c-odd"][1]
+    codes = {ack["cmd_id"]: ack["code"] for ack in acks_of(commands.store)}
+    assert codes == {"c-old": "expired", "c-odd": "invalid_command"}
     assert commands.counters["commands_duplicate"] == 1
     assert commands._queue.empty()  # nothing was queued for execution
+
+
+def test_every_refusal_and_failure_acks_a_code_beside_its_reason(tmp_path):
+    """The executor's own outcomes, run without a BMS or a GNSS fix; a defect still acks."""
+
+    def broken(changes):
+        raise RuntimeError("a defect")
+
+    commands = executor(tmp_path, Clock(), apply_reporting=broken)
+    commands.submit(command("c-charge"))  # a BMS command on a gateway without a BMS
+    commands.submit(command("c-reboot", type="reboot_bms", args={}))
+    commands.submit(command("c-locate", type="locate", args={}))
+    commands.submit(command("c-report", type="set_reporting", args={"report_interval_s": 5}))
+    run_until_acked(commands, 4)
+    got = {ack["cmd_id"]: (ack["result"], ack["code"]) for ack in acks_of(commands.store)}
+    assert got == {
+        "c-charge": ("rejected", "no_bms"),
+        "c-reboot": ("rejected", "not_supported"),
+        "c-locate": ("failed", "no_fix"),
+        "c-report": ("failed", "internal_error"),
+    }
+    assert all(ack["reason"] for ack in acks_of(commands.store))
+
+
+def test_an_unsigned_command_is_refused_with_its_code(tmp_path):
+    commands = executor(tmp_path, Clock(), allow_unsigned=False)
+    commands.submit(command("c-bare"))
+    (ack,) = acks_of(commands.store)
+    assert (ack["result"], ack["reason"], ack["code"]) == (
+        "rejected",
+        "command not signed",
+        "not_signed",
+    )
+
+
+def test_a_done_ack_carries_no_code(tmp_path):
+    commands = executor(tmp_path, Clock())
+    commands.submit(command("c-cut-off", type="set_cutoff_when_not_leased", args={"enabled": True}))
+    run_until_acked(commands, 1)
+    (ack,) = acks_of(commands.store)
+    assert ack["result"] == "done" and "code" not in ack and "reason" not in ack
 
 
 def test_the_remaining_capacity_alarm_raises_once_and_rearms_above_its_margin(tmp_path):

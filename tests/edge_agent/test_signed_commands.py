@@ -52,23 +52,32 @@ async def _only_a_command_signed_for_this_device_runs(broker, tmp_path):
             signed = rig.sign(unsigned())
             unknown_kid = kid.split(".")[0] + ".9"
             forgeries = [
-                ("command not signed", bare),
+                ("command not signed", "not_signed", bare),
                 # a MAC made up with a key that is not this device's
-                ("bad signature", signing.sign(unsigned(), rig.device_id, bytes(32), kid)),
+                (
+                    "bad signature",
+                    "bad_signature",
+                    signing.sign(unsigned(), rig.device_id, bytes(32), kid),
+                ),
                 # a genuine command for another pack, replayed on this pack's topic
-                ("bad signature", signing.sign(unsigned(), other, other_key, other_kid)),
+                (
+                    "bad signature",
+                    "bad_signature",
+                    signing.sign(unsigned(), other, other_key, other_kid),
+                ),
                 # a real signature, then the command changed (charge off -> discharge off)
-                ("bad signature", dataclasses.replace(genuine, type=CUT[0])),
+                ("bad signature", "bad_signature", dataclasses.replace(genuine, type=CUT[0])),
                 (
                     f"unknown signing key '{unknown_kid}'",
+                    "unknown_key",
                     dataclasses.replace(signed, sig={**signed.sig, "kid": unknown_kid}),
                 ),
             ]
-            for _, forged in forgeries:
+            for _, _, forged in forgeries:
                 await rig.publish(Channel.CMD, encode(forged))
-            for reason, forged in forgeries:
+            for reason, code, forged in forgeries:
                 (ack,) = await wait_until(lambda f=forged: acks(collector, f.cmd_id), "ack")
-                assert (ack.result, ack.reason) == ("rejected", reason), ack
+                assert (ack.result, ack.reason, ack.code) == ("rejected", reason, code), ack
             assert rig.device.pack.discharge_mos_on  # the BMS was never asked
             assert rig.writes == []
             counters = rig.agent.executor.counters
@@ -117,6 +126,7 @@ async def _a_replayed_signed_command_runs_once(broker, tmp_path):
             await rig.publish(Channel.CMD, encode(command))
             await wait_until(lambda: len(acks(collector, command.cmd_id)) == 2, "second ack")
             assert acks(collector, command.cmd_id)[1].result == "expired"
+            assert acks(collector, command.cmd_id)[1].code == "expired"
             assert [w["charge"] for w in rig.writes] == [False]  # ran exactly once
 
 

@@ -96,6 +96,7 @@ async def _commanded_cutoff_fails_when_the_vehicle_keeps_moving(broker, tmp_path
             (ack,) = await wait_until(lambda: acks(collector, command.cmd_id), "ack")
             assert ack.result == "failed"
             assert "did not stand still within 2 s" in ack.reason
+            assert ack.code == "not_standing_still"
             assert rig.device.pack.discharge_mos_on
             assert not [w for w in rig.writes if not w["discharge"]]
 
@@ -119,15 +120,17 @@ async def _duplicate_expired_unknown_and_restart(broker, tmp_path):
                 "set_discharge", {"on": False}, issued_at=now_ms() - 60_000, expires_at=now_ms()
             )
             (expired,) = await wait_until(lambda: acks(collector, old.cmd_id), "expired ack")
-            assert expired.result == "expired"
+            assert expired.result == "expired" and expired.code == "expired"
 
             unknown = await rig.command("self_destruct", {})
             (rejected,) = await wait_until(lambda: acks(collector, unknown.cmd_id), "ack")
             assert rejected.result == "rejected" and "unknown command type" in rejected.reason
+            assert rejected.code == "invalid_command"
 
             reboot = await rig.command("reboot_bms", {})
             (rejected,) = await wait_until(lambda: acks(collector, reboot.cmd_id), "ack")
             assert rejected.result == "rejected" and "no reboot" in rejected.reason
+            assert rejected.code == "not_supported"
             await wait_until(
                 lambda: rig.agent.state.acks_waiting() == 0, "all acks sent", timeout=10
             )
@@ -241,6 +244,7 @@ async def _manual_commands_versus_the_lease(broker, tmp_path):
             on = await rig.command("set_discharge", {"on": True})
             (ack,) = await wait_until(lambda: acks(collector, on.cmd_id), "ack")
             assert ack.result == "rejected" and ack.reason.startswith("pack not leased")
+            assert ack.code == "not_leased"
             assert not rig.device.pack.discharge_mos_on
 
             off = await rig.command("set_cutoff_when_not_leased", {"enabled": False})
@@ -264,7 +268,7 @@ async def _a_bms_that_stops_answering(broker, tmp_path):
             command = await rig.command("set_charge", {"on": False})
             (ack,) = await wait_until(lambda: acks(collector, command.cmd_id), "ack", timeout=60)
             assert ack.result == "failed", ack
-            assert ack.reason
+            assert ack.reason and ack.code == "bms_error"
             assert rig.device.pack.charge_mos_on  # nothing was switched
             assert not rig.writes
             # the line comes back: the next command works

@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 from protocols import contract
 from protocols.contract import (
     Ack,
+    AckCode,
+    AckResult,
     BmsSample,
     Channel,
     Command,
@@ -60,7 +62,14 @@ MESSAGES = [
         (PositionSample(seq=1, ts=NOW, lat=-33.9, lon=151.2, valid=False, resent=True),)
     ),
     EventBatch((Event(seq=10, ts=NOW, type="boot", detail={"reason": "power_on"}),)),
-    Ack(cmd_id="c-1", ts=NOW, result="done", observed={"discharge_mos": False}),
+    Ack(cmd_id="c-1", ts=NOW, result=AckResult.DONE, observed={"discharge_mos": False}),
+    Ack(
+        cmd_id="c-2",
+        ts=NOW,
+        result=AckResult.REJECTED,
+        reason="bad signature",
+        code=AckCode.BAD_SIGNATURE,
+    ),
     Status(online=True, ts=NOW, counters={"jbd_checksum": 3}),
     Status(online=False),
     Command(cmd_id="c-1", type="set_discharge", args={"on": False}, issued_at=NOW, expires_at=NOW),
