@@ -176,6 +176,8 @@ async def run(args, work: Path) -> None:
                     await asyncio.sleep(0.2)
             print(f"   {len(devices)} devices connected and online in the store")
             latencies: list[float] = []
+            posts: list[float] = []  # the POST alone, until its 201
+            polls: list[float] = []  # each GET of the command's state
             loop = asyncio.get_running_loop()
             for n in range(args.commands):
                 target = devices[(n * 7919) % len(devices)]
@@ -192,11 +194,14 @@ async def run(args, work: Path) -> None:
                     },
                     token,
                 )
+                posts.append((time.perf_counter() - start) * 1000)
                 cmd_id = answer["cmd_id"]
                 while True:
+                    asked = time.perf_counter()
                     status = await loop.run_in_executor(
                         None, http, "GET", f"{api}/commands/{cmd_id}", None, token
                     )
+                    polls.append((time.perf_counter() - asked) * 1000)
                     if status["state"] == "done":
                         break
                     if status["state"] in ("failed", "rejected", "expired", "cancelled"):
@@ -228,6 +233,9 @@ async def run(args, work: Path) -> None:
                     ["mean", f"{statistics.fmean(latencies):.1f} ms"],
                     ["median: row created -> published", f"{stages[0] * 1000:.1f} ms"],
                     ["median: published -> ack received", f"{stages[1] * 1000:.1f} ms"],
+                    ["median: the POST, until its 201", f"{statistics.median(posts):.1f} ms"],
+                    ["median: one GET of the command", f"{statistics.median(polls):.1f} ms"],
+                    ["GETs per command", f"{len(polls) / len(latencies):.1f}"],
                 ],
             )
         finally:
