@@ -30,10 +30,10 @@ from urllib.parse import urlencode, urlsplit
 import psycopg
 from _common import base_parser, print_header, print_table
 
-from cloud.access.principal import issue
-from cloud.api import create_app
-from cloud.api.db import database
+from cloud.app import create_app
 from cloud.config import CloudConfig
+from cloud.http.db import database
+from cloud.identity.principal import issue
 from cloud.store.migrate import migrate
 
 SERVER = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -72,11 +72,11 @@ def run_command(args: argparse.Namespace) -> int:
         if args.action == "migrate":
             return _migrate(config)
         if args.action == "worker":
-            from cloud.ingest.worker import run_worker
+            from cloud.worker import run_worker
 
             return run_worker(config, migrate_first=not args.no_migrate)
         if args.action == "api":
-            from cloud.api.server import serve
+            from cloud.server import serve
 
             serve(config)
             return 0
@@ -88,7 +88,7 @@ def run_command(args: argparse.Namespace) -> int:
             return _command_key(config, args.device_id, args.rotate)
         if args.action == "account":
             return _create_account(config, args.login, args.operator, args.role)
-        from cloud.doctor import run_doctor
+        from cloud.platform.doctor import run_doctor
 
         return run_doctor(config)
     except CloudError as err:
@@ -119,7 +119,7 @@ def _migrate(config: CloudConfig) -> int:
 def _broker_config(config: CloudConfig, out: str) -> int:
     from pathlib import Path
 
-    from cloud.broker import files
+    from cloud.platform import broker_files as files
     from cloud.store.db import connect
 
     with connect(config.database_url) as conn:
@@ -137,7 +137,7 @@ def _broker_config(config: CloudConfig, out: str) -> int:
 def _broker_account(config: CloudConfig, verb: str, username: str) -> int:
     import psycopg
 
-    from cloud.broker import accounts
+    from cloud.platform import broker_accounts as accounts
     from cloud.store.db import connect
 
     service = username.startswith(accounts.SERVICE_PREFIX)
@@ -161,7 +161,7 @@ def _broker_account(config: CloudConfig, verb: str, username: str) -> int:
 
 
 def _command_key(config: CloudConfig, device_id: str, rotate: bool) -> int:
-    from cloud.dispatch import command_keys
+    from cloud.commands import keys as command_keys
     from cloud.store.db import connect
 
     if config.command_key is None:
@@ -182,7 +182,7 @@ def _create_account(
 ) -> int:
     import psycopg
 
-    from cloud.access import accounts, passwords
+    from cloud.identity import accounts, passwords
     from cloud.store.db import connect
 
     login = login.strip().lower()

@@ -4,7 +4,7 @@ file and ACL: the demo's fallback broker is no more open than its Mosquitto.
 ``PasswordFileAuth`` checks each CONNECT against the password file `voltrent cloud
 broker-config` writes (Mosquitto's ``$7$`` lines, read again at every connection, so a
 rewritten file applies to the next one) and refuses anonymous clients. ``TopicRules`` asks
-``cloud.broker.rules`` (the rules the ACL file and EMQX's HTTP authorisation follow) before
+``cloud.platform.broker_rules`` (the rules the ACL file and EMQX's HTTP authorisation follow) before
 every subscription, publication and delivery; a name starting with ``_`` is a service
 account, any other a device whose username is its id. amqtt runs a client's will without a
 topic check, so a will the account could not publish itself refuses the connection.
@@ -25,8 +25,8 @@ from amqtt.broker import Broker
 from amqtt.contexts import Action
 from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
 
-from cloud.broker.accounts import SERVICE_PREFIX, verify_password
-from cloud.broker.rules import PUBLISH, SUBSCRIBE, allowed
+from cloud.platform.broker_accounts import SERVICE_PREFIX, verify_password
+from cloud.platform.broker_rules import PUBLISH, SUBSCRIBE, allowed
 
 
 def kind_of(username: str) -> str:
@@ -65,7 +65,8 @@ class PasswordFileAuth(BaseAuthPlugin):
 
 
 class TopicRules(BaseTopicPlugin):
-    """Subscribe, publish and receive only where ``cloud.broker.rules`` allows the account."""
+    """Subscribe, publish and receive only where ``cloud.platform.broker_rules`` allows the
+    account."""
 
     @dataclass
     class Config:

@@ -29,7 +29,7 @@ from launcher.broker import BrokerError, MosquittoBroker, find_mosquitto, free_p
 from launcher.server_process import ServerProcess
 
 if TYPE_CHECKING:
-    from cloud.broker.files import Written
+    from cloud.platform.broker_files import Written
 
 log = logging.getLogger("voltrent.amqtt")
 

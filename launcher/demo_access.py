@@ -37,8 +37,8 @@ def kept_secret(path: Path, make: Callable[[], str]) -> str:
 
 def set_up_access(database_url: str, work_dir: Path) -> DemoAccess:
     """The administrator (made once) and a fresh token; psycopg.Error when the store refuses."""
-    from cloud.access import accounts, passwords
-    from cloud.access.principal import issue
+    from cloud.identity import accounts, passwords
+    from cloud.identity.principal import issue
     from cloud.store.db import connect
 
     password = kept_secret(work_dir / "admin-password", passwords.generate)

@@ -20,7 +20,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from launcher.demo_access import write_private
 
 if TYPE_CHECKING:
-    from cloud.broker.files import Written
+    from cloud.platform.broker_files import Written
 
 WORKER = "_worker"
 DISPATCHER = "_dispatcher"
@@ -53,7 +53,8 @@ def with_credentials(url: str, username: str, password: str) -> str:
 def issue_accounts(database_url: str, work_dir: Path, device_ids: list[str]) -> DemoAccounts:
     """Issue (or rotate) the accounts, write each device's password file and the broker's
     password file and ACL; psycopg.Error when the store refuses."""
-    from cloud.broker import accounts, files
+    from cloud.platform import broker_accounts as accounts
+    from cloud.platform import broker_files as files
     from cloud.store.db import connect
 
     password_files = {}

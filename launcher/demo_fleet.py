@@ -68,7 +68,7 @@ def gateway_keys(
 ) -> dict[str, dict[str, str]]:
     """Each simulated gateway's [commands] keys: its current key (a key rotated in an earlier
     run of the demo included), as `voltrent cloud command-key` would print it."""
-    from cloud.dispatch.command_keys import Signer
+    from cloud.commands.keys import Signer
     from cloud.store.db import connect
     from protocols.contract.signing import encode_key
 

@@ -10,7 +10,7 @@ from typing import Any
 import psutil
 import pytest
 
-from cloud.broker.accounts import hash_password, new_password
+from cloud.platform.broker_accounts import hash_password, new_password
 from launcher.amqtt_broker import AmqttBroker, mqtt_protocol, start_broker
 from launcher.broker import MosquittoBroker, find_mosquitto, port_open
 from tests.mqtt_support import Client

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from psycopg.types.json import Jsonb
 
@@ -21,19 +21,79 @@ log = logging.getLogger(__name__)
 
 DEAD_LETTER_PAYLOAD_BYTES = 64 * 1024
 
-BMS_COLUMNS = (
-    "device_id", "time", "seq", "received_at", "pack_voltage_v", "current_a", "soc_percent",
-    "cell_voltages_v", "temperatures_c", "charge_mos", "discharge_mos", "remaining_ah",
-    "full_capacity_ah", "cycles", "protection", "balancing", "resent",
-)  # fmt: skip
-POSITION_COLUMNS = (
-    "device_id", "time", "seq", "received_at", "lat", "lon", "valid", "speed_kmh",
-    "course_deg", "altitude_m", "hdop", "satellites", "resent",
-)  # fmt: skip
-VEHICLE_COLUMNS = ("device_id", "time", "seq", "received_at", "signals", "resent")
-EVENT_COLUMNS = (
-    "device_id", "time", "seq", "received_at", "type", "severity", "detail", "resent",
-)  # fmt: skip
+
+# The rows of the four time-series tables, fields in the tables' column order: the writer
+# COPYs them as they are, the rules read them by name.
+
+
+class BmsRow(NamedTuple):
+    """One ``bms_sample`` row."""
+
+    device_id: str
+    time: datetime
+    seq: int
+    received_at: datetime
+    pack_voltage_v: float
+    current_a: float
+    soc_percent: float
+    cell_voltages_v: list[float]
+    temperatures_c: list[float]
+    charge_mos: bool
+    discharge_mos: bool
+    remaining_ah: float | None
+    full_capacity_ah: float | None
+    cycles: int | None
+    protection: list[str]
+    balancing: list[int]
+    resent: bool
+
+
+class PositionRow(NamedTuple):
+    """One ``position`` row."""
+
+    device_id: str
+    time: datetime
+    seq: int
+    received_at: datetime
+    lat: float
+    lon: float
+    valid: bool
+    speed_kmh: float | None
+    course_deg: float | None
+    altitude_m: float | None
+    hdop: float | None
+    satellites: int | None
+    resent: bool
+
+
+class VehicleRow(NamedTuple):
+    """One ``vehicle_sample`` row."""
+
+    device_id: str
+    time: datetime
+    seq: int
+    received_at: datetime
+    signals: Jsonb
+    resent: bool
+
+
+class EventRow(NamedTuple):
+    """One ``device_event`` row."""
+
+    device_id: str
+    time: datetime
+    seq: int
+    received_at: datetime
+    type: str
+    severity: str
+    detail: Jsonb | None
+    resent: bool
+
+
+BMS_COLUMNS = BmsRow._fields
+POSITION_COLUMNS = PositionRow._fields
+VEHICLE_COLUMNS = VehicleRow._fields
+EVENT_COLUMNS = EventRow._fields
 
 
 @dataclass
@@ -85,10 +145,10 @@ def device_time(ts_ms: int) -> datetime:
 class Rows:
     """Everything a batch of good messages adds to the store."""
 
-    bms: list[tuple[Any, ...]] = field(default_factory=list)
-    positions: list[tuple[Any, ...]] = field(default_factory=list)
-    vehicle: list[tuple[Any, ...]] = field(default_factory=list)
-    events: list[tuple[Any, ...]] = field(default_factory=list)
+    bms: list[BmsRow] = field(default_factory=list)
+    positions: list[PositionRow] = field(default_factory=list)
+    vehicle: list[VehicleRow] = field(default_factory=list)
+    events: list[EventRow] = field(default_factory=list)
     acks: list[tuple[Any, ...]] = field(default_factory=list)
     # newest sample per device and kind, for device_state
     latest_bms: dict[str, payloads.BmsSample] = field(default_factory=dict)
@@ -102,6 +162,17 @@ class Rows:
     @property
     def sample_count(self) -> int:
         return len(self.bms) + len(self.positions) + len(self.vehicle)
+
+
+@dataclass
+class Stored:
+    """What one batch really added to the store (a redelivered message adds nothing), with
+    each device's model: what the rules evaluate."""
+
+    bms: list[BmsRow] = field(default_factory=list)
+    positions: list[PositionRow] = field(default_factory=list)
+    events: list[EventRow] = field(default_factory=list)
+    models: dict[str, str] = field(default_factory=dict)  # device_id -> device.model
 
 
 class TimeWindow:
@@ -153,7 +224,7 @@ def collect(messages: list[Parsed], window: TimeWindow) -> Rows:
                     continue
                 top_seq = event.seq if top_seq is None else max(top_seq, event.seq)
                 rows.events.append(
-                    (device_id, time, event.seq, received, event.type, event.severity,
+                    EventRow(device_id, time, event.seq, received, event.type, event.severity,
                      Jsonb(dict(event.detail)) if event.detail is not None else None, event.resent)
                 )  # fmt: skip
             if refused:
@@ -182,7 +253,7 @@ def _add_sample(
 ) -> None:
     if isinstance(sample, payloads.BmsSample):
         rows.bms.append(
-            (device_id, time, sample.seq, received, sample.pack_voltage_v, sample.current_a,
+            BmsRow(device_id, time, sample.seq, received, sample.pack_voltage_v, sample.current_a,
              sample.soc_percent, list(sample.cell_voltages_v), list(sample.temperatures_c),
              sample.charge_mos, sample.discharge_mos, sample.remaining_ah,
              sample.full_capacity_ah, sample.cycles, sorted(sample.protection),
@@ -191,7 +262,7 @@ def _add_sample(
         _keep_latest(rows.latest_bms, device_id, sample)
     elif isinstance(sample, payloads.PositionSample):
         rows.positions.append(
-            (device_id, time, sample.seq, received, sample.lat, sample.lon, sample.valid,
+            PositionRow(device_id, time, sample.seq, received, sample.lat, sample.lon, sample.valid,
              sample.speed_kmh, sample.course_deg, sample.altitude_m, sample.hdop,
              sample.satellites, sample.resent)
         )  # fmt: skip
@@ -199,8 +270,9 @@ def _add_sample(
             _keep_latest(rows.latest_position, device_id, sample)
     else:
         rows.vehicle.append(
-            (device_id, time, sample.seq, received, Jsonb(dict(sample.signals)), sample.resent)
-        )
+            VehicleRow(device_id, time, sample.seq, received, Jsonb(dict(sample.signals)),
+                       sample.resent)
+        )  # fmt: skip
         _keep_latest(rows.latest_vehicle, device_id, sample)
 
 

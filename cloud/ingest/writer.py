@@ -15,19 +15,28 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from cloud.ingest import rows as R
-from cloud.rules.engine import RuleEngine, Stored
 from cloud.store import partitions
 from cloud.store.db import connect
 from protocols.contract import payloads
 
 log = logging.getLogger(__name__)
+
+
+class Rules(Protocol):
+    """What the writer hands each batch's stored rows to, in the batch's transaction (the
+    worker gives it the rule engine, cloud.rules.engine.RuleEngine)."""
+
+    async def refresh(self, conn: psycopg.AsyncConnection) -> None: ...
+
+    async def evaluate(self, conn: psycopg.AsyncConnection, stored: R.Stored) -> None: ...
+
 
 _STAGES = {
     "bms_sample": R.BMS_COLUMNS,
@@ -48,7 +57,7 @@ class Writer:
         layout: str,
         retention_days: int,
         max_clock_ahead_s: int,
-        rules: RuleEngine | None = None,
+        rules: Rules | None = None,
     ) -> None:
         self.conn = conn
         self.rules = rules  # None: store only, evaluate nothing
@@ -94,7 +103,7 @@ class Writer:
             letters += [R.dead_letter_row(p, reason) for p, reason in rows.rejected]
             await self._dead_letters(letters)
             await self._unknown(unknown)
-            stored = Stored(models=models)
+            stored = R.Stored(models=models)
             for table, given, kept in (
                 ("bms_sample", rows.bms, stored.bms),
                 ("position", rows.positions, stored.positions),
@@ -183,9 +192,7 @@ class Writer:
                 ],
             )  # fmt: skip
 
-    async def _insert(
-        self, table: str, rows: list[tuple[Any, ...]], kept: list[tuple[Any, ...]] | None
-    ) -> int:
+    async def _insert(self, table: str, rows: list[Any], kept: list[Any] | None) -> int:
         """Insert what is not stored yet; how many were (a redelivery adds none). With rules
         on, the rows really stored are appended to ``kept`` for them to evaluate."""
         if not rows:

@@ -4,7 +4,8 @@ Ingest only inserts ``alarm_event`` rows; a trigger (migration 0009) turns each 
 ``alarm_notification`` row per webhook that wants it, with the payload made then, in the
 same transaction. The ``Notifier`` (notifier.py), one per worker, delivers those rows:
 claims (outbox.py), HTTP in threads (sender.py), and the signature a receiver checks
-(signing.py, whose docstring tells a receiver how). The API side is cloud/api/webhooks.py.
+(signing.py, whose docstring tells a receiver how), where a webhook may send
+(destinations.py). The API side is views/webhooks.py.
 """
 
 from __future__ import annotations

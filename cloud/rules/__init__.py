@@ -1,7 +1,11 @@
-"""Rules evaluated on ingest: geofences (and, next, alarms).
+"""Alarms and fences: the rules evaluated on every stored batch, and their API.
 
-``geofence`` turns fence definitions into geometry and classifies a batch of positions
-against the fences each device is assigned to, vectorised with shapely 2; ``hysteresis`` turns
-those classifications, sample after sample, into ``left`` / ``reentered`` events that GPS jitter
-at a border cannot flap. Both are pure: no I/O, state passed in and out as plain dicts.
+The engine (``engine``) evaluates each batch in its transaction: BMS thresholds computed in
+numpy (``bms``), fences classified with shapely 2 (``geofence``, ``fences``, ``fence_rules``)
+and turned by ``hysteresis`` into crossings GPS jitter cannot flap, alarm rows opened,
+counted and cleared (``lifecycle``, ``machines``); ``offline`` sweeps for silent devices.
+``catalogue`` lists every alarm type, its defaults and per-model profiles. The API side:
+alarms and their mutes (``alarms``, ``views/alarms``), alarm profiles
+(``views/alarm_profiles``), geofences (``views/geofences``) and fence crossings
+(``views/geofence_events``).
 """

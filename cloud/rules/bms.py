@@ -17,14 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from cloud.ingest import rows as R
+from cloud.ingest.rows import BmsRow, EventRow, PositionRow
 from cloud.rules.catalogue import CHARGING_MIN_A, Settings
 
 ALARM = -1
 DEADBAND = 0
 NORMAL = 1
-
-_COLUMN = {name: i for i, name in enumerate(R.BMS_COLUMNS)}
 
 
 @dataclass(frozen=True)
@@ -39,17 +37,16 @@ class Zones:
 class Signals:
     """The batch's signals as arrays, computed once and shared by every type."""
 
-    def __init__(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        col = _COLUMN
-        self.pack_v = np.array([r[col["pack_voltage_v"]] for r in rows], dtype=float)
-        self.current = np.array([r[col["current_a"]] for r in rows], dtype=float)
-        self.soc = np.array([r[col["soc_percent"]] for r in rows], dtype=float)
-        capacity = [r[col["full_capacity_ah"]] for r in rows]
+    def __init__(self, rows: Sequence[BmsRow]) -> None:
+        self.pack_v = np.array([r.pack_voltage_v for r in rows], dtype=float)
+        self.current = np.array([r.current_a for r in rows], dtype=float)
+        self.soc = np.array([r.soc_percent for r in rows], dtype=float)
+        capacity = [r.full_capacity_ah for r in rows]
         self.capacity = np.array([np.nan if c is None else c for c in capacity], dtype=float)
-        cells = [r[col["cell_voltages_v"]] for r in rows]
+        cells = [r.cell_voltages_v for r in rows]
         self.cell_count = np.array([len(c) for c in cells], dtype=float)
         self.cell_max, self.cell_min = _ragged_max_min(cells)
-        self.temp_max, self.temp_min = _ragged_max_min([r[col["temperatures_c"]] for r in rows])
+        self.temp_max, self.temp_min = _ragged_max_min([r.temperatures_c for r in rows])
         self.charging = self.current > CHARGING_MIN_A
 
     def signal(self, name: str) -> np.ndarray:
@@ -76,7 +73,7 @@ class Signals:
 
 
 def zones(
-    rows: Sequence[tuple[Any, ...]],
+    rows: Sequence[BmsRow],
     settings_by_row: Sequence[Settings],
 ) -> dict[str, Zones]:
     """Every enabled ``bms`` type's zones over the batch (a type enabled for some rows only
@@ -113,16 +110,15 @@ def zones(
     return out
 
 
-def protections(rows: Sequence[tuple[Any, ...]]) -> list[frozenset[str]]:
+def protections(rows: Sequence[BmsRow]) -> list[frozenset[str]]:
     """The protection flags of each sample."""
-    col = _COLUMN["protection"]
-    return [frozenset(r[col]) for r in rows]
+    return [frozenset(r.protection) for r in rows]
 
 
-def sample_document(row: tuple[Any, ...], columns: Sequence[str]) -> dict[str, Any]:
+def sample_document(row: BmsRow | PositionRow | EventRow) -> dict[str, Any]:
     """A stored row as a JSON-able object (for an occurrence's ``sample``)."""
     out: dict[str, Any] = {}
-    for name, value in zip(columns, row, strict=True):
+    for name, value in row._asdict().items():
         if hasattr(value, "isoformat"):
             value = value.isoformat()
         elif hasattr(value, "obj"):  # Jsonb

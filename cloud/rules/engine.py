@@ -37,8 +37,8 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from cloud.dispatch.outbox import INSERT_COMMAND
-from cloud.ingest import rows as R
+from cloud.commands.outbox import INSERT_COMMAND
+from cloud.ingest.rows import BmsRow, Stored
 from cloud.rules import bms, fence_rules, fences, lifecycle
 from cloud.rules.catalogue import ProfileError, Settings, Spec, check_profile, settings_for
 from cloud.rules.geofence import KEEP_IN
@@ -49,8 +49,6 @@ log = logging.getLogger(__name__)
 
 LOCK_NAMESPACE = 0x7672726C  # "vrrl": pg_advisory_xact_lock(namespace, hashtext(device_id))
 
-_BMS = {name: i for i, name in enumerate(R.BMS_COLUMNS)}
-_EVT = {name: i for i, name in enumerate(R.EVENT_COLUMNS)}
 
 VERSION = "SELECT last_value, is_called FROM rule_config_version"
 PROFILES = "SELECT model, profile FROM alarm_profile"
@@ -68,16 +66,6 @@ ON CONFLICT (device_id, rule, subject) DO UPDATE SET state = EXCLUDED.state,
 
 # an alarm machine rests inside: LEFT raises the alarm, REENTERED clears it
 _TRANSITIONS = {LEFT: lifecycle.RAISED, REENTERED: lifecycle.CLEARED}
-
-
-@dataclass
-class Stored:
-    """What one batch added to the store (rows as the writer built them)."""
-
-    bms: list[tuple[Any, ...]] = field(default_factory=list)
-    positions: list[tuple[Any, ...]] = field(default_factory=list)
-    events: list[tuple[Any, ...]] = field(default_factory=list)
-    models: dict[str, str] = field(default_factory=dict)  # device_id -> device.model
 
 
 class RuleEngine:
@@ -137,7 +125,7 @@ class RuleEngine:
     async def evaluate(self, conn: psycopg.AsyncConnection, stored: Stored) -> None:
         """Evaluate what a batch stored; runs inside the writer's transaction."""
         await self.refresh(conn)
-        devices = sorted({r[0] for rows in (stored.bms, stored.positions, stored.events)
+        devices = sorted({r.device_id for rows in (stored.bms, stored.positions, stored.events)
                           for r in rows})  # fmt: skip
         if not devices:
             return
@@ -164,15 +152,15 @@ class RuleEngine:
         rows = stored.bms
         if not rows:
             return _BmsPlan()
-        settings = [self.settings(stored.models.get(r[0], "")) for r in rows]
+        settings = [self.settings(stored.models.get(r.device_id, "")) for r in rows]
         zones = bms.zones(rows, settings)
         flags = bms.protections(rows)
         hot: set[str] = set()
         for z in zones.values():
-            hot.update(rows[i][0] for i in np.flatnonzero(z.zone == bms.ALARM))
+            hot.update(rows[i].device_id for i in np.flatnonzero(z.zone == bms.ALARM))
         protection_on = [i for i, f in enumerate(flags) if f and settings[i].specs[
             "bms_protection"].enabled]  # fmt: skip
-        hot.update(rows[i][0] for i in protection_on)
+        hot.update(rows[i].device_id for i in protection_on)
         return _BmsPlan(zones, flags, settings, hot)
 
     def _run_bms(self, stored: Stored, plan: _BmsPlan, work: Work) -> None:
@@ -182,30 +170,30 @@ class RuleEngine:
         keys: set[Key] = {k for k in work.states if k[1].startswith("alarm:")}
         for type_, z in plan.zones.items():
             for i in np.flatnonzero(z.zone == bms.ALARM):
-                keys.add((rows[i][0], f"alarm:{type_}", ""))
+                keys.add((rows[i].device_id, f"alarm:{type_}", ""))
         for i, f in enumerate(plan.flags):
             for name in f:
-                keys.add((rows[i][0], "alarm:bms_protection", name))
+                keys.add((rows[i].device_id, "alarm:bms_protection", name))
         needed = {k[0] for k in keys}
         by_device: dict[str, list[int]] = defaultdict(list)
         for i, row in enumerate(rows):
-            if row[0] in needed:
-                by_device[row[0]].append(i)
+            if row.device_id in needed:
+                by_device[row.device_id].append(i)
         for key in sorted(keys):
             device_id, rule, subject = key
             type_ = rule.removeprefix("alarm:")
             indexes = by_device.get(device_id, [])
             if type_ == "bms_protection":
                 obs = [
-                    Obs(ms(rows[i][1]), bms.ALARM if subject in plan.flags[i] else bms.NORMAL,
-                         rows[i][_BMS["resent"]], i)
+                    Obs(ms(rows[i].time), bms.ALARM if subject in plan.flags[i] else bms.NORMAL,
+                         rows[i].resent, i)
                     for i in indexes if plan.settings[i].specs[type_].enabled
                 ]  # fmt: skip
                 dwell = 0.0
             elif type_ in plan.zones:
                 z = plan.zones[type_]
                 obs = [
-                    Obs(ms(rows[i][1]), int(z.zone[i]), rows[i][_BMS["resent"]], i,
+                    Obs(ms(rows[i].time), int(z.zone[i]), rows[i].resent, i,
                          _number(z.value[i]), _number(z.threshold[i]))
                     for i in indexes
                 ]  # fmt: skip
@@ -230,7 +218,7 @@ class RuleEngine:
             work.touched.add(key)
 
     def _bms_transition(
-        self, row: tuple[Any, ...], spec: Spec, subject: str, kind: str, ob: Obs
+        self, row: BmsRow, spec: Spec, subject: str, kind: str, ob: Obs
     ) -> lifecycle.Transition:
         if spec.type == "bms_protection":
             message = f"the BMS reports protection {subject}"
@@ -241,23 +229,23 @@ class RuleEngine:
             message = (f"{spec.description} {_fmt(ob.value)} {spec.unit} is {side}"
                        f" {_fmt(ob.threshold)} {spec.unit}")  # fmt: skip
         return lifecycle.Transition(
-            device_id=row[0], spec=spec, subject=subject, kind=kind, time=row[1],
-            received_at=row[_BMS["received_at"]], value=ob.value, threshold=ob.threshold,
-            resent=bool(row[_BMS["resent"]]), message=message,
-            sample=bms.sample_document(row, R.BMS_COLUMNS) if kind != lifecycle.CLEARED else None,
+            device_id=row.device_id, spec=spec, subject=subject, kind=kind, time=row.time,
+            received_at=row.received_at, value=ob.value, threshold=ob.threshold,
+            resent=bool(row.resent), message=message,
+            sample=bms.sample_document(row) if kind != lifecycle.CLEARED else None,
         )  # fmt: skip
 
     # -- device events --------------------------------------------------------------------
     def _point_events(self, stored: Stored) -> list[lifecycle.Transition]:
         out = []
         for row in stored.events:
-            spec = self.settings(stored.models.get(row[0], "")).specs.get(row[_EVT["type"]])
+            spec = self.settings(stored.models.get(row.device_id, "")).specs.get(row.type)
             if spec is None or spec.source != "event" or not spec.enabled:
                 continue
             out.append(lifecycle.Transition(
-                device_id=row[0], spec=spec, subject="", kind=lifecycle.POINT, time=row[1],
-                received_at=row[_EVT["received_at"]], resent=bool(row[_EVT["resent"]]),
-                sample=bms.sample_document(row, R.EVENT_COLUMNS),
+                device_id=row.device_id, spec=spec, subject="", kind=lifecycle.POINT, time=row.time,
+                received_at=row.received_at, resent=bool(row.resent),
+                sample=bms.sample_document(row),
                 message=f"{spec.type} event from the device",
             ))  # fmt: skip
         return out

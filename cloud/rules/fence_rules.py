@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 from psycopg.types.json import Jsonb
 
-from cloud.dispatch.outbox import new_id
-from cloud.ingest import rows as R
+from cloud.commands.outbox import new_id
+from cloud.ingest.rows import PositionRow
 from cloud.rules import bms, lifecycle
 from cloud.rules.catalogue import Settings
 from cloud.rules.fences import FenceSet
@@ -41,8 +41,6 @@ INSERT INTO geofence_event (device_id, geofence_id, geofence_name, type, breach,
                             received_at, lat, lon, resent, action)
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"""
 
-_POS = {name: i for i, name in enumerate(R.POSITION_COLUMNS)}
-
 
 @dataclass
 class FencePlan:
@@ -50,7 +48,7 @@ class FencePlan:
     each classified (device, fence) as ``device * fences + fence``, devices as in
     ``devices``."""
 
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    rows: list[PositionRow] = field(default_factory=list)
     classification: Classification | None = None
     pair: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     devices: list[str] = field(default_factory=list)
@@ -58,15 +56,15 @@ class FencePlan:
     hot: set[str] = field(default_factory=set)  # their devices
 
 
-def plan(fs: FenceSet, positions: list[tuple[Any, ...]]) -> FencePlan:
+def plan(fs: FenceSet, positions: list[PositionRow]) -> FencePlan:
     """Classify the valid positions of a batch (numpy and shapely, no loop per point)."""
-    rows = [r for r in positions if r[_POS["valid"]]]
+    rows = [r for r in positions if r.valid]
     if fs.empty or not rows:
         return FencePlan()
-    names, code = np.unique(np.array([r[0] for r in rows]), return_inverse=True)
+    names, code = np.unique(np.array([r.device_id for r in rows]), return_inverse=True)
     code = code.reshape(-1)
-    lon = np.array([r[_POS["lon"]] for r in rows], dtype=float)
-    lat = np.array([r[_POS["lat"]] for r in rows], dtype=float)
+    lon = np.array([r.lon for r in rows], dtype=float)
+    lat = np.array([r.lat for r in rows], dtype=float)
     c = fs.index.classify(fs.assignment, names[code], lon, lat)
     keep_in = np.array([f.kind == KEEP_IN for f in fs.index.fences], dtype=bool)
     breach_zone = np.where(keep_in[c.fence], OUTSIDE_BEYOND_MARGIN, INSIDE_BEYOND_MARGIN)
@@ -99,8 +97,8 @@ def run(
     groups: dict[tuple[str, int], list[Obs]] = defaultdict(list)
     for j in chosen.tolist():
         p, f = int(c.point[j]), int(c.fence[j])
-        groups[(rows[p][0], f)].append(
-            Obs(ms(rows[p][1]), int(c.zone[j]), bool(rows[p][_POS["resent"]]), p)
+        groups[(rows[p].device_id, f)].append(
+            Obs(ms(rows[p].time), int(c.zone[j]), bool(rows[p].resent), p)
         )
     for (device_id, f), obs in sorted(groups.items()):
         fence = index.fences[f]
@@ -108,7 +106,7 @@ def run(
         state = work.states.get(key) or {**new_state(fence.kind), "rest": _rest(fence.kind)}
         for happened, ob in feed(state, obs, float(fs.dwell_s[f])):
             row = rows[ob.row]
-            live = not ob.resent and row[1] >= now - LIVE_WINDOW
+            live = not ob.resent and row.time >= now - LIVE_WINDOW
             command = _action(fs, device_id, f, state, ob.time_ms) if live else None
             if command is not None:
                 work.commands.append(command)
@@ -120,7 +118,7 @@ def run(
 
 
 def _crossing(
-    fs: FenceSet, work: Work, row: tuple[Any, ...], f: int, happened: str, breach: bool,
+    fs: FenceSet, work: Work, row: PositionRow, f: int, happened: str, breach: bool,
     command: dict[str, Any] | None, settings: Settings,
 ) -> None:  # fmt: skip
     fence, name = fs.index.fences[f], fs.names[f]
@@ -129,17 +127,17 @@ def _crossing(
         described = Jsonb({"cmd_id": command["cmd_id"], "type": command["type"],
                            "args": command["args"].obj})  # fmt: skip
     work.crossings.append(
-        (row[0], fence.id, name, happened, breach, row[1], row[_POS["received_at"]],
-         row[_POS["lat"]], row[_POS["lon"]], bool(row[_POS["resent"]]), described)
+        (row.device_id, fence.id, name, happened, breach, row.time, row.received_at,
+         row.lat, row.lon, bool(row.resent), described)
     )  # fmt: skip
     spec = settings.specs["outside_geofence"]
     if spec.enabled:
         where = "outside keep-in" if fence.kind == KEEP_IN else "inside keep-out"
         work.transitions.append(lifecycle.Transition(
-            device_id=row[0], spec=spec, subject=str(fence.id),
-            kind=lifecycle.RAISED if breach else lifecycle.CLEARED, time=row[1],
-            received_at=row[_POS["received_at"]], resent=bool(row[_POS["resent"]]),
-            sample=bms.sample_document(row, R.POSITION_COLUMNS) if breach else None,
+            device_id=row.device_id, spec=spec, subject=str(fence.id),
+            kind=lifecycle.RAISED if breach else lifecycle.CLEARED, time=row.time,
+            received_at=row.received_at, resent=bool(row.resent),
+            sample=bms.sample_document(row) if breach else None,
             message=f"{where} fence {name!r}" if breach else f"back within fence {name!r}",
         ))  # fmt: skip
 

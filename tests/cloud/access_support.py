@@ -9,8 +9,8 @@ from collections.abc import Iterable
 import psycopg
 import pytest
 
-from cloud.access import passwords
-from cloud.access.principal import issue
+from cloud.identity import passwords
+from cloud.identity.principal import issue
 
 PLATFORM = 1  # the root operator migration 0011 makes
 

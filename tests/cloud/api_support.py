@@ -13,9 +13,9 @@ from flask.testing import FlaskClient
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from cloud.api import create_app
-from cloud.api.db import database as app_database
+from cloud.app import create_app
 from cloud.config import CloudConfig
+from cloud.http.db import database as app_database
 from cloud.notify.destinations import AllowList
 from tests.cloud.access_support import root_token
 

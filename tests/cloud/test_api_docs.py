@@ -8,8 +8,8 @@ import psycopg
 import pytest
 from flask.views import MethodView
 
-from cloud.access.permissions import PERMISSIONS
-from cloud.api.schemas import Blueprint
+from cloud.http.schemas import Blueprint
+from cloud.identity.permissions import PERMISSIONS
 from tests.cloud.api_support import api_client, offline_api_client, problem_of
 
 ENDPOINTS = {

@@ -23,9 +23,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 from schemathesis.core.parameters import ParameterLocation
 
-from cloud.api import create_app
-from cloud.api.db import database as app_database
+from cloud.app import create_app
 from cloud.config import CloudConfig
+from cloud.http.db import database as app_database
 from tests.cloud.access_support import token_for
 from tests.cloud.conformance_support import openapi_document
 from tests.cloud.device_access_support import login, make_tenancy

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from cloud.api.encoding import MAX_JSON_BYTES, MAX_JSON_DEPTH
+from cloud.http.encoding import MAX_JSON_BYTES, MAX_JSON_DEPTH
 from tests.cloud.access_support import ROOT_LOGIN
 from tests.cloud.api_support import add_device, api_client, problem_of
 

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.postgres
 
 SERVE = (
     "import logging; logging.basicConfig(level=logging.INFO);"
-    "from cloud.api.server import serve; from cloud.config import CloudConfig;"
+    "from cloud.server import serve; from cloud.config import CloudConfig;"
     "serve(CloudConfig.from_env())"
 )
 

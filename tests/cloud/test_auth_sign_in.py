@@ -8,10 +8,10 @@ import psycopg
 import pytest
 from argon2 import PasswordHasher
 
-from cloud.access import throttle
-from cloud.api import create_app
-from cloud.api.db import database as app_database
+from cloud.app import create_app
 from cloud.config import CloudConfig
+from cloud.http.db import database as app_database
+from cloud.identity import throttle
 from tests.cloud.access_support import PASSWORD, bearer, make_account, make_operator
 from tests.cloud.api_support import api_client, problem_of
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from cloud.access import throttle
+from cloud.identity import throttle
 from tests.cloud.access_support import PASSWORD, bearer, make_account, token_for
 from tests.cloud.api_support import api_client, problem_of
 from tests.cloud.auth_support import (

@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from cloud.broker import accounts
+from cloud.platform import broker_accounts as accounts
 from tests.cloud.access_support import ROOT_LOGIN, token_for
 from tests.cloud.api_support import api_client, problem_of
 from tests.cloud.device_access_support import WALLS, make_tenancy

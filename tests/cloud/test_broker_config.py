@@ -15,7 +15,8 @@ import psycopg
 import pytest
 from paho.mqtt.reasoncodes import ReasonCode
 
-from cloud.broker import accounts, files
+from cloud.platform import broker_accounts as accounts
+from cloud.platform import broker_files as files
 from launcher.broker import MosquittoBroker, find_mosquitto
 from tests.cloud.helpers import register
 

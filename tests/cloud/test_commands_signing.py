@@ -17,12 +17,12 @@ import pytest
 from flask.testing import FlaskClient
 from psycopg.types.json import Jsonb
 
-from cloud.api import create_app
-from cloud.api.db import database as app_database
+from cloud.app import create_app
+from cloud.commands import outbox
+from cloud.commands.keys import Signer
 from cloud.config import CloudConfig
-from cloud.dispatch import outbox
-from cloud.dispatch.command_keys import Signer
 from cloud.errors import ConfigError
+from cloud.http.db import database as app_database
 from edge_agent.config import parse_config
 from protocols.contract import UnknownKey, decode, signing
 from tests.cloud.access_support import root_token
@@ -108,7 +108,7 @@ def test_the_dispatcher_signs_with_each_devices_current_key(database):
     assert signing.verify(command_2, "pack-2", keys["pack-2"])
     assert signing.verify(lease, "pack-1", keys["pack-1"])
     # pack-1's key rotates: its next command and its lease term again, under generation 2
-    from cloud.dispatch import command_keys
+    from cloud.commands import keys as command_keys
 
     with psycopg.connect(database, autocommit=True) as conn:
         assert command_keys.rotate(conn, "pack-1") == 2
@@ -205,7 +205,7 @@ def test_the_cli_prints_the_edge_toml_and_rotates(database):
 
 
 def test_the_doctor_says_whether_commands_are_signed(database, broker, capsys):
-    from cloud.doctor import run_doctor
+    from cloud.platform.doctor import run_doctor
 
     run_doctor(CloudConfig(database_url=database, mqtt=broker_settings(broker)))
     assert "off: set VOLTRENT_COMMAND_KEY" in capsys.readouterr().out

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from cloud.config import CloudConfig, MqttSettings
-from cloud.doctor import run_doctor
 from cloud.errors import ConfigError
+from cloud.platform.doctor import run_doctor
 from launcher.broker import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.broker]

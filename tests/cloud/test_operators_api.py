@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import psycopg
 import pytest
 
-from cloud.access.permissions import FLAGS
+from cloud.identity.permissions import FLAGS
 from tests.cloud.access_support import (
     PLATFORM,
     make_account,

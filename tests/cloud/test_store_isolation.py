@@ -31,7 +31,7 @@ import os
 import psycopg
 import pytest
 
-from cloud.access.permissions import OPERATOR_WIDE
+from cloud.identity.permissions import OPERATOR_WIDE
 from tests.cloud.access_support import make_operator
 from tests.cloud.api_support import api_client
 from tests.cloud.walk_support import (

@@ -21,7 +21,7 @@ hold alone. A last test does the opposite: SQL with no filter at all, run in alp
 under the policies, sees nothing of bravo's in any table.
 
 A path parameter this file does not know fails the walk: give the world an object of that
-kind (``walk_support.build_objects``) (and cloud/access/objects.py a scope rule) when you add one.
+kind (``walk_support.build_objects``) (and cloud/identity/objects.py a scope rule) when you add one.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ import os
 import psycopg
 import pytest
 
-from cloud.access.objects import NOT_OBJECTS, OBJECTS
-from cloud.access.permissions import platform_only
+from cloud.identity.objects import NOT_OBJECTS, OBJECTS
+from cloud.identity.permissions import platform_only
 from tests.cloud.access_support import make_operator
 from tests.cloud.api_support import api_client
 from tests.cloud.walk_support import (

@@ -12,8 +12,9 @@ import pytest
 
 from cloud.config import CloudConfig
 from cloud.ingest.consumer import Delivery
-from cloud.ingest.worker import Worker, supervise
+from cloud.ingest.ingester import Ingester
 from cloud.rules.engine import RuleEngine
+from cloud.worker import supervise
 from tests.cloud import wire
 from tests.cloud.helpers import register, scalar
 
@@ -35,8 +36,7 @@ def _delivery(topic: str, payload: bytes, arrival: int) -> Delivery:
 
 def test_a_message_our_code_fails_on_is_dead_lettered_and_the_batch_is_stored(database):
     register(database, "pack-ok", "pack-bad")
-    worker = Worker(CloudConfig(database_url=database))
-    worker.rules = RulesWithADefect()
+    ingest = Ingester(CloudConfig(database_url=database), rules=RulesWithADefect())
     t = wire.now_ms()
     batch = [
         _delivery(wire.topic("pack-ok"), wire.telemetry(wire.bms(1, t)), 1),
@@ -46,16 +46,16 @@ def test_a_message_our_code_fails_on_is_dead_lettered_and_the_batch_is_stored(da
 
     async def store() -> None:
         try:
-            await worker.store(batch)
+            await ingest.store(batch)
         finally:
-            await worker._close()
+            await ingest.close()
 
     asyncio.run(store())
     assert scalar(database, "SELECT array_agg(seq ORDER BY seq) FROM bms_sample") == [1, 2]
     assert scalar(database, "SELECT device_id FROM dead_letter") == "pack-bad"
     reason = scalar(database, "SELECT reason FROM dead_letter")
     assert reason == "storing this message failed in the cloud (KeyError: 'pack-bad')"
-    assert worker.counters["batch_faults"] == 1 and worker.counters["message_faults"] == 1
+    assert ingest.counters["batch_faults"] == 1 and ingest.counters["message_faults"] == 1
 
 
 def test_a_job_that_fails_is_started_again_and_counted():

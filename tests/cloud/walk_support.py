@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg.types.json import Jsonb
 
-from cloud.access.objects import NOT_OBJECTS
-from cloud.access.principal import issue
-from cloud.broker import accounts as broker_accounts
+from cloud.identity.objects import NOT_OBJECTS
+from cloud.identity.principal import issue
+from cloud.platform import broker_accounts
 from tests.cloud.access_support import make_account, make_role, make_store
 from tests.cloud.api_support import api_client
 from tests.cloud.conformance_support import openapi_document
@@ -187,7 +187,7 @@ def fill(path: str, values: dict[str, object]) -> str:
         value = CATALOGUE_VALUES.get(name, values.get(name))
         assert value is not None, (
             f"{path}: the walk has no object for the path parameter {{{name}}}; give the world "
-            f"one (and cloud/access/objects.py a scope rule)"
+            f"one (and cloud/identity/objects.py a scope rule)"
         )
         path = path.replace(f"{{{name}}}", str(value))
     return path

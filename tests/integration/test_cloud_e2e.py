@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
-from cloud.api import create_app
+from cloud.app import create_app
 from cloud.config import CloudConfig
 from launcher.sim import FleetOptions, SimulatedFleet
 from protocols.contract import payloads

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from cloud.api import create_app
+from cloud.app import create_app
 from cloud.config import CloudConfig
 from protocols.contract import Channel, Command, encode, signing
 from tests.cloud.access_support import ROOT_LOGIN, root_token

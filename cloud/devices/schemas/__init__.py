@@ -1,0 +1,1 @@
+"""Request and response schemas of devices (``devices``) and their history (``history``)."""

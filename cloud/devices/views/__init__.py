@@ -1,0 +1,1 @@
+"""The HTTP views of devices: one module per blueprint."""

@@ -1,0 +1,1 @@
+"""The HTTP views of webhooks and their deliveries."""

@@ -1,0 +1,2 @@
+"""Request and response schemas of alarms and crossings (``alarms``) and geofences
+(``geofences``)."""

@@ -1,0 +1,1 @@
+"""The HTTP views of operators, stores and transfers: one module per blueprint."""
