@@ -19,7 +19,7 @@ Contexts (each owns its SQL and operations at its root, its request/response sch
   and files.
 
 Around them: ``ingest`` (MQTT uplink -> rows -> the store), ``store`` and ``migrations``
-(connections, migrations, partitions, retention, rollups), ``http`` (the API's plumbing:
+(connections, migrations, partitions, retention), ``http`` (the API's plumbing:
 pool, problems, paging, encoding, blueprint base, Swagger UI; it imports no context),
 ``app`` (``create_app()``, every blueprint under ``/api``), ``server`` (waitress),
 ``worker`` (the worker process composed from its parts) and ``cli``

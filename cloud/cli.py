@@ -109,8 +109,12 @@ def _migrate(config: CloudConfig) -> int:
     print(f"{describe(config.database_url)}: layout {report.layout}")
     for name in report.applied:
         print(f"  applied {name}")
-    if not report.applied:
+    for name in report.repeated:
+        print(f"  applied repeatable/{name}")
+    if not report.applied and not report.repeated:
         print(f"  up to date ({len(report.already)} migrations)")
+    for name in report.superseded:
+        print(f"  {name}: rewritten on purpose (cloud/store/superseded.py), checksum updated")
     for name in report.changed:
         print(f"  warning: {name} was edited after it was applied", file=sys.stderr)
     return 0

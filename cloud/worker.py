@@ -6,8 +6,8 @@
   every worker runs one, only the leader among them publishes;
 - the notifier (cloud/notify/notifier.py): alarm notifications to webhooks, off the ingest
   path, in every worker;
-- upkeep, on its own connection: day partitions and retention (hourly), rollups, the
-  ``offline`` sweep (cloud/rules/offline.py) and this worker's status row
+- upkeep, on its own connection: day partitions and retention (hourly), the ``offline``
+  sweep (cloud/rules/offline.py) and this worker's status row
   (``worker_status``, the counters of every part, read by ``voltrent cloud doctor``).
 
 Each part but ingest runs supervised: a defect that escapes it is logged, counted and the
@@ -38,7 +38,7 @@ from cloud.ingest.ingester import Ingester
 from cloud.notify import Notifier
 from cloud.rules import offline
 from cloud.rules.engine import RuleEngine
-from cloud.store import partitions, retention, rollups
+from cloud.store import partitions, retention
 from cloud.store.db import connect, connect_async, describe
 from cloud.store.migrate import migrate
 from protocols.contract.topics import UPLINK_FILTER
@@ -46,7 +46,7 @@ from protocols.contract.topics import UPLINK_FILTER
 log = logging.getLogger(__name__)
 
 MAINTENANCE_INTERVAL_S = 3600.0
-ROLLUP_INTERVAL_S = 10.0
+UPKEEP_TICK_S = 10.0  # how often upkeep looks at what is due
 STATUS_INTERVAL_S = 30.0
 
 
@@ -103,7 +103,8 @@ class Worker:
                 await self.ingest.close()
 
     async def _upkeep(self) -> None:
-        """Partitions, rollups and this worker's status row, on their own connection."""
+        """Partitions, the offline sweep and this worker's status row, on their own
+        connection."""
         next_maintenance = next_status = next_sweep = 0.0
         while True:
             try:
@@ -115,9 +116,6 @@ class Worker:
                         if now >= next_maintenance:
                             await asyncio.to_thread(self._maintain)
                             next_maintenance = now + MAINTENANCE_INTERVAL_S
-                        if self.layout == "partitioned":
-                            while await rollups.refresh(conn) >= 5000:
-                                pass
                         if self.rules is not None and now >= next_sweep:
                             changed = await offline.sweep(conn, self.rules)
                             self.counters["offline_alarm_changes"] += changed
@@ -125,7 +123,7 @@ class Worker:
                         if now >= next_status:
                             await self._report(conn)
                             next_status = now + STATUS_INTERVAL_S
-                        await asyncio.sleep(min(ROLLUP_INTERVAL_S, self.config.offline_sweep_s))
+                        await asyncio.sleep(min(UPKEEP_TICK_S, self.config.offline_sweep_s))
             except (psycopg.OperationalError, StoreUnavailable) as err:
                 log.warning("upkeep: store unavailable (%s); retrying in 10 s", err)
                 await asyncio.sleep(10)

@@ -146,6 +146,16 @@ def empty_database(pg_server):
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# Both store layouts: store_layout, layout_database, layout_empty_database (TimescaleDB on a
+# throwaway cluster of its own).
+from tests.store_layouts import (  # noqa: E402, F401
+    layout_database,
+    layout_empty_database,
+    store_layout,
+    timescale_server,
+    timescale_template,
+)
+
 # --- the API's answers ------------------------------------------------------------------
 
 

@@ -213,18 +213,9 @@ class Writer:
             ).format(table=sql.Identifier(table), names=names, stage=stage)
             returned = "device_id, time, seq" if keep else "count(*)"
             result = sql.SQL(f"SELECT {returned} FROM inserted")
-            if table == "bms_sample" and self.layout == "partitioned":
-                query = sql.SQL(
-                    "WITH inserted AS ({insert}),"
-                    " pending AS (INSERT INTO rollup_pending (device_id, bucket)"
-                    "   SELECT DISTINCT device_id, date_bin('1 minute', time, TIMESTAMPTZ 'epoch')"
-                    "   FROM inserted ORDER BY 1, 2 ON CONFLICT DO NOTHING)"
-                    " {result}"
-                ).format(insert=insert, result=result)
-            else:
-                query = sql.SQL("WITH inserted AS ({insert}) {result}").format(
-                    insert=insert, result=result
-                )
+            query = sql.SQL("WITH inserted AS ({insert}) {result}").format(
+                insert=insert, result=result
+            )
             await cur.execute(query)
             found = await cur.fetchall()
             await cur.execute(sql.SQL("TRUNCATE {}").format(stage))

@@ -13,8 +13,8 @@ CREATE TABLE device (
 );
 CREATE INDEX device_created_at ON device (created_at, id);
 
--- One row per device, kept by ingest, so the live map and the fleet summary never scan
--- history. Each section has its own time: a section only moves forward in device time, so
+-- One row per device (made with it: repeatable/devices.sql), kept by ingest, so the live
+-- map and the fleet summary never scan history. Each section has its own time: a section only moves forward in device time, so
 -- a replayed backlog or an out-of-order batch never moves a pack back in time.
 CREATE TABLE device_state (
     device_id text PRIMARY KEY REFERENCES device (id) ON DELETE CASCADE,
@@ -44,13 +44,6 @@ CREATE TABLE device_state (
     vehicle_signals jsonb
 );
 
-CREATE FUNCTION device_state_create() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO device_state (device_id) VALUES (NEW.id) ON CONFLICT DO NOTHING;
-    DELETE FROM unknown_device WHERE device_id = NEW.id;
-    RETURN NEW;
-END $$;
-
 -- Devices that publish without being registered: listed for an operator to register,
 -- never created silently. Their messages are in dead_letter.
 CREATE TABLE unknown_device (
@@ -60,9 +53,6 @@ CREATE TABLE unknown_device (
     messages bigint NOT NULL DEFAULT 0,
     last_topic text NOT NULL
 );
-
-CREATE TRIGGER device_state_create AFTER INSERT ON device
-    FOR EACH ROW EXECUTE FUNCTION device_state_create();
 
 -- Every payload the worker could not store, with the reason; the payload is kept
 -- (truncated to 64 KiB; payload_bytes is the size that arrived).

@@ -1,13 +1,10 @@
+-- voltrent: needs repeatable/series.sql
 -- Time series: one table per kind of sample, each with the device time (`time`), the
 -- receive time and the device's seq. (device_id, time, seq) is the dedupe key; it includes
 -- the time column because a hypertable's or a partitioned table's unique keys must, and in
 -- this order it also serves "one device over a time range".
--- The next migration turns these tables into hypertables or day partitions.
-
-CREATE FUNCTION real_array_min(real[]) RETURNS real
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT min(x) FROM unnest($1) AS x';
-CREATE FUNCTION real_array_max(real[]) RETURNS real
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT max(x) FROM unnest($1) AS x';
+-- The next migration turns these tables into hypertables or day partitions. The generated
+-- columns compute with functions of repeatable/series.sql, which migrate applies first.
 
 CREATE TABLE bms_sample (
     device_id text NOT NULL,

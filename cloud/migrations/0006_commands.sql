@@ -65,36 +65,4 @@ CREATE TABLE lease_term (
 CREATE INDEX lease_term_unpublished ON lease_term (device_id)
     WHERE version > published_version;
 
--- Wake the dispatcher: payload '<what>:<device_id>'. NOTIFY is delivered at commit, so
--- the dispatcher never sees a row its writer has not committed.
-CREATE FUNCTION command_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF NEW.state = 'queued' AND (TG_OP = 'INSERT' OR OLD.state IS DISTINCT FROM 'queued'
-                                 OR OLD.expires_at IS DISTINCT FROM NEW.expires_at) THEN
-        PERFORM pg_notify('voltrent_dispatch', 'cmd:' || NEW.device_id);
-    END IF;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER command_notify AFTER INSERT OR UPDATE ON command
-    FOR EACH ROW EXECUTE FUNCTION command_notify();
-
-CREATE FUNCTION lease_term_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF NEW.version > NEW.published_version THEN
-        PERFORM pg_notify('voltrent_dispatch', 'lease:' || NEW.device_id);
-    END IF;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER lease_term_notify AFTER INSERT OR UPDATE ON lease_term
-    FOR EACH ROW EXECUTE FUNCTION lease_term_notify();
-
--- A device coming online gets its queued commands, and those sent without an ack again.
-CREATE FUNCTION device_online_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF NEW.online AND NOT OLD.online THEN
-        PERFORM pg_notify('voltrent_dispatch', 'online:' || NEW.device_id);
-    END IF;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER device_online_notify AFTER UPDATE OF online ON device_state
-    FOR EACH ROW EXECUTE FUNCTION device_online_notify();
+-- The triggers that wake the dispatcher are in repeatable/commands.sql.

@@ -116,33 +116,5 @@ CREATE INDEX geofence_event_device ON geofence_event (device_id, time DESC);
 CREATE INDEX geofence_event_fence ON geofence_event (geofence_id, time DESC);
 
 -- Workers keep fences and profiles in memory and reload them when this sequence moves;
--- every change to what rules read moves it.
+-- every change to what rules read moves it (the triggers are in repeatable/rules.sql).
 CREATE SEQUENCE rule_config_version;
-CREATE FUNCTION rule_config_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM nextval('rule_config_version');
-    RETURN NULL;
-END $$;
-CREATE TRIGGER geofence_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON geofence
-    FOR EACH STATEMENT EXECUTE FUNCTION rule_config_changed();
-CREATE TRIGGER geofence_assignment_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
-    ON geofence_assignment FOR EACH STATEMENT EXECUTE FUNCTION rule_config_changed();
-CREATE TRIGGER alarm_profile_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
-    ON alarm_profile FOR EACH STATEMENT EXECUTE FUNCTION rule_config_changed();
-
--- A deleted fence takes its machines with it, and its open alarms are resolved (by 'auto',
--- with a lifecycle event, so webhooks hear of it).
-CREATE FUNCTION geofence_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM rule_state WHERE rule = 'geofence' AND subject = OLD.id::text;
-    WITH resolved AS (
-        UPDATE alarm SET state = 'resolved', active = false, resolved_at = now(),
-            resolved_by = 'auto', resolution_note = 'the fence was deleted', updated_at = now()
-        WHERE type = 'outside_geofence' AND subject = OLD.id::text AND state = 'open'
-        RETURNING id)
-    INSERT INTO alarm_event (alarm_id, event, by, note)
-    SELECT id, 'resolved', 'auto', 'the fence was deleted' FROM resolved ORDER BY id;
-    RETURN OLD;
-END $$;
-CREATE TRIGGER geofence_deleted AFTER DELETE ON geofence
-    FOR EACH ROW EXECUTE FUNCTION geofence_deleted();

@@ -1,7 +1,7 @@
 -- Who may do what: operators (a tree), stores, device ownership and its history, accounts,
--- roles, sessions, API tokens, sign-in throttling and the audit log; then row-level security
--- on every tenant table as the second wall behind the API's own filters. Small tables, the
--- same on both store layouts.
+-- roles, sessions, API tokens, sign-in throttling and the audit log; then the role that
+-- row-level security applies to, and its grants. Small tables, the same on both store
+-- layouts.
 
 -- Operators form a tree of any depth. `path` holds the ids from the root down to the
 -- operator itself, so "the subtree of X" is `path @> ARRAY[X]` (GIN index). An operator's
@@ -32,42 +32,9 @@ INSERT INTO operator (id, parent_id, path, name, flags) VALUES (1, NULL, '{1}', 
     'offline_payment', 'independent_settlement']);
 ALTER TABLE operator ALTER COLUMN id RESTART WITH 2;
 
-CREATE FUNCTION operator_place() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    parent operator%ROWTYPE;
-BEGIN
-    IF TG_OP = 'UPDATE' AND NEW.parent_id IS DISTINCT FROM OLD.parent_id THEN
-        RAISE EXCEPTION 'an operator cannot move to another parent'
-            USING ERRCODE = 'check_violation', CONSTRAINT = 'operator_parent_fixed';
-    END IF;
-    IF NEW.parent_id IS NULL THEN
-        NEW.path := ARRAY[NEW.id];
-        RETURN NEW;
-    END IF;
-    SELECT * INTO parent FROM operator WHERE id = NEW.parent_id;
-    NEW.path := parent.path || NEW.id;
-    IF NOT NEW.flags <@ parent.flags THEN
-        RAISE EXCEPTION 'flags % exceed those of the parent operator %',
-            (SELECT array_agg(f) FROM unnest(NEW.flags) f WHERE f <> ALL (parent.flags)), parent.id
-            USING ERRCODE = 'check_violation', CONSTRAINT = 'operator_flags_within_parent';
-    END IF;
-    RETURN NEW;
-END $$;
-CREATE TRIGGER operator_place BEFORE INSERT OR UPDATE OF parent_id, flags ON operator
-    FOR EACH ROW EXECUTE FUNCTION operator_place();
-
--- A flag taken from an operator is taken from its children, and so on down (each child's
--- update fires this again).
-CREATE FUNCTION operator_flags_cascade() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE operator SET
-        flags = ARRAY(SELECT f FROM unnest(flags) f WHERE f = ANY (NEW.flags) ORDER BY f),
-        updated_at = now()
-    WHERE parent_id = NEW.id AND NOT flags <@ NEW.flags;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER operator_flags_cascade AFTER UPDATE OF flags ON operator
-    FOR EACH ROW WHEN (NOT OLD.flags <@ NEW.flags) EXECUTE FUNCTION operator_flags_cascade();
+-- The tree's rules (an operator's path, its flags within its parent's and following it
+-- down, an administrator role for each new operator) are triggers in
+-- repeatable/tenancy.sql.
 
 -- A store belongs to one operator. (id, operator_id) is unique so that devices and accounts
 -- can only point at a store of their own operator.
@@ -168,15 +135,8 @@ CREATE TABLE account_role (
 );
 CREATE INDEX account_role_role ON account_role (role_id);
 
--- Every operator gets an administrator role ('*') when it is made.
-CREATE FUNCTION operator_builtin_roles() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO role (operator_id, name, description, permissions, builtin)
-    VALUES (NEW.id, 'administrator', 'everything the operator''s flags allow', '{*}', true);
-    RETURN NULL;
-END $$;
-CREATE TRIGGER operator_builtin_roles AFTER INSERT ON operator
-    FOR EACH ROW EXECUTE FUNCTION operator_builtin_roles();
+-- The platform's administrator role ('*'); every operator made later gets its own
+-- (repeatable/tenancy.sql).
 INSERT INTO role (operator_id, name, description, permissions, builtin)
 VALUES (1, 'administrator', 'everything the operator''s flags allow', '{*}', true);
 
@@ -232,183 +192,10 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_operator ON audit_log (operator_id, at DESC, id DESC);
 CREATE INDEX audit_log_at ON audit_log (at DESC, id DESC);
 
--- Every command, whoever issued it (a person through the API or a rule), is audited.
-CREATE FUNCTION command_audit() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO audit_log (operator_id, actor, via, action, target, detail)
-    SELECT d.operator_id, NEW.issued_by, 'system', 'command.issue', NEW.device_id,
-           jsonb_build_object('cmd_id', NEW.cmd_id, 'type', NEW.type, 'args', NEW.args,
-                              'reason', NEW.reason, 'expires_at', NEW.expires_at)
-    FROM device d WHERE d.id = NEW.device_id;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER command_audit AFTER INSERT ON command
-    FOR EACH ROW EXECUTE FUNCTION command_audit();
+-- Every command, whoever issued it, is audited (repeatable/commands.sql).
 
--- Alarm notifications reach only webhooks of an operator whose subtree holds the device:
--- 0009's fan-out with one condition more.
-CREATE OR REPLACE FUNCTION alarm_event_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    body jsonb;
-    target bigint;
-    kind text;
-    severity_rank integer;
-    owner_path bigint[];
-    ranks CONSTANT text[] := ARRAY['info', 'warning', 'critical'];
-BEGIN
-    SELECT jsonb_build_object(
-        'event', NEW.event,
-        'at', webhook_time(NEW.at),
-        'time', webhook_time(NEW.time),
-        'alarm', jsonb_build_object(
-            'id', a.id, 'device_id', a.device_id, 'type', a.type, 'subject', a.subject,
-            'severity', a.severity, 'state', a.state, 'active', a.active, 'count', a.count,
-            'first_at', webhook_time(a.first_at), 'latest_at', webhook_time(a.latest_at),
-            'cleared_at', webhook_time(a.cleared_at), 'value', a.value,
-            'threshold', a.threshold, 'message', a.message, 'resent', a.resent,
-            'resolved_at', webhook_time(a.resolved_at), 'resolved_by', a.resolved_by,
-            'resolution_note', a.resolution_note),
-        'by', NEW."by",
-        'note', NEW.note,
-        'resent', NEW.resent),
-        a.type,
-        array_position(ranks, a.severity),
-        o.path
-    INTO body, kind, severity_rank, owner_path
-    FROM alarm a JOIN device d ON d.id = a.device_id JOIN operator o ON o.id = d.operator_id
-    WHERE a.id = NEW.alarm_id;
-
-    FOR target IN
-        INSERT INTO alarm_notification (webhook_id, alarm_event_id, event, payload)
-        SELECT w.id, NEW.id, NEW.event, body
-        FROM webhook w
-        WHERE w.enabled
-          AND w.operator_id = ANY (owner_path)
-          AND (w.types IS NULL OR kind = ANY (w.types))
-          AND severity_rank >= array_position(ranks, w.min_severity)
-          AND (w.operator IS NULL OR NOT EXISTS (
-               SELECT 1 FROM alarm_mute m
-               WHERE m.operator = w.operator AND m.type = kind
-                 AND (m.until IS NULL OR m.until > now())))
-        ORDER BY w.id
-        RETURNING webhook_id
-    LOOP
-        PERFORM pg_notify('voltrent_notify', target::text);
-    END LOOP;
-    RETURN NULL;
-END $$;
-
--- Row-level security, the second wall. The API runs each signed-in request as the role
--- `voltrent_api` (SET ROLE) with `voltrent.tenant` set to the caller's operator and
--- `voltrent.store` to its store (if the account is a store's). Owners (the migrating role,
--- the workers) are not subject to these policies. A policy names its parent table in a
--- subquery, so the parent's own policy applies: one hashed subplan per statement.
-CREATE FUNCTION voltrent_tenant() RETURNS bigint LANGUAGE sql STABLE AS $$
-    SELECT nullif(current_setting('voltrent.tenant', true), '')::bigint
-$$;
-CREATE FUNCTION voltrent_store() RETURNS bigint LANGUAGE sql STABLE AS $$
-    SELECT nullif(current_setting('voltrent.store', true), '')::bigint
-$$;
--- Platform tables (dead letters, unknown devices) are the root operator's alone.
-CREATE FUNCTION voltrent_platform() RETURNS boolean LANGUAGE sql STABLE AS $$
-    SELECT EXISTS (SELECT 1 FROM operator WHERE id = voltrent_tenant() AND parent_id IS NULL)
-       AND voltrent_store() IS NULL
-$$;
-
-DO $$
-DECLARE
-    name text;
-    -- A correlated EXISTS, not `device_id IN (SELECT id FROM device)`: reading one device's
-    -- rows probes the device's key once, where IN would hash every visible device first
-    -- (10 ms for 20,000 devices on every request; BENCHMARKS.md, section 9).
-    by_device CONSTANT text := 'EXISTS (SELECT 1 FROM device d WHERE d.id = device_id)';
-BEGIN
-    -- tables owned by an operator
-    FOREACH name IN ARRAY ARRAY['geofence', 'webhook', 'command_batch', 'role'] LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', name);
-        EXECUTE format(
-            'CREATE POLICY tenant ON %I USING (operator_id IN (SELECT id FROM operator))', name);
-    END LOOP;
-    -- tables keyed by a device
-    FOREACH name IN ARRAY ARRAY[
-        'device_state', 'device_ack', 'command', 'lease_term', 'geofence_assignment',
-        'rule_state', 'alarm', 'geofence_event', 'device_transfer'] LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', name);
-        EXECUTE format('CREATE POLICY tenant ON %I USING (%s)', name, by_device);
-    END LOOP;
-    -- Time series too, on the partitioned layout. TimescaleDB refuses row-level security on
-    -- compressed hypertables (and continuous aggregates are views): there the API's own
-    -- filter (every time-series query names a device the caller can see) is the one wall.
-    IF (SELECT value FROM store_setting WHERE key = 'layout') = 'partitioned' THEN
-        FOREACH name IN ARRAY ARRAY[
-            'bms_sample', 'position', 'vehicle_sample', 'device_event', 'bms_1m', 'bms_1h'] LOOP
-            EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', name);
-            EXECUTE format('CREATE POLICY tenant ON %I USING (%s)', name, by_device);
-        END LOOP;
-    END IF;
-    FOREACH name IN ARRAY ARRAY['alarm_occurrence', 'alarm_event'] LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', name);
-        EXECUTE format('CREATE POLICY tenant ON %I USING (EXISTS (SELECT 1 FROM alarm a'
-                       ' WHERE a.id = %I.alarm_id))', name, name);
-    END LOOP;
-    FOREACH name IN ARRAY ARRAY['dead_letter', 'unknown_device'] LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', name);
-        EXECUTE format('CREATE POLICY tenant ON %I USING (voltrent_platform())', name);
-    END LOOP;
-END $$;
-
--- a device's broker account goes with the device; service accounts (the workers') are the
--- platform's
-ALTER TABLE broker_account ENABLE ROW LEVEL SECURITY;
-CREATE POLICY tenant ON broker_account USING (
-    EXISTS (SELECT 1 FROM device d WHERE d.id = device_id)
-    OR (device_id IS NULL AND voltrent_platform()));
--- rows of nobody's (a failed sign-in with an unknown login) are the platform's
-ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY;
-CREATE POLICY tenant ON audit_log USING (
-    operator_id IN (SELECT id FROM operator) OR (operator_id IS NULL AND voltrent_platform()));
-ALTER TABLE operator ENABLE ROW LEVEL SECURITY;
-CREATE POLICY tenant ON operator USING (path @> ARRAY[voltrent_tenant()]);
-ALTER TABLE store ENABLE ROW LEVEL SECURITY;
-CREATE POLICY tenant ON store USING (
-    operator_id IN (SELECT id FROM operator) AND (voltrent_store() IS NULL OR id = voltrent_store()));
-ALTER TABLE device ENABLE ROW LEVEL SECURITY;
-CREATE POLICY tenant ON device USING (
-    operator_id IN (SELECT id FROM operator)
-    AND (voltrent_store() IS NULL OR store_id = voltrent_store()));
-ALTER TABLE account ENABLE ROW LEVEL SECURITY;
-CREATE POLICY tenant ON account USING (
-    operator_id IN (SELECT id FROM operator)
-    AND (voltrent_store() IS NULL OR store_id = voltrent_store()));
-ALTER TABLE account_role ENABLE ROW LEVEL SECURITY;
-CREATE POLICY tenant ON account_role USING (
-    EXISTS (SELECT 1 FROM account a WHERE a.id = account_id));
-ALTER TABLE credential ENABLE ROW LEVEL SECURITY;
-CREATE POLICY tenant ON credential USING (
-    EXISTS (SELECT 1 FROM account a WHERE a.id = account_id));
-ALTER TABLE alarm_notification ENABLE ROW LEVEL SECURITY;
-CREATE POLICY tenant ON alarm_notification USING (webhook_id IN (SELECT id FROM webhook));
--- mutes name the account's login
-ALTER TABLE alarm_mute ENABLE ROW LEVEL SECURITY;
-CREATE POLICY tenant ON alarm_mute USING (operator IN (SELECT login FROM account));
-
--- Triggers do the platform's bookkeeping (state rows, notifications, fan-out to webhooks of
--- ancestors the caller cannot see): they run as their owner, past the policies.
-DO $$
-DECLARE
-    fn regprocedure;
-BEGIN
-    FOR fn IN
-        SELECT p.oid::regprocedure FROM pg_proc p
-        WHERE p.pronamespace = current_schema()::regnamespace
-          AND p.prorettype = 'trigger'::regtype
-    LOOP
-        EXECUTE format('ALTER FUNCTION %s SECURITY DEFINER SET search_path = %I, pg_temp',
-                       fn, current_schema());
-    END LOOP;
-END $$;
-
--- The role the API's signed-in requests run as. Roles belong to the whole cluster, so it may
+-- The role the API's signed-in requests run as, subject to the row-level policies (the
+-- second wall behind the API's own filters: repeatable/row_security.sql). Roles belong to the whole cluster, so it may
 -- exist already (another VoltRent database); a migrating role that may not create roles
 -- leaves row-level security to an administrator (see README, "Row-level security").
 DO $$

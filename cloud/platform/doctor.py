@@ -18,7 +18,7 @@ from cloud.errors import CloudError, ConfigError
 from cloud.mqtt_client import new_client
 from cloud.store import partitions, timescale
 from cloud.store.db import connect, describe
-from cloud.store.migrate import migrations, store_layout
+from cloud.store.migrate import migrations, repeatables, store_layout
 from protocols.contract.signing import fingerprint
 
 STALE_WORKER_S = 120
@@ -49,8 +49,8 @@ def check_store(config: CloudConfig) -> list[Finding]:
             return findings
         if layout == "timescale":
             findings.append(
-                Finding("ok", "layout", f"TimescaleDB {ts_version}: hypertables, compression,"
-                        " retention and continuous aggregates")
+                Finding("ok", "layout", f"TimescaleDB {ts_version}: hypertables, compression"
+                        " and retention")
             )  # fmt: skip
         else:
             extra = (
@@ -59,7 +59,7 @@ def check_store(config: CloudConfig) -> list[Finding]:
                 else " (timescaledb not available on this server)"
             )
             findings.append(
-                Finding("ok", "layout", "plain PostgreSQL: day partitions, rollups kept by the"
+                Finding("ok", "layout", "plain PostgreSQL: day partitions kept by the"
                         f" worker{extra}")
             )  # fmt: skip
         findings += _migrations(conn, layout)
@@ -67,9 +67,6 @@ def check_store(config: CloudConfig) -> list[Finding]:
             return findings
         if layout == "partitioned":
             findings += _partitions(conn, config)
-            pending = conn.execute("SELECT count(*) FROM rollup_pending").fetchone()[0]
-            level = "ok" if pending < 100_000 else "warn"
-            findings.append(Finding(level, "rollups", f"{pending} minute buckets waiting"))
         findings += _ingest(conn)
         findings += _rules(conn)
         findings += _access(conn, config)
@@ -148,7 +145,15 @@ def _migrations(conn: psycopg.Connection, layout: str) -> list[Finding]:
     applied = dict(conn.execute("SELECT name, checksum FROM schema_migration").fetchall())
     steps = migrations(layout)
     pending = [s.name for s in steps if s.name not in applied]
-    edited = [s.name for s in steps if s.name in applied and applied[s.name] != s.checksum]
+    edited = [s.name for s in steps if s.name in applied and s.edited_since(applied[s.name])]
+    # a repeatable file is pending until the store has applied its current text
+    repeated: dict[str, str] = {}
+    table = conn.execute("SELECT to_regclass('schema_repeatable')").fetchone()
+    if table and table[0] is not None:
+        repeated = dict(conn.execute("SELECT name, checksum FROM schema_repeatable").fetchall())
+    pending += [
+        f"repeatable/{r.name}" for r in repeatables(layout) if repeated.get(r.name) != r.checksum
+    ]
     out = []
     if pending:
         out.append(
@@ -156,7 +161,10 @@ def _migrations(conn: psycopg.Connection, layout: str) -> list[Finding]:
                     " run `voltrent cloud migrate`")
         )  # fmt: skip
     else:
-        out.append(Finding("ok", "schema", f"{len(steps)} migrations applied"))
+        out.append(
+            Finding("ok", "schema", f"{len(steps)} migrations applied, and"
+                    f" {len(repeatables(layout))} repeatable files")
+        )  # fmt: skip
     if edited:
         out.append(
             Finding("warn", "schema", f"edited after they were applied: {', '.join(edited)}")

@@ -1,2 +1,2 @@
 """The PostgreSQL store: connections, migrations, and the upkeep of the time-series layout
-(day partitions and rollups on plain PostgreSQL, policies on TimescaleDB)."""
+(day partitions on plain PostgreSQL, policies on TimescaleDB)."""

@@ -40,9 +40,17 @@ def scalar(url: str, query: str, *params):
 
 def migrate_before(url: str, version: int, monkeypatch) -> None:
     """Migrate ``url`` with only the steps numbered below ``version``, to test what that
-    step does to data an older store holds; a later ``migrate(url)`` applies the rest."""
-    from cloud.store import migrate as migrate_module
+    step does to data an older store holds; a later ``migrate(url)`` applies the rest.
 
+    Up to the steps ec8bef6 had, the store is made as that head made it (its numbered files
+    still held the functions, triggers and policies); a later step's older store is the
+    current numbered steps before it and the repeatable files."""
+    from cloud.store import migrate as migrate_module
+    from tests.cloud.store_support import PREVIOUS_HEAD_STEPS, migrate_as_previous_head
+
+    if version <= PREVIOUS_HEAD_STEPS + 1:
+        migrate_as_previous_head(url, monkeypatch, before=version)
+        return
     every = migrate_module.migrations
     with monkeypatch.context() as older:
         older.setattr(

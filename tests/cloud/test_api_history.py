@@ -1,4 +1,5 @@
-"""History endpoints: ranges, raw rows, buckets checked against hand-computed values."""
+"""History endpoints: ranges, raw rows, buckets checked against hand-computed values, on
+each store layout."""
 
 from __future__ import annotations
 
@@ -19,10 +20,18 @@ from tests.cloud.api_support import (
     problem_of,
 )
 from tests.cloud.device_access_support import DEVICES, WALLS, make_tenancy
+from tests.store_layouts import partitioned_only
 
 pytestmark = pytest.mark.postgres
 
 RANGE = {"from": iso(at(0)), "to": iso(at(60))}
+
+
+@pytest.fixture
+def database(layout_database):
+    """Each test's database, of each store layout (tests/store_layouts.py): the queries that
+    read the time series run on both, the checks of arguments on the plain one."""
+    return layout_database
 
 
 @pytest.fixture
@@ -128,6 +137,7 @@ def test_bms_buckets_min_avg_max(client, db):
     assert second["current_a"] == {"min": 3.0, "avg": 3.5, "max": 4.0}
 
 
+@partitioned_only
 def test_bucket_spellings_and_epoch_alignment(client, db):
     _seven_bms_samples(db)
     for spelling in ("120", "120s", "2m"):
@@ -220,6 +230,7 @@ def test_can_buckets_per_numeric_signal(client, db):
     ]
 
 
+@partitioned_only
 def test_events_filtered_by_type(client, db):
     insert_event(db, "pack-1", at(1), 1, "boot", severity="info", detail={"version": "1.2"})
     insert_event(db, "pack-1", at(2), 2, "protection_trip", severity="critical")
@@ -239,6 +250,7 @@ def test_events_filtered_by_type(client, db):
     assert [row["seq"] for row in rows] == [1, 3]
 
 
+@partitioned_only
 def test_default_range_is_the_last_hour(client, db):
     now = datetime.now(UTC)
     for seq, moment in enumerate([now - timedelta(hours=2), now - timedelta(minutes=10)]):
@@ -252,6 +264,7 @@ def test_default_range_is_the_last_hour(client, db):
     assert [row["seq"] for row in only_to["rows"]] == [0]
 
 
+@partitioned_only
 def test_times_are_utc_with_milliseconds(client, db):
     moment = at(0).replace(microsecond=123456)
     insert_bms(db, "pack-1", moment, seq=1)
@@ -261,6 +274,7 @@ def test_times_are_utc_with_milliseconds(client, db):
     assert body["rows"][0]["time"] == iso(at(0)).replace(".000Z", ".123Z")
 
 
+@partitioned_only
 @pytest.mark.parametrize(
     ("path", "args", "field", "reason"),
     [
@@ -283,11 +297,13 @@ def test_bad_arguments_are_422_naming_the_field(client, db, path, args, field, r
     assert problem["errors"][0]["reason"].startswith(reason)
 
 
+@partitioned_only
 def test_history_of_a_missing_device_is_404(client, db):
     for path in ("bms", "positions", "can", "events"):
         assert "nope" in problem_of(client.get(f"/api/devices/nope/{path}"), 404)["detail"], path
 
 
+@partitioned_only
 def test_history_needs_a_bearer_and_device_read(database):
     tenants = make_tenancy(database)
     for path in ("bms", "positions", "can", "events"):

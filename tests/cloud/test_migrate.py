@@ -1,4 +1,5 @@
-"""Migrations against a real PostgreSQL: applied once, recorded, the plain-path layout."""
+"""Migrations against a real PostgreSQL: applied once, recorded, on each store layout; the
+plain path's day partitions."""
 
 from __future__ import annotations
 
@@ -9,22 +10,25 @@ import pytest
 
 from cloud.errors import MigrationError
 from cloud.store import partitions
-from cloud.store.migrate import migrate, migrations, store_layout
+from cloud.store.migrate import migrate, migrations, repeatables
+from cloud.store.migrate import store_layout as layout_of
 
 pytestmark = pytest.mark.postgres
 
 
-def test_migrate_applies_every_step_once_and_is_idempotent(empty_database):
-    first = migrate(empty_database, layout="auto")
-    assert first.layout == "partitioned"  # no timescaledb on this server
-    assert first.applied == [m.name for m in migrations("partitioned")]
-    second = migrate(empty_database)
-    assert second.applied == []
+def test_migrate_applies_every_step_once_and_is_idempotent(layout_empty_database, store_layout):
+    first = migrate(layout_empty_database, layout="auto")
+    # auto: timescale where the server has it loaded (the throwaway cluster), else partitioned
+    assert first.layout == store_layout
+    assert first.applied == [m.name for m in migrations(store_layout)]
+    assert sorted(first.repeated) == sorted(r.name for r in repeatables(store_layout))
+    second = migrate(layout_empty_database)
+    assert second.applied == second.repeated == second.changed == []
     assert second.already == first.applied
-    with psycopg.connect(empty_database) as conn:
+    with psycopg.connect(layout_empty_database) as conn:
         recorded = [r[0] for r in conn.execute("SELECT name FROM schema_migration ORDER BY 1")]
         assert recorded == first.applied
-        assert store_layout(conn) == "partitioned"
+        assert layout_of(conn) == store_layout
 
 
 def test_each_layout_has_the_same_steps():
@@ -50,13 +54,15 @@ def test_layout_cannot_change_in_place(database):
         migrate(database, layout="timescale")
 
 
-def test_concurrent_migrates_apply_each_step_once(empty_database):
+def test_concurrent_migrates_apply_each_step_once(layout_empty_database, store_layout):
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(4) as pool:
-        reports = list(pool.map(lambda _: migrate(empty_database), range(4)))
+        reports = list(pool.map(lambda _: migrate(layout_empty_database), range(4)))
     applied = [name for report in reports for name in report.applied]
-    assert sorted(applied) == sorted(m.name for m in migrations("partitioned"))
+    assert sorted(applied) == sorted(m.name for m in migrations(store_layout))
+    repeated = [name for report in reports for name in report.repeated]
+    assert sorted(repeated) == sorted(r.name for r in repeatables(store_layout))
 
 
 def test_partitions_ahead_and_retention(database):

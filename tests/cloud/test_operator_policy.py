@@ -17,6 +17,7 @@ from tests.cloud.access_support import (
     token_for,
 )
 from tests.cloud.api_support import api_client, problem_of
+from tests.cloud.helpers import migrate_before
 
 pytestmark = [pytest.mark.postgres]
 
@@ -132,10 +133,7 @@ def test_a_store_account_sees_its_operator_alone_and_changes_none(tree, api_db_r
 
 def test_the_migration_raises_subtrees_already_below_a_policy(empty_database, monkeypatch):
     """Operators made before migration 0014 under one that requires a second factor get it."""
-    before_0014 = [step for step in migrate_module.migrations("partitioned") if step.version < 14]
-    monkeypatch.setattr(migrate_module, "migrations", lambda layout: before_0014)
-    migrate_module.migrate(empty_database, layout="partitioned")
-    monkeypatch.undo()
+    migrate_before(empty_database, 14, monkeypatch)
     with psycopg.connect(empty_database, autocommit=True) as conn:
         a = make_operator(conn, "A", mfa_required=True)
         a1 = make_operator(conn, "A1", parent=a)

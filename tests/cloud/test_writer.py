@@ -1,5 +1,6 @@
-"""The ingest writer against a real PostgreSQL: dedupe, state that only moves forward,
-dead letters with reasons, unknown devices, and rollups."""
+"""The ingest writer against a real PostgreSQL, on each store layout: dedupe, state that only
+moves forward, dead letters with reasons, unknown devices; and the plain path's day
+partitions."""
 
 from __future__ import annotations
 
@@ -12,10 +13,16 @@ import pytest
 
 from cloud.ingest.rows import parse
 from cloud.ingest.writer import Writer
-from cloud.store import rollups
 from tests.cloud import wire
+from tests.store_layouts import partitioned_only
 
 pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def database(layout_database):
+    """Each test's database, of each store layout (tests/store_layouts.py)."""
+    return layout_database
 
 
 def _register(url: str, *ids: str) -> None:
@@ -27,8 +34,10 @@ def _register(url: str, *ids: str) -> None:
 async def _write(url: str, messages: list[tuple[str, bytes]], *, received=None):
     received = received or datetime.now(UTC)
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        cur = await conn.execute("SELECT value FROM store_setting WHERE key = 'layout'")
+        (layout,) = await cur.fetchone()
         writer = Writer(
-            conn, database_url=url, layout="partitioned", retention_days=30, max_clock_ahead_s=3600
+            conn, database_url=url, layout=layout, retention_days=30, max_clock_ahead_s=3600
         )
         await writer.prepare()
         return await writer.write([parse(t, p, received) for t, p in messages])
@@ -149,6 +158,7 @@ def test_samples_outside_the_time_window_are_kept_as_dead_letters(database):
     assert reason.startswith("2 of 3 samples not stored") and "older than retention" in reason
 
 
+@partitioned_only
 def test_a_backlog_day_gets_its_partition(database):
     _register(database, "pack-1")
     ten_days_ago = wire.now_ms() - 10 * 86_400_000
@@ -205,29 +215,3 @@ def test_events_and_acks_are_stored_once(database):
     assert rows(database, "SELECT cmd_id, result, observed FROM device_ack") == [
         ("c-1", "done", {"discharge_mos": False})
     ]
-
-
-def test_rollups_follow_new_and_replayed_samples(database):
-    _register(database, "pack-1")
-    # the first two minutes of the last full hour: both minutes in one hour bucket
-    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
-    base = int(hour.timestamp() * 1000)
-    samples = [wire.bms(n, base + n * 10_000, soc=50.0 + n) for n in range(12)]  # 2 minutes
-    write(database, [(wire.topic("pack-1"), wire.telemetry(*samples[:6]))])
-
-    async def refresh():
-        async with await psycopg.AsyncConnection.connect(database, autocommit=True) as conn:
-            return await rollups.refresh(conn)
-
-    assert asyncio.run(refresh()) == 1
-    assert rows(database, "SELECT samples, soc_min, soc_avg, soc_max FROM bms_1m") == [
-        (6, 50.0, 52.5, 55.0)
-    ]
-    write(database, [(wire.topic("pack-1"), wire.telemetry(*samples[6:]))])  # the late rest
-    assert asyncio.run(refresh()) == 1
-    minutes = rows(database, "SELECT samples, soc_avg FROM bms_1m ORDER BY bucket")
-    assert minutes == [(6, 52.5), (6, 58.5)]
-    assert rows(database, "SELECT samples, soc_min, soc_avg, soc_max FROM bms_1h") == [
-        (12, 50.0, 55.5, 61.0)
-    ]
-    assert rows(database, "SELECT count(*) FROM rollup_pending") == [(0,)]
