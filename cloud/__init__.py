@@ -23,5 +23,6 @@ Around them: ``ingest`` (MQTT uplink -> rows -> the store), ``store`` and ``migr
 pool, problems, paging, encoding, blueprint base, Swagger UI; it imports no context),
 ``app`` (``create_app()``, every blueprint under ``/api``), ``server`` (waitress),
 ``worker`` (the worker process composed from its parts) and ``cli``
-(``voltrent cloud ...``); ``config``, ``errors`` and ``mqtt_client`` are shared by all.
+(``voltrent cloud ...``); ``config`` (with ``allow_list``, the webhook receivers it reads),
+``errors`` and ``mqtt_client`` are shared by all.
 """

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import unquote, urlsplit
 
+from cloud.allow_list import ALLOW_VARIABLE, AllowList
 from cloud.errors import ConfigError
-from cloud.notify.destinations import ALLOW_VARIABLE, AllowList
 from protocols.contract import signing
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/voltrent"

@@ -27,10 +27,7 @@ CONTEXTS = ("devices", "commands", "rules", "notify", "tenancy", "identity", "pl
 HTTP_MAY_IMPORT = ("cloud.http", "cloud.config", "cloud.errors", "cloud.mqtt_client", "cloud.store")
 
 KNOWN: dict[str, set[tuple[str, str]]] = {
-    "cycle": {
-        # the shared configuration parses the webhook allow-list with notify's own type
-        ("cloud.config", "cloud.notify.destinations"),
-    },
+    "cycle": set(),
     "views": {
         # asking again for the password or a code uses sign-in's checks and refusals
         ("cloud.identity.proof", "cloud.identity.views.auth"),

@@ -2,7 +2,7 @@
 
 Every worker runs one; they share the work through the outbox's claims (outbox.py), so no
 leader is needed and a dead worker only delays the deliveries it had claimed until their
-lease runs out. It wakes on ``LISTEN voltrent_notify`` (the trigger of migration 0009 says
+lease runs out. It wakes on ``LISTEN voltrent_notify`` (``alarm_event_notify`` says
 which webhook has something new), when one of its deliveries finishes (the next in that
 webhook's queue may go), when the earliest backoff ends, and on a sweep every few seconds
 that catches a notification lost with a connection.
@@ -28,9 +28,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 
+from cloud.allow_list import AllowList
 from cloud.errors import StoreUnavailable
 from cloud.notify import outbox, sender
-from cloud.notify.destinations import AllowList
 from cloud.notify.outbox import Job
 from cloud.notify.signing import sign
 from cloud.store.db import connect_async

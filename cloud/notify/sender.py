@@ -22,7 +22,8 @@ import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from cloud.notify.destinations import AllowList, Destination, Refused, Unresolved, resolve
+from cloud.allow_list import AllowList
+from cloud.notify.destinations import Destination, Refused, Unresolved, resolve
 
 USER_AGENT = "VoltRent-Webhooks/1"
 # A reason phrase is a few words; a longer one is cut, it is no channel for an answer.

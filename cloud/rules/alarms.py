@@ -1,13 +1,9 @@
-"""The SQL behind the alarms endpoints: listing, resolving, and the curve around an alarm.
+"""The caller's alarms: listing them, reading one with its occurrences and lifecycle, and
+resolving them, one or many.
 
 Resolving writes the alarm row first and its 'resolved' ``alarm_event`` second, in one
 transaction, as the rules engine does for every step: notifications are made from the
 events (a trigger), and each must see the alarm as that event left it.
-
-The curve reads the type's signal straight from ``bms_sample`` with the catalogue's SQL
-(``SIGNALS``); when the window holds more than ``MAX_POINTS`` samples it keeps, per
-``date_bin`` bucket, the lowest and the highest, so a spike survives the thinning. Plain
-PostgreSQL 14+ throughout (TimescaleDB reads it the same).
 
 Every query keeps to the caller's devices (``cloud.identity.scope``; row-level security is the
 second wall), so its parameters are named and include ``scope.params()``.
@@ -15,27 +11,24 @@ second wall), so its parameters are named and include ``scope.params()``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
-from psycopg import sql
+from flask_smorest.pagination import PaginationParameters
+from psycopg.rows import DictRow
 
+from cloud.http.encoding import format_time
+from cloud.http.paging import fetch_page
+from cloud.http.problems import fail, not_found
 from cloud.identity import scope
-from cloud.rules.catalogue import (
-    DEFAULT_CHEMISTRY,
-    DEFAULTS,
-    ProfileError,
-    Settings,
-    check_profile,
-    settings_for,
-)
+from cloud.identity.guard import principal
+from cloud.rules.catalogue import DEFAULT_CHEMISTRY, DEFAULTS
+from cloud.rules.schemas.alarms import MAX_ID
 
-MAX_POINTS = 2000
 DETAIL_OCCURRENCES = 20
 DETAIL_EVENTS = 200
+FILTERS = ("state", "active", "severity", "device_id", "subject", "start", "end")
 
 _ALARM_END = scope.alarm_end("a")
 # alarm_mute.operator holds the login of the account that muted the type.
@@ -88,6 +81,11 @@ SELECT * FROM (
 ) AS latest ORDER BY id
 """
 COUNT_EVENTS = f"SELECT count(*) AS n FROM alarm_event WHERE {_EVENTS_OF_MINE}"
+OCCURRENCE_TIMES = f"""
+SELECT time FROM alarm_occurrence
+WHERE {_OCCURRENCES_OF_MINE} AND time BETWEEN %(start)s AND %(end)s
+ORDER BY time LIMIT %(limit)s
+"""
 
 # Rows are locked in the order the rules engine writes alarms (lifecycle.apply sorts its
 # transitions by device, type and subject, compared as Python compares strings: COLLATE "C"),
@@ -118,78 +116,101 @@ INSERT INTO alarm_event (alarm_id, event, by, note)
 SELECT id, 'resolved', %(by)s, %(note)s FROM unnest(%(ids)s::bigint[]) AS id ORDER BY id
 """
 
-# The profiles that may apply to a device: its model's first, then the fleet-wide one ('').
-DEVICE_PROFILES = f"""
-SELECT p.profile FROM device d JOIN alarm_profile p ON p.model IN (d.model, '')
-WHERE d.id = %(device_id)s AND {scope.device("d")}
-ORDER BY p.model = ''
-"""
-OCCURRENCE_TIMES = f"""
-SELECT time FROM alarm_occurrence
-WHERE {_OCCURRENCES_OF_MINE} AND time BETWEEN %(start)s AND %(end)s
-ORDER BY time LIMIT %(limit)s
-"""
-# {value} is an expression over a bms_sample row: the catalogue's SIGNALS, or a protection flag
-# (not an f-string: sql.SQL.format() fills it).
-_SERIES = (
-    """
-SELECT time, seq, ({value}) AS value FROM bms_sample
-WHERE device_id = %(device_id)s AND time BETWEEN %(start)s AND %(end)s
-  AND ({value}) IS NOT NULL AND """
-    + scope.device_id("device_id")
-    + " AND time <@ "
-    + scope.periods()
-    + "\n"
-)
-COUNT_SERIES = "SELECT count(*) AS n FROM (" + _SERIES + ") AS series"
-SERIES = _SERIES + "ORDER BY time, seq"
-# Each bucket's lowest and highest, at their own times (one point if they are the same).
-SERIES_BUCKETS = (
-    """
-SELECT time, value FROM (
-    SELECT time, seq, value,
-           row_number() OVER (PARTITION BY bucket ORDER BY value, time, seq) AS low,
-           row_number() OVER (PARTITION BY bucket ORDER BY value DESC, time, seq) AS high
-    FROM (SELECT date_bin(%(bucket)s, time, TIMESTAMPTZ 'epoch') AS bucket, * FROM ("""
-    + _SERIES
-    + """) AS series) AS binned
-) AS ranked
-WHERE low = 1 OR high = 1
-ORDER BY time, seq
-"""
-)
-PROTECTION_FLAG = "(%(subject)s = ANY(protection))::integer"
 
-_POSITIONS = f"""
-SELECT time, seq, lat, lon FROM position
-WHERE device_id = %(device_id)s AND time BETWEEN %(start)s AND %(end)s AND valid
-  AND {scope.device_id("device_id")} AND time <@ {scope.periods()}
-"""
-COUNT_POSITIONS = "SELECT count(*) AS n FROM (" + _POSITIONS + ") AS fixes"
-POSITIONS = "SELECT time, lat, lon FROM (" + _POSITIONS + ") AS fixes ORDER BY time, seq"
-# A trajectory thinned to the last fix of each bucket.
-POSITION_BUCKETS = (
-    """
-SELECT time, lat, lon FROM (
-    SELECT DISTINCT ON (bucket) time, seq, lat, lon
-    FROM (SELECT date_bin(%(bucket)s, time, TIMESTAMPTZ 'epoch') AS bucket, * FROM ("""
-    + _POSITIONS
-    + """) AS fixes) AS binned
-    ORDER BY bucket, time DESC, seq DESC
-) AS last_of_bucket
-ORDER BY time, seq
-"""
-)
+def page(
+    conn: psycopg.Connection[DictRow], args: dict[str, Any], pagination: PaginationParameters
+) -> list[dict[str, Any]]:
+    """A page of the caller's alarms, latest occurrence first: ``type`` (a list), ``FILTERS``
+    and ``include_muted`` from the query."""
+    params = scope.params(
+        types=args.get("type") or None,
+        **{key: args.get(key) for key in FILTERS},
+        login=principal().login,
+        hide_muted=not args["include_muted"],
+    )
+    rows = fetch_page(conn, COUNT_ALARMS, LIST_ALARMS, params, pagination)
+    return [_shown(row) for row in rows]
 
 
-def lock(conn: psycopg.Connection, ids: Sequence[int]) -> dict[int, str]:
+def get(conn: psycopg.Connection[DictRow], alarm_id: int) -> dict[str, Any]:
+    """One of the caller's alarms, with its unit and whether the caller muted its type; a
+    404 for any other id."""
+    row = None
+    if alarm_id <= MAX_ID:
+        params = scope.params(alarm_id=alarm_id, login=principal().login)
+        row = conn.execute(GET_ALARM, params).fetchone()
+    if row is None:
+        not_found("alarm", alarm_id)
+    return _shown(row)
+
+
+def detail(conn: psycopg.Connection[DictRow], alarm_id: int) -> dict[str, Any]:
+    """``get()`` with the latest occurrences and events, and how many events there are."""
+    alarm = get(conn, alarm_id)
+    mine = scope.params(alarm_id=alarm_id)
+    alarm["occurrences"] = conn.execute(
+        LATEST_OCCURRENCES, {**mine, "limit": DETAIL_OCCURRENCES}
+    ).fetchall()
+    alarm["events"] = conn.execute(LATEST_EVENTS, {**mine, "limit": DETAIL_EVENTS}).fetchall()
+    counted = conn.execute(COUNT_EVENTS, mine).fetchone()
+    assert counted is not None  # count(*)
+    alarm["event_count"] = counted["n"]
+    return alarm
+
+
+def occurrences(
+    conn: psycopg.Connection[DictRow], alarm_id: int, pagination: PaginationParameters
+) -> list[dict[str, Any]]:
+    """A page of an alarm's occurrences, newest first, each with its sample (the guard has
+    answered 404 for another's alarm)."""
+    mine = scope.params(alarm_id=alarm_id)
+    return fetch_page(conn, COUNT_OCCURRENCES, LIST_OCCURRENCES, mine, pagination)
+
+
+def resolve_one(conn: psycopg.Connection[DictRow], alarm_id: int, note: str) -> dict[str, Any]:
+    """Resolve one open alarm of the caller's as the caller; the alarm as it is now. A 404
+    for another's alarm, a 409 for one already resolved."""
+    with conn.transaction():
+        found = lock(conn, [alarm_id] if alarm_id <= MAX_ID else [])
+        if alarm_id not in found:
+            not_found("alarm", alarm_id)
+        resolved = resolve(conn, found, principal().login, note)
+    if not resolved:
+        was = get(conn, alarm_id)
+        fail(409, f"alarm {alarm_id} is already resolved (by {was['resolved_by']} at"
+                  f" {format_time(was['resolved_at'])})")  # fmt: skip
+    return get(conn, alarm_id)
+
+
+def resolve_many(conn: psycopg.Connection[DictRow], body: dict[str, Any]) -> dict[str, Any]:
+    """Resolve the caller's alarms named by ``alarm_ids`` (404 for the first that is not
+    one, and nothing resolved) or selected by ``filter``, in one transaction with one
+    ``note``; how each went (BatchResolvedSchema)."""
+    with conn.transaction():
+        if "alarm_ids" in body:
+            ids = list(dict.fromkeys(body["alarm_ids"]))
+            found = lock(conn, ids)
+            missing = next((i for i in ids if i not in found), None)
+            if missing is not None:
+                not_found("alarm", missing)
+        else:
+            ids = open_alarm_ids(conn, body["filter"])
+            found = dict.fromkeys(ids, "open")
+        now = set(resolve(conn, found, principal().login, body["note"]))
+    results = [{"id": i, "result": "resolved" if i in now else "already_resolved"} for i in ids]
+    return {"resolved": len(now), "already_resolved": len(ids) - len(now), "results": results}
+
+
+def lock(conn: psycopg.Connection[DictRow], ids: Sequence[int]) -> dict[int, str]:
     """Lock the caller's alarms among ``ids`` (in the caller's transaction); the state of
     each one found. Ids of other operators' alarms are not found, like missing ones."""
     rows = conn.execute(LOCK_BY_IDS, scope.params(ids=list(ids)))
     return {row["id"]: row["state"] for row in rows}
 
 
-def resolve(conn: psycopg.Connection, found: dict[int, str], by: str, note: str) -> list[int]:
+def resolve(
+    conn: psycopg.Connection[DictRow], found: dict[int, str], by: str, note: str
+) -> list[int]:
     """Resolve the open ones of the alarms ``lock()`` found (in the caller's transaction);
     the ids resolved now."""
     params = scope.params(ids=[i for i in found if found[i] == "open"], by=by, note=note)
@@ -200,67 +221,18 @@ def resolve(conn: psycopg.Connection, found: dict[int, str], by: str, note: str)
     return resolved
 
 
-def open_alarm_ids(conn: psycopg.Connection, wanted: dict[str, Any]) -> list[int]:
+def open_alarm_ids(conn: psycopg.Connection[DictRow], wanted: dict[str, Any]) -> list[int]:
     """Ids of the caller's open alarms a batch filter selects, locked (in the caller's
     transaction)."""
     params = scope.params(**{k: wanted.get(k) for k in ("type", "device_id", "severity", "active")})
     return sorted(row["id"] for row in conn.execute(LOCK_BY_FILTER, params))
 
 
-def settings_of_device(conn: psycopg.Connection, device_id: str) -> Settings:
-    """The effective alarm settings of a device, as the engine picks them: its model's
-    profile, else the fleet-wide one, else the defaults; a profile the catalogue refuses
-    (stored before a type was retired, say) is passed over, as the engine does."""
-    for row in conn.execute(DEVICE_PROFILES, scope.params(device_id=device_id)):
-        try:
-            return settings_for(check_profile(row["profile"]))
-        except ProfileError:
-            continue
-    return settings_for(None)
+def _shown(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "unit": unit_of(row["type"])}
 
 
 def unit_of(type_: str) -> str:
     """The unit of an alarm type's value and threshold ('' for an unknown type)."""
     spec = DEFAULTS[DEFAULT_CHEMISTRY].get(type_)
     return spec.unit if spec else ""
-
-
-def bucket_for(start: datetime, end: datetime) -> timedelta:
-    """A bucket length giving at most MAX_POINTS / 2 buckets over [start, end] (two points
-    each), in whole seconds."""
-    span = (end - start).total_seconds()
-    return timedelta(seconds=max(1, math.ceil(span / (MAX_POINTS // 2))))
-
-
-def series(
-    conn: psycopg.Connection, value: str, params: dict[str, Any]
-) -> tuple[list[dict[str, Any]], timedelta | None]:
-    """Points ``{time, value}`` of an expression over the device's BMS samples in the window,
-    thinned to each bucket's extremes past MAX_POINTS; and the bucket (None: every sample).
-
-    ``value`` is SQL from the catalogue or this module, never from a request.
-    """
-    expression = sql.SQL(value)  # type: ignore[arg-type]
-
-    def query(template: str) -> sql.Composed:
-        return sql.SQL(template).format(value=expression)  # type: ignore[arg-type]
-
-    total = conn.execute(query(COUNT_SERIES), params).fetchone()["n"]
-    if total <= MAX_POINTS:
-        rows = conn.execute(query(SERIES), params).fetchall()
-        return [{"time": r["time"], "value": r["value"]} for r in rows], None
-    bucket = bucket_for(params["start"], params["end"])
-    rows = conn.execute(query(SERIES_BUCKETS), {**params, "bucket": bucket}).fetchall()
-    return rows, bucket
-
-
-def positions(
-    conn: psycopg.Connection, params: dict[str, Any]
-) -> tuple[list[dict[str, Any]], timedelta | None]:
-    """Valid fixes of the device in the window, thinned to the last one per bucket past
-    MAX_POINTS; and the bucket (None: every fix)."""
-    total = conn.execute(COUNT_POSITIONS, params).fetchone()["n"]
-    if total <= MAX_POINTS:
-        return conn.execute(POSITIONS, params).fetchall(), None
-    bucket = bucket_for(params["start"], params["end"])
-    return conn.execute(POSITION_BUCKETS, {**params, "bucket": bucket}).fetchall(), bucket

@@ -11,9 +11,10 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from cloud.allow_list import AllowList
 from cloud.config import CloudConfig
 from cloud.errors import ConfigError
-from cloud.notify.destinations import AllowList, reason
+from cloud.notify.destinations import reason
 from tests.cloud.api_support import api_client, problem_of
 from tests.cloud.helpers import wait_for
 from tests.cloud.test_notify import connect, notifications, notifier, running

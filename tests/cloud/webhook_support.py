@@ -16,8 +16,8 @@ from typing import Any
 
 import psycopg
 
+from cloud.allow_list import AllowList
 from cloud.notify import verify
-from cloud.notify.destinations import AllowList
 
 SECRET = "s3cret-for-tests-0123456789"
 # VOLTRENT_WEBHOOK_ALLOW for the receivers here, and the same parsed.
