@@ -28,10 +28,7 @@ HTTP_MAY_IMPORT = ("cloud.http", "cloud.config", "cloud.errors", "cloud.mqtt_cli
 
 KNOWN: dict[str, set[tuple[str, str]]] = {
     "cycle": set(),
-    "views": {
-        # asking again for the password or a code uses sign-in's checks and refusals
-        ("cloud.identity.proof", "cloud.identity.views.auth"),
-    },
+    "views": set(),
 }
 
 

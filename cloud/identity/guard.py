@@ -19,6 +19,10 @@ import psycopg
 from flask import Flask, Response, current_app, g, request
 from psycopg.types.json import Jsonb
 
+from cloud.http.db import database
+from cloud.http.encoding import storable_text
+from cloud.http.problems import problem
+from cloud.identity import audit
 from cloud.identity.objects import NOT_OBJECTS, OBJECTS
 from cloud.identity.permissions import OPERATOR_WIDE, PERMISSIONS
 from cloud.identity.principal import Principal, authenticate, principal
@@ -26,9 +30,6 @@ from cloud.identity.principal import Principal, authenticate, principal
 __all__ = [
     "install", "note", "principal", "public", "requires", "second_factor", "signed_in",
 ]  # fmt: skip
-from cloud.http.db import database
-from cloud.http.encoding import storable_text
-from cloud.http.problems import problem
 
 log = logging.getLogger(__name__)
 
@@ -188,15 +189,7 @@ def _audit(response: Response) -> Response:
     }
     try:
         with database().connection(scoped=False) as conn:
-            conn.execute(
-                """
-                INSERT INTO audit_log (operator_id, account_id, actor, via, action, target,
-                                       status, ip, user_agent, detail)
-                VALUES (%(operator_id)s, %(account_id)s, %(actor)s, %(via)s, %(action)s,
-                        %(target)s, %(status)s, %(ip)s, %(user_agent)s, %(detail)s)
-                """,
-                row,
-            )
+            audit.write(conn, row)
     except Exception:  # the answer stands; the gap is logged loudly
         log.exception("could not write the audit row of %s %s", request.method, request.path)
     return response

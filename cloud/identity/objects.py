@@ -55,14 +55,10 @@ OBJECTS: dict[str, ObjectRule] = {
         "operator", f"SELECT 1 FROM operator o WHERE o.id = %(value)s AND {scope.owned('o.id')}"
     ),
     "store_id": ObjectRule(
-        "store",
-        f"SELECT 1 FROM store s WHERE s.id = %(value)s AND {scope.owned('s.operator_id')}"
-        " AND (%(store)s::bigint IS NULL OR s.id = %(store)s::bigint)",
+        "store", f"SELECT 1 FROM store s WHERE s.id = %(value)s AND {scope.store('s')}"
     ),
     "account_id": ObjectRule(
-        "account",
-        f"SELECT 1 FROM account a WHERE a.id = %(value)s AND {scope.owned('a.operator_id')}"
-        " AND (%(store)s::bigint IS NULL OR a.store_id = %(store)s::bigint)",
+        "account", f"SELECT 1 FROM account a WHERE a.id = %(value)s AND {scope.account('a')}"
     ),
     "role_id": ObjectRule(
         "role",
@@ -73,8 +69,7 @@ for _name, _kind in (("session_id", "session"), ("token_id", "token")):
     OBJECTS[_name] = ObjectRule(
         _kind,
         "SELECT 1 FROM credential c JOIN account a ON a.id = c.account_id"
-        f" WHERE c.id = %(value)s AND c.kind = '{_kind}' AND {scope.owned('a.operator_id')}"
-        " AND (%(store)s::bigint IS NULL OR a.store_id = %(store)s::bigint)",
+        f" WHERE c.id = %(value)s AND c.kind = '{_kind}' AND {scope.account('a')}",
     )
 
 # Path parameters that name no tenant object: catalogue entries and files.

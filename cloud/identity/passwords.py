@@ -66,6 +66,14 @@ def verify_nothing(password: str) -> bool:
     return False
 
 
+def matches(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` is the one ``password_hash`` was made from; a login without a
+    password (None) costs one verification too, and never matches."""
+    if password_hash is None:
+        return verify_nothing(password)
+    return verify(password_hash, password)
+
+
 def needs_rehash(password_hash: str) -> bool:
     """Whether the hash was made with other parameters than today's (rehash on sign-in)."""
     try:

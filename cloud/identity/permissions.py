@@ -12,6 +12,7 @@ at once.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from protocols.contract import commands as catalogue
 
@@ -141,3 +142,16 @@ def refused(permissions: Iterable[str], flags: Iterable[str], *, platform: bool)
             )
             reasons.append(f"{name!r} {why}")
     return reasons
+
+
+def listed() -> dict[str, Any]:
+    """Every permission (what it allows, the flag it needs, where it applies) and every
+    capability flag, as ``GET /api/permissions`` lists them."""
+    return {
+        "permissions": [
+            {"name": name, "description": description, "flag": flag,
+             "platform_only": platform_only(name), "operator_wide": name in OPERATOR_WIDE}
+            for name, (description, flag) in PERMISSIONS.items()
+        ],
+        "flags": [{"name": name, "description": text} for name, text in FLAGS.items()],
+    }  # fmt: skip

@@ -32,6 +32,19 @@ EFFECTIVE_STAGE = """
 CASE WHEN c.stage = 'full' AND o.mfa_required AND NOT a.totp_enabled THEN 'totp_enrol'
      ELSE c.stage END
 """
+
+
+def works(alias: str = "c") -> str:
+    """The credential row ``alias`` still works: not revoked, not expired, and used within its
+    idle timeout. Every request's credential is checked with it, and the lists of sessions."""
+    return (
+        f"{alias}.revoked_at IS NULL"
+        f" AND ({alias}.expires_at IS NULL OR {alias}.expires_at > now())"
+        f" AND ({alias}.idle_timeout_s IS NULL OR coalesce({alias}.last_used_at,"
+        f" {alias}.created_at) + make_interval(secs => {alias}.idle_timeout_s) > now())"
+    )
+
+
 _LOOKUP = f"""
 SELECT c.id AS credential_id, c.kind, {EFFECTIVE_STAGE} AS stage, c.permissions AS narrowed,
        a.id AS account_id, a.login, a.operator_id, a.store_id,
@@ -44,12 +57,7 @@ SELECT c.id AS credential_id, c.kind, {EFFECTIVE_STAGE} AS stage, c.permissions 
 FROM credential c
 JOIN account a ON a.id = c.account_id
 JOIN operator o ON o.id = a.operator_id
-WHERE c.secret_hash = %(hash)s
-  AND c.revoked_at IS NULL
-  AND (c.expires_at IS NULL OR c.expires_at > now())
-  AND (c.idle_timeout_s IS NULL
-       OR coalesce(c.last_used_at, c.created_at) + make_interval(secs => c.idle_timeout_s) > now())
-  AND a.disabled_at IS NULL
+WHERE c.secret_hash = %(hash)s AND {works("c")} AND a.disabled_at IS NULL
 """
 _TOUCH = "UPDATE credential SET last_used_at = now(), last_ip = %s WHERE id = %s"
 

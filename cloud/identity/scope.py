@@ -17,11 +17,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
+from psycopg.rows import DictRow
+
+from cloud.http.problems import not_found
 from cloud.identity.principal import principal
 
+# The operators whose path holds {} (a parameter): it and every operator below it.
+_BELOW = "SELECT id FROM operator WHERE path @> ARRAY[{}::bigint]"
+# The caller's subtree; for a store's account, its own operator alone.
 SUBTREE = (
-    "SELECT id FROM operator WHERE path @> ARRAY[%(tenant)s::bigint]"
-    " AND (%(store)s::bigint IS NULL OR id = %(tenant)s::bigint)"
+    _BELOW.format("%(tenant)s") + " AND (%(store)s::bigint IS NULL OR id = %(tenant)s::bigint)"
 )
 _OPERATOR_LEVEL = "%(store)s::bigint IS NULL"
 
@@ -32,18 +38,48 @@ def params(**more: Any) -> dict[str, Any]:
     return {"tenant": who.operator_id, "store": who.store_id, **more}
 
 
+def one(conn: psycopg.Connection[DictRow], query: str, kind: str, key: object) -> dict[str, Any]:
+    """The row ``query`` finds for ``%(id)s`` = ``key`` with ``params()``: the caller's
+    ``kind`` ``key``; 404 if there is none, so one outside the subtree looks missing."""
+    row = conn.execute(query, params(id=key)).fetchone()
+    if row is None:
+        not_found(kind, key)
+    return row
+
+
 def owned(column: str = "operator_id") -> str:
     """``column`` (an operator id) is in the caller's subtree."""
     return f"{column} IN ({SUBTREE})"
 
 
+def under(column: str, operator: str) -> str:
+    """``column`` (an operator id) is ``operator`` (a parameter, such as
+    ``%(operator_id)s``) or one of its sub-operators: a filter a caller chooses, inside the
+    wall ``owned()`` draws."""
+    return f"{column} IN ({_BELOW.format(operator)})"
+
+
+def in_store(column: str = "store_id") -> str:
+    """The caller is no store's account, or ``column`` (a store id) is its store."""
+    return f"(%(store)s::bigint IS NULL OR {column} = %(store)s::bigint)"
+
+
 def device(alias: str = "d") -> str:
     """The device row ``alias`` is the caller's: in its subtree and, for a store's account,
     in its store."""
-    return (
-        f"{alias}.operator_id IN ({SUBTREE})"
-        f" AND (%(store)s::bigint IS NULL OR {alias}.store_id = %(store)s::bigint)"
-    )
+    return f"{alias}.operator_id IN ({SUBTREE}) AND {in_store(alias + '.store_id')}"
+
+
+def account(alias: str = "a") -> str:
+    """The account row ``alias`` is the caller's to see: of its subtree and, for a store's
+    account, of its store."""
+    return f"{owned(alias + '.operator_id')} AND {in_store(alias + '.store_id')}"
+
+
+def store(alias: str = "s") -> str:
+    """The store row ``alias`` is the caller's: of its subtree and, for a store's account,
+    that store itself."""
+    return f"{owned(alias + '.operator_id')} AND {in_store(alias + '.id')}"
 
 
 def device_id(column: str = "device_id") -> str:

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NoReturn
 
+import flask_smorest
 import psycopg
 
 from cloud.http.encoding import format_time
+from cloud.identity.guard import note
 
 FREE_FAILURES = 3
 LOCK_AFTER = 10
@@ -37,6 +40,17 @@ class Refusal:
     status: int  # 429: slow down; 423: locked
     retry_after_s: int
     detail: str
+
+
+def refuse(refusal: Refusal) -> NoReturn:
+    """Answer an attempt that was not even checked (the audit row says why)."""
+    note(refused=refusal.detail)
+    flask_smorest.abort(
+        refusal.status,
+        message=refusal.detail,
+        headers={"Retry-After": str(refusal.retry_after_s)},
+    )
+    raise AssertionError("flask_smorest.abort() raises")  # it has no type information
 
 
 def login_key(login: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 import pyotp
@@ -52,13 +53,12 @@ def matching_step(
     return None
 
 
-def consume(
-    conn: psycopg.Connection, account_id: int, secret: str, code: str, last_step: int | None
-) -> bool:
-    """Accept ``code`` for the account once (``last_step``: the step it accepted last):
-    records its step, so that it and every earlier code are refused from now on. Of two
-    requests racing with one code, one wins."""
-    step = matching_step(secret, code, after=last_step)
+def consume(conn: psycopg.Connection, account: dict[str, Any], code: str) -> bool:
+    """Accept ``code`` of the factor in force for ``account`` (its row: ``id``,
+    ``totp_secret`` and ``totp_last_step``, the step it accepted last) once: records its
+    step, so that it and every earlier code are refused from now on. Of two requests racing
+    with one code, one wins."""
+    step = matching_step(account["totp_secret"], code, after=account["totp_last_step"])
     if step is None:
         return False
     taken = conn.execute(
@@ -67,7 +67,7 @@ def consume(
         WHERE id = %(id)s AND (totp_last_step IS NULL OR totp_last_step < %(step)s)
         RETURNING id
         """,
-        {"step": step, "id": account_id},
+        {"step": step, "id": account["id"]},
     ).fetchone()
     return taken is not None
 

@@ -18,7 +18,9 @@ import re
 import secrets
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
+
+from cloud.platform.broker_rules import allowed
 
 ITERATIONS = 101
 SALT_BYTES = 12
@@ -64,6 +66,9 @@ RETURNING username, kind, created_at, rotated_at, revoked_at"""
 REVOKE = """
 UPDATE broker_account SET revoked_at = now() WHERE username = %s AND revoked_at IS NULL
 RETURNING username"""
+ACCOUNT = (
+    "SELECT kind, password_hash FROM broker_account WHERE username = %s AND revoked_at IS NULL"
+)
 ACTIVE = """
 SELECT username, kind, password_hash FROM broker_account WHERE revoked_at IS NULL
 ORDER BY kind DESC, username COLLATE "C" """
@@ -86,3 +91,24 @@ def issue(conn: psycopg.Connection, username: str, *, service: bool = False) -> 
 def revoke(conn: psycopg.Connection, username: str) -> bool:
     """Revoke an account (kept, with the time); False if there was no active one."""
     return conn.execute(REVOKE, (username,)).fetchone() is not None
+
+
+def active(conn: psycopg.Connection[DictRow], username: str) -> DictRow | None:
+    """The account ``username`` (its kind and hash) unless it is revoked or unknown. (``conn``
+    gives dict rows, as the API's do. Only the platform's accounts hold ``platform.broker``:
+    under row-level security they see the service accounts as well as every device's.)"""
+    return conn.execute(ACCOUNT, (username,)).fetchone()
+
+
+def may_connect(conn: psycopg.Connection[DictRow], username: str, password: str) -> bool:
+    """Whether ``username`` may connect with ``password`` (an active account whose hash it
+    matches)."""
+    account = active(conn, username)
+    return account is not None and verify_password(password, account["password_hash"])
+
+
+def may(conn: psycopg.Connection[DictRow], username: str, action: str, topic: str) -> bool:
+    """Whether the active account ``username`` may ``action`` (publish | subscribe)
+    ``topic`` (``broker_rules``)."""
+    account = active(conn, username)
+    return account is not None and allowed(account["kind"], username, action, topic)

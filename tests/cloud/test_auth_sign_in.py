@@ -151,18 +151,29 @@ def sign_in_from(client, environ):
     )
 
 
-@pytest.mark.parametrize(
-    "expire",
-    [
-        "UPDATE credential SET expires_at = now() - interval '1 s'",
-        "UPDATE credential SET last_used_at = now() - interval '3 hours'",  # idle (120 min)
-    ],
-)
+EXPIRED = [
+    "UPDATE credential SET expires_at = now() - interval '1 s'",
+    "UPDATE credential SET last_used_at = now() - interval '3 hours'",  # idle (120 min)
+]
+
+
+@pytest.mark.parametrize("expire", EXPIRED)
 def test_sessions_expire(database, client, expire):
     token = session(client)
     assert me(client, token).status_code == 200
     sql(database, expire)
     assert problem_of(me(client, token), 401)
+
+
+@pytest.mark.parametrize("expire", EXPIRED)
+def test_a_session_that_stopped_working_is_not_listed(database, client, expire):
+    """The list of sessions and the check of every request apply one rule."""
+    old = session(client)
+    sql(database, expire)
+    new = session(client)
+    listed = client.get("/api/auth/sessions", headers=bearer(new)).get_json()
+    assert [s["current"] for s in listed] == [True]
+    assert problem_of(me(client, old), 401)
 
 
 def test_a_stolen_session_can_be_revoked_by_its_owner(client):

@@ -1,27 +1,14 @@
 """``/api/auth/totp``: the TOTP second factor (RFC 6238) of the caller's own account:
-enrol, confirm, verify the code a session owes, turn it off. Wrong codes count as failed
-sign-ins (``cloud.identity.throttle``).
-
-Enrolling needs the password or a code of the factor in force, so a stolen session can
-neither bind the account to a thief's phone nor take its factor off. The new secret waits
-beside the factor in force, which keeps working (at sign-in too) until a code of the new one
-confirms it. Turning the factor off ends every other session and every API token.
-"""
+enrol, confirm, verify the code a session owes, turn it off (``cloud.identity.self_service``).
+Wrong codes count as failed sign-ins (``cloud.identity.throttle``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import psycopg
 from flask.views import MethodView
 
-from cloud.http.db import connection, database
-from cloud.http.problems import fail, field_error
 from cloud.http.schemas import Blueprint
-from cloud.identity import throttle, totp
-from cloud.identity.guard import note, principal, second_factor, signed_in
-from cloud.identity.principal import Principal
-from cloud.identity.proof import WRONG_TOTP, prove, take_code
+from cloud.identity import self_service
+from cloud.identity.guard import principal, second_factor, signed_in
 from cloud.identity.schemas.accounts import RevokedSchema
 from cloud.identity.schemas.auth import (
     CodeSchema,
@@ -30,32 +17,8 @@ from cloud.identity.schemas.auth import (
     ProofSchema,
     SessionStateSchema,
 )
-from cloud.identity.views.auth import (
-    ACCOUNT_BY_ID,
-    WRONG_CODE,
-    brief,
-    check_password,
-    needs_session,
-    refuse,
-    revoke_all,
-)
 
 blp = Blueprint("totp", __name__, url_prefix="/auth", description="The TOTP second factor")
-
-SET_STAGE = "UPDATE credential SET stage = %s WHERE id = %s"
-SESSION_EXPIRY = "SELECT expires_at FROM credential WHERE id = %s"
-
-
-def _session_only(who: Principal, allowed: tuple[str, ...], what: str) -> None:
-    needs_session(who, what)
-    if who.stage not in allowed:
-        fail(403, f"{what} is not for a session owing its TOTP code: verify it first")
-
-
-def _state(conn: psycopg.Connection, who: Principal, stage: str) -> dict[str, Any]:
-    account = conn.execute(ACCOUNT_BY_ID, (who.account_id,)).fetchone()
-    expires_at = conn.execute(SESSION_EXPIRY, (who.credential_id,)).fetchone()["expires_at"]
-    return {"stage": stage, "expires_at": expires_at, "account": brief(account)}
 
 
 @blp.route("/totp/verify")
@@ -72,21 +35,7 @@ class TotpVerify(MethodView):
 
         A wrong code counts as a failed sign-in (slowed down and locked out the same way).
         """
-        who = principal()
-        if who.stage != "totp":
-            fail(409, f"this session owes no TOTP code (its stage is {who.stage})")
-        state = None
-        with database().connection(scoped=False) as conn:
-            outcome = take_code(conn, who, body["code"])
-            if outcome is True:
-                throttle.succeeded(conn, who.login)
-                conn.execute(SET_STAGE, ("full", who.credential_id))
-                state = _state(conn, who, "full")
-        if isinstance(outcome, throttle.Refusal):
-            refuse(outcome)
-        if state is None:
-            field_error("code", [WRONG_CODE])
-        return state
+        return self_service.verify(principal(), body["code"])
 
 
 @blp.route("/totp/enrol")
@@ -105,14 +54,7 @@ class TotpEnrol(MethodView):
         the factor in force (if any) keeps working, at sign-in too. A wrong password or code
         counts as a failed sign-in.
         """
-        who = principal()
-        _session_only(who, ("full", "totp_enrol"), "Enrolling a second factor")
-        in_force = prove(who, body, "enrol")["totp_enabled"]
-        secret = totp.new_secret()
-        with connection() as conn:
-            totp.enrol(conn, who.account_id, secret)
-        note(totp="enrol", replacing=in_force)
-        return {"secret": secret, "otpauth_uri": totp.provisioning_uri(secret, who.login)}
+        return self_service.enrol(principal(), body)
 
 
 @blp.route("/totp/confirm")
@@ -125,19 +67,7 @@ class TotpConfirm(MethodView):
     def post(self, body):
         """Put the enrolled TOTP secret in force with a code it makes (replacing the factor
         in force, if any); the session becomes full"""
-        who = principal()
-        _session_only(who, ("full", "totp_enrol"), "Confirming a second factor")
-        with connection() as conn:
-            account = conn.execute(ACCOUNT_BY_ID, (who.account_id,)).fetchone()
-            pending = account["totp_pending_secret"]
-            if pending is None:
-                fail(409, "nothing to confirm: POST /api/auth/totp/enrol first")
-            if not totp.confirm(conn, who.account_id, pending, body["code"]):
-                note(failed=WRONG_TOTP)
-                field_error("code", [WRONG_CODE])
-            conn.execute(SET_STAGE, ("full", who.credential_id))
-            note(totp="confirm", replaced=account["totp_enabled"])
-            return _state(conn, who, "full")
+        return self_service.confirm(principal(), body["code"])
 
 
 @blp.route("/totp")
@@ -154,13 +84,4 @@ class Totp(MethodView):
         Every other session and every API token of the account end (`revoked`: how many).
         Not possible when the operator requires a second factor (409).
         """
-        who = principal()
-        needs_session(who, "Turning the second factor off")
-        with connection() as conn:
-            if conn.execute(ACCOUNT_BY_ID, (who.account_id,)).fetchone()["mfa_required"]:
-                fail(409, "the operator requires a second factor: it cannot be turned off")
-        check_password(who, body["password"], "password")
-        with connection() as conn:
-            totp.turn_off(conn, who.account_id)
-            note(totp="off")
-            return {"revoked": revoke_all(conn, who.account_id, keep=who.credential_id)}
+        return {"revoked": self_service.turn_off(principal(), body["password"])}

@@ -11,41 +11,16 @@ would outlive its own revocation, and one a stolen session made would outlive th
 
 from __future__ import annotations
 
-from typing import Any
-
-import psycopg
 from flask import url_for
 from flask.views import MethodView
 
 from cloud.http.db import connection
-from cloud.http.problems import fail, field_error
 from cloud.http.schemas import Blueprint
-from cloud.identity.guard import note, principal, signed_in
-from cloud.identity.principal import issue
-from cloud.identity.proof import prove
+from cloud.identity import credentials, self_service
+from cloud.identity.guard import principal, signed_in
 from cloud.identity.schemas.auth import TokenCreateSchema, TokenSchema, TokenWithSecretSchema
-from cloud.identity.views.auth import needs_session, revoke_one
 
 blp = Blueprint("tokens", __name__, url_prefix="/tokens", description="API tokens")
-
-_COLUMNS = """
-SELECT c.id, c.account_id, c.name, c.permissions, c.created_at, c.expires_at, c.last_used_at,
-       c.last_ip
-FROM credential c
-"""
-# Expired ones too (until revoked): their owner sees why a script stopped working.
-LIST_TOKENS = (
-    _COLUMNS + "WHERE c.account_id = %s AND c.kind = 'token' AND c.revoked_at IS NULL ORDER BY c.id"
-)
-GET_TOKEN = _COLUMNS + "WHERE c.id = %s"
-GET_OWN_TOKEN = (
-    _COLUMNS + "WHERE c.id = %s AND c.account_id = %s AND c.kind = 'token' AND c.revoked_at IS NULL"
-)
-
-
-def tokens_of(conn: psycopg.Connection, account_id: int) -> list[dict[str, Any]]:
-    """The account's tokens not revoked (expired ones included), oldest first."""
-    return conn.execute(LIST_TOKENS, (account_id,)).fetchall()
 
 
 @blp.route("")
@@ -55,7 +30,7 @@ class Tokens(MethodView):
     def get(self):
         """List the caller's own API tokens (never their secrets)"""
         with connection() as conn:
-            return tokens_of(conn, principal().account_id)
+            return credentials.tokens_of(conn, principal().account_id)
 
     @signed_in
     @blp.arguments(TokenCreateSchema)
@@ -71,25 +46,8 @@ class Tokens(MethodView):
         caller's own (422 names any the caller does not have). The answer is the only one
         that shows the `secret`.
         """
-        who = principal()
-        needs_session(who, "Making an API token")
-        wanted = body.get("permissions")
-        if wanted is not None:
-            beyond = [name for name in wanted if name not in who.permissions]
-            field_error("permissions", [f"{n!r} is not one of your permissions" for n in beyond])
-        prove(who, body, "make an API token")
-        with connection() as conn:
-            token_id, secret = issue(
-                conn,
-                who.account_id,
-                "token",
-                name=body["name"],
-                expires_at=body.get("expires_at"),
-                permissions=wanted,
-            )
-            created = {**conn.execute(GET_TOKEN, (token_id,)).fetchone(), "secret": secret}
-        note(token_id=token_id)
-        return created, 201, {"Location": url_for("tokens.Token", token_id=token_id)}
+        created = self_service.make_token(principal(), body)
+        return created, 201, {"Location": url_for("tokens.Token", token_id=created["id"])}
 
 
 @blp.route("/<int:token_id>")
@@ -100,16 +58,12 @@ class Token(MethodView):
     def get(self, token_id):
         """Get one of the caller's own API tokens"""
         with connection() as conn:
-            row = conn.execute(GET_OWN_TOKEN, (token_id, principal().account_id)).fetchone()
-        if row is None:
-            fail(404, f"no token {token_id}")
-        return row
+            return credentials.own_token(conn, principal().account_id, token_id)
 
     @signed_in
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, token_id):
         """Revoke one of the caller's own API tokens"""
-        who = principal()
         with connection() as conn:
-            revoke_one(conn, who.account_id, "token", token_id)
+            credentials.revoke_one(conn, principal().account_id, "token", token_id)

@@ -33,51 +33,18 @@ before it expires.
 
 from __future__ import annotations
 
-import marshmallow as ma
 from flask.views import MethodView
 
 from cloud.http.db import connection
 from cloud.http.schemas import Blueprint
 from cloud.identity.guard import requires
-from cloud.platform.broker_accounts import verify_password
-from cloud.platform.broker_rules import allowed
+from cloud.platform.broker_accounts import may, may_connect
+from cloud.platform.schemas import AuthnSchema, AuthzSchema, ResultSchema
 
 blp = Blueprint(
     "broker_auth", __name__, url_prefix="/broker",
     description="Broker authentication and authorisation over HTTP (EMQX 5 compatible)",
 )  # fmt: skip
-
-ACCOUNT = (
-    "SELECT kind, password_hash FROM broker_account WHERE username = %s AND revoked_at IS NULL"
-)
-
-
-class _BrokerBody(ma.Schema):
-    class Meta:
-        unknown = ma.EXCLUDE  # a broker may be set up to send more (clientid, peerhost, ...)
-
-
-class AuthnSchema(_BrokerBody):
-    username = ma.fields.String(required=True, validate=ma.validate.Length(max=200))
-    password = ma.fields.String(required=True, validate=ma.validate.Length(max=1000))
-
-
-class AuthzSchema(_BrokerBody):
-    username = ma.fields.String(required=True, validate=ma.validate.Length(max=200))
-    topic = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=65535))
-    action = ma.fields.String(required=True, validate=ma.validate.OneOf(["publish", "subscribe"]))
-
-
-class ResultSchema(ma.Schema):
-    result = ma.fields.String(metadata={"description": "allow or deny"})
-    is_superuser = ma.fields.Boolean()
-
-
-def _account(username: str) -> dict | None:
-    # Only the platform's accounts can hold platform.broker; under row-level security they
-    # see the service accounts (the workers') as well as every device's.
-    with connection() as conn:
-        return conn.execute(ACCOUNT, (username,)).fetchone()
 
 
 @blp.route("/authn")
@@ -87,8 +54,8 @@ class Authn(MethodView):
     @blp.response(200, ResultSchema)
     def post(self, body):
         """May this username and password connect"""
-        account = _account(body["username"])
-        ok = account is not None and verify_password(body["password"], account["password_hash"])
+        with connection() as conn:
+            ok = may_connect(conn, body["username"], body["password"])
         return {"result": "allow" if ok else "deny", "is_superuser": False}
 
 
@@ -99,7 +66,6 @@ class Authz(MethodView):
     @blp.response(200, ResultSchema)
     def post(self, body):
         """May this account publish to, or subscribe to, this topic"""
-        account = _account(body["username"])
-        ok = account is not None and allowed(account["kind"], body["username"], body["action"],
-                                             body["topic"])  # fmt: skip
+        with connection() as conn:
+            ok = may(conn, body["username"], body["action"], body["topic"])
         return {"result": "allow" if ok else "deny"}

@@ -1,19 +1,16 @@
-"""``/api/health``: whether the API can reach its store (for load balancers and doctors)."""
+"""``/api/health``: whether the API can reach its store (``cloud.platform.health``)."""
 
 from __future__ import annotations
 
-import marshmallow as ma
 from flask.views import MethodView
 
 from cloud.http.db import connection
 from cloud.http.schemas import Blueprint
 from cloud.identity.guard import public
+from cloud.platform.health import database_answers
+from cloud.platform.schemas import HealthSchema
 
 blp = Blueprint("health", __name__, url_prefix="/health", description="Liveness")
-
-
-class HealthSchema(ma.Schema):
-    database = ma.fields.String(metadata={"example": "ok"})
 
 
 @blp.route("")
@@ -24,5 +21,4 @@ class Health(MethodView):
     def get(self):
         """Check that the database answers (503 problem when it does not)"""
         with connection() as conn:
-            conn.execute("SELECT 1").fetchone()
-        return {"database": "ok"}
+            return {"database": database_answers(conn)}
