@@ -4,18 +4,56 @@ A throwaway Mosquitto (on PATH or in /usr/sbin) is started on a free port so tes
 stop and restart it. Where none is installed, the broker at $MQTT_URL (or
 127.0.0.1:1883) is used if it answers; tests that must restart the broker are then
 skipped with that reason.
+
+Modules that hold no tests but what tests share are named ``*_support.py`` (the tenancy
+builder is tests/cloud/tenancy_support.py); tests/edge_agent/outbox_writer.py is a program
+a test runs, not a module it imports. ``./run-tests --fast`` is the daily loop.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
 
 from launcher.broker import MosquittoBroker, find_mosquitto, port_open
+
+# a test that uses one of these fixtures gets the marker, so that -m selects by what it needs
+_MARKED_BY_FIXTURE = {
+    "broker": {"broker", "own_broker", "_session_broker"},
+    "postgres": {
+        "pg_server",
+        "database",
+        "module_database",
+        "empty_database",
+        "store_template",
+        "layout_database",
+        "layout_empty_database",
+    },
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for marker, fixtures in _MARKED_BY_FIXTURE.items():
+            if used & fixtures and not item.get_closest_marker(marker):
+                item.add_marker(marker)
+
+
+def pytest_configure(config):
+    """Hypothesis' too-slow health check and its per-example deadline measure the machine,
+    not the code: on a loaded one (xdist's workers on two cores) they fail tests that are
+    merely slowed down, and tests never assert wall-clock time."""
+    try:
+        from hypothesis import HealthCheck, settings
+    except ImportError:
+        return
+    settings.register_profile(
+        "voltrent", suppress_health_check=[HealthCheck.too_slow], deadline=None
+    )
+    settings.load_profile("voltrent")
 
 
 class ExternalBroker:
@@ -46,10 +84,14 @@ def _session_broker(tmp_path_factory):
 
 @pytest.fixture
 def broker(_session_broker):
-    """A running broker; a test that stopped it gets it back running afterwards."""
+    """A running broker; a test that stopped it gets it back running afterwards, and
+    what it left retained is removed (the next test's subscribers would get it)."""
     yield _session_broker
     if isinstance(_session_broker, MosquittoBroker):
+        from tests.mqtt_support import clear_retained
+
         _session_broker.start()
+        clear_retained(_session_broker.port)
 
 
 @pytest.fixture
@@ -82,67 +124,50 @@ def pg_server(tmp_path_factory):
         yield server.url()
 
 
-def _admin(url: str):
-    import psycopg
+@pytest.fixture(scope="session")
+def _databases(pg_server):
+    from tests.postgres_support import Databases
 
-    return psycopg.connect(url, autocommit=True)
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return parts._replace(path=f"/{name}").geturl()
+    databases = Databases(pg_server)
+    databases.make_template()
+    yield databases
+    databases.close()
 
 
 @pytest.fixture(scope="session")
-def store_template(pg_server):
-    """A migrated database that each test's database is cloned from (fast: no migrate)."""
-    from cloud.store.migrate import migrate
-
-    name = f"voltrent_template_{os.getpid()}"
-    with _admin(pg_server) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    migrate(_with_database(pg_server, name), layout="partitioned")
-    yield name
-    with _admin(pg_server) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-_databases = iter(range(1, 1_000_000))
-
-
-@contextmanager
-def _cloned(pg_server: str, template: str) -> Iterator[str]:
-    name = f"voltrent_test_{os.getpid()}_{next(_databases)}"
-    with _admin(pg_server) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    yield _with_database(pg_server, name)
-    with _admin(pg_server) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def store_template(_databases):
+    """The name of the migrated database that test databases are cloned from."""
+    return _databases.template_name
 
 
 @pytest.fixture
-def database(pg_server, store_template):
-    """The URL of a fresh, migrated database of this test's own, dropped afterwards."""
-    with _cloned(pg_server, store_template) as url:
+def database(_databases):
+    """The URL of a fresh, migrated database of this test's own (tests/postgres_support.py
+    puts it back to the template's state afterwards, for the next test under a new name)."""
+    with _databases.fresh() as url:
         yield url
 
 
 @pytest.fixture(scope="module")
-def module_database(pg_server, store_template):
+def module_database(_databases):
     """Like ``database``, shared by the tests of one module (a fuzz's hundreds of cases)."""
-    with _cloned(pg_server, store_template) as url:
+    with _databases.fresh() as url:
         yield url
+
+
+_empty = iter(range(1, 1_000_000))
 
 
 @pytest.fixture
 def empty_database(pg_server):
     """The URL of a fresh database with nothing in it (for migration tests)."""
-    name = f"voltrent_empty_{os.getpid()}_{next(_databases)}"
-    with _admin(pg_server) as conn:
+    from tests.postgres_support import admin, with_database
+
+    name = f"voltrent_empty_{os.getpid()}_{next(_empty)}"
+    with admin(pg_server) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    yield _with_database(pg_server, name)
-    with _admin(pg_server) as conn:
+    yield with_database(pg_server, name)
+    with admin(pg_server) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -66,3 +66,42 @@ class Client:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def clear_retained(port: int) -> int:
+    """Remove every retained message from the broker at 127.0.0.1:``port``, so that the
+    next test's subscribers get none of an earlier test's (a device's retained status, a
+    lease term); how many there were. The broker sends a new subscription's retained
+    messages before anything published after it, so a marker published once subscribed
+    arrives after the last of them."""
+    import threading
+    import uuid
+
+    marker = f"voltrent-test/clear/{uuid.uuid4().hex}"
+    retained: set[str] = set()
+    done = threading.Event()
+
+    def on_message(client, userdata, message) -> None:
+        if message.topic == marker:
+            done.set()
+        elif message.retain and message.payload:
+            retained.add(message.topic)
+
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"clear-{marker[-8:]}")
+    client.on_message = on_message
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    try:
+        client.subscribe("#", qos=1)
+        subscribed = threading.Event()
+        client.on_subscribe = lambda *args: subscribed.set()
+        client.subscribe(marker, qos=1)
+        assert subscribed.wait(WAIT_S), "no SUBACK"
+        client.publish(marker, b"", qos=1).wait_for_publish(WAIT_S)
+        assert done.wait(WAIT_S), "the marker did not come back"
+        for topic in retained:
+            client.publish(topic, b"", qos=1, retain=True).wait_for_publish(WAIT_S)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    return len(retained)

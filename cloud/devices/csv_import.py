@@ -19,8 +19,8 @@ from psycopg.types.json import Jsonb
 
 from cloud.devices.schemas.devices import DeviceCreateSchema
 from cloud.errors import CloudError
-from cloud.http.encoding import text_fault
 from cloud.identity import scope
+from cloud.text import text_fault
 
 COLUMNS = ("id", "serial", "kind", "model", "name")
 

@@ -13,9 +13,8 @@ rule holds for path parameters, query strings, form fields and headers
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NoReturn
 
 from flask import Request as FlaskRequest
@@ -23,6 +22,7 @@ from flask import Response, request
 from flask.json.provider import DefaultJSONProvider
 
 from cloud.http.problems import fail, problem
+from cloud.text import format_time, storable_text, text_fault
 from protocols import json_bounds
 
 # A bulk command names at most 10,000 devices of up to 128 characters: about 1.4 MB.
@@ -31,7 +31,6 @@ MAX_JSON_BYTES = 2 * 1024 * 1024
 # MQTT payloads are refused before parsing (json_bounds); a body is parsed, then walked, so
 # that the refusal can name where it went too deep.
 MAX_JSON_DEPTH = json_bounds.MAX_DEPTH
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class JSONRefused(ValueError):
@@ -42,21 +41,6 @@ class JSONRefused(ValueError):
         self.status = status
         self.reason = reason
         self.field = field
-
-
-def text_fault(value: str) -> str | None:
-    """Why the store cannot keep ``value`` as text, or None if it can."""
-    found = _UNSTORABLE.search(value)
-    if found is None:
-        return None
-    if found.group() == "\x00":
-        return "Contains a NUL character (U+0000), which text cannot hold."
-    return f"Contains a lone surrogate (U+{ord(found.group()):04X}), which is not Unicode text."
-
-
-def storable_text(value: str) -> str:
-    """``value`` with what text_fault() finds replaced by U+FFFD (for logs and audit rows)."""
-    return _UNSTORABLE.sub("\ufffd", value)
 
 
 def nodes(value: Any) -> Iterator[tuple[str | None, int, Any]]:
@@ -130,14 +114,6 @@ def refuse_unstorable_text() -> Response | None:
                 errors = [{"field": name, "in": location, "reason": fault}]
                 return problem(400, f"{name}: {fault}", errors=errors)
     return None
-
-
-def format_time(value: datetime) -> str:
-    """``2026-11-23T14:05:00.123Z``: UTC, milliseconds, a ``Z``; the one spelling of a time."""
-    if value.tzinfo is None:
-        # The store only holds timestamptz; a naive time here is a bug, not a guess to make.
-        raise ValueError(f"naive datetime {value!r}: the API writes only aware times")
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _default(value: Any) -> Any:

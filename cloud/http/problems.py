@@ -19,7 +19,14 @@ from flask_smorest.pagination import PaginationMetadataSchema
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
-from cloud.errors import StoreUnavailable
+from cloud.errors import (  # field_error, not_found: for views not moved to cloud.errors yet
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Refused,
+    StoreUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,20 +79,6 @@ def problem(
 def fail(status: int, detail: str, *, errors: list[dict[str, Any]] | None = None) -> NoReturn:
     """Stop the request with a problem of ``status`` (raises an HTTPException)."""
     flask_smorest.abort(status, message=detail, errors=errors)
-
-
-def not_found(kind: str, key: object) -> NoReturn:
-    """404 in the one wording every resource uses: ``no device 'sim-0001'``, ``no alarm 7``.
-
-    Something outside the caller's subtree is answered the same way as something missing."""
-    fail(404, f"no {kind} {key!r}")
-
-
-def field_error(field: str, reasons: list[str]) -> None:
-    """422 naming the body's ``field`` with each reason, if there are any."""
-    if reasons:
-        fail(422, f"{field}: " + "; ".join(reasons),
-             errors=[{"field": field, "in": "body", "reason": r} for r in reasons])  # fmt: skip
 
 
 def field_errors(messages: Any, location: str | None = None) -> list[dict[str, Any]]:
@@ -161,11 +154,27 @@ class Api(flask_smorest.Api):
         self.spec.components.header("PAGINATION", header, lazy=True)
 
 
+# What each refusal of the domain (cloud/errors.py) is answered with.
+REFUSAL_STATUS: dict[type[Refused], int] = {
+    NotFound: 404,
+    Forbidden: 403,
+    Conflict: 409,
+    Invalid: 422,
+}
+
+
+def _refused(error: Refused) -> Response:
+    status = next((c for kind, c in REFUSAL_STATUS.items() if isinstance(error, kind)), 400)
+    return problem(status, error.detail, errors=error.errors)
+
+
 def _store_unavailable(error: StoreUnavailable) -> Response:
     log.warning("store unavailable: %s", error)
     return problem(503, "The database is unavailable; try again shortly.")
 
 
 def register_problem_handlers(app: Flask) -> None:
-    """Errors that are not HTTPExceptions: the store being down is a 503, not a 500."""
+    """Errors that are not HTTPExceptions: the store being down is a 503, not a 500; a
+    refusal of the domain is its own 4xx."""
     app.register_error_handler(StoreUnavailable, _store_unavailable)
+    app.register_error_handler(Refused, _refused)

@@ -14,8 +14,9 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.core import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from cloud.http.encoding import format_time, nodes
+from cloud.http.encoding import nodes
 from cloud.http.problems import LOCATIONS, fail
+from cloud.text import format_time
 
 _INTERVAL = re.compile(r"(\d{1,9})([smhd]?)")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400}

@@ -13,11 +13,11 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow, tuple_row
 
-from cloud.http.paging import fetch_page
-from cloud.http.problems import fail, field_error
+from cloud.errors import Conflict, field_error
 from cloud.identity import credentials, passwords, powers, scope, throttle, totp
 from cloud.identity.guard import note
 from cloud.identity.principal import principal
+from cloud.store.pages import fetch_page
 
 INSERT_ACCOUNT = """
 INSERT INTO account (operator_id, store_id, login, name, password_hash, password_changed_at)
@@ -126,7 +126,7 @@ def add(conn: psycopg.Connection[DictRow], wanted: dict[str, Any]) -> dict[str, 
                 name=wanted["name"], password=password, role_ids=wanted["role_ids"],
             )  # fmt: skip
     except psycopg.errors.UniqueViolation:
-        fail(409, f"the login {wanted['login']!r} is taken")
+        raise Conflict(f"the login {wanted['login']!r} is taken") from None
     created = get(conn, account_id)
     note(created_account_id=account_id, login=wanted["login"])
     return created if given is not None else {**created, "password": password}

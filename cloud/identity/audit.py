@@ -14,9 +14,9 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow
 
-from cloud.http.paging import fetch_page
 from cloud.identity import scope
 from cloud.identity.principal import principal
+from cloud.store.pages import fetch_page
 
 INSERT = """
 INSERT INTO audit_log (operator_id, account_id, actor, via, action, target, status, ip,

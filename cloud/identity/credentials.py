@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow
 
-from cloud.http.problems import not_found
+from cloud.errors import not_found
 from cloud.identity.guard import note
 from cloud.identity.principal import EFFECTIVE_STAGE, principal, works
 

@@ -20,12 +20,12 @@ from flask import Flask, Response, current_app, g, request
 from psycopg.types.json import Jsonb
 
 from cloud.http.db import database
-from cloud.http.encoding import storable_text
 from cloud.http.problems import problem
 from cloud.identity import audit
 from cloud.identity.objects import NOT_OBJECTS, OBJECTS
 from cloud.identity.permissions import OPERATOR_WIDE, PERMISSIONS
 from cloud.identity.principal import Principal, authenticate, principal
+from cloud.text import storable_text
 
 __all__ = [
     "install", "note", "principal", "public", "requires", "second_factor", "signed_in",

@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow
 
-from cloud.http.problems import fail, field_error
+from cloud.errors import Forbidden, field_error
 from cloud.identity import scope
 from cloud.identity.permissions import effective, refused
 from cloud.identity.principal import principal
@@ -71,7 +71,7 @@ def check_role_holds(operator: dict[str, Any], role: dict[str, Any]) -> None:
     held = effective(role["permissions"], operator["flags"], platform=operator["platform"])
     beyond = beyond_caller(held)
     if beyond:
-        fail(403, f"role {role['id']} holds permissions you do not have: {', '.join(beyond)}")
+        raise Forbidden(f"role {role['id']} holds permissions you do not have: {', '.join(beyond)}")
 
 
 def _within_store() -> bool:
@@ -110,5 +110,5 @@ def check_manageable(conn: psycopg.Connection[DictRow], account_id: int) -> None
     )
     beyond = beyond_caller(powers)
     if beyond:
-        fail(403, f"account {account_id} may do what you may not ({', '.join(beyond)}):"
+        raise Forbidden(f"account {account_id} may do what you may not ({', '.join(beyond)}):"
                   " only someone who may do all of it can change it")  # fmt: skip

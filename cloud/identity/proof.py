@@ -18,8 +18,8 @@ import psycopg
 from flask import request
 from psycopg.rows import DictRow
 
+from cloud.errors import Forbidden, field_error
 from cloud.http.db import database
-from cloud.http.problems import fail, field_error
 from cloud.identity import passwords, sign_in, throttle, totp
 from cloud.identity.guard import note
 from cloud.identity.principal import Principal
@@ -32,7 +32,7 @@ def needs_session(who: Principal, what: str) -> None:
     """403 unless the caller is a signed-in session: an API token, made for a script, does
     not change the credentials of its account."""
     if who.via != "session":
-        fail(403, f"{what} needs a signed-in session, not an API token")
+        raise Forbidden(f"{what} needs a signed-in session, not an API token")
 
 
 def held_account(conn: psycopg.Connection[DictRow], who: Principal) -> dict[str, Any]:

@@ -15,10 +15,10 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow
 
+from cloud.errors import Conflict
 from cloud.http.db import connection, database
-from cloud.http.paging import fetch_page
-from cloud.http.problems import fail
 from cloud.identity import powers, scope
+from cloud.store.pages import fetch_page
 
 _SELECT = f"""
 SELECT r.id, r.operator_id, r.name, r.description, r.permissions, r.builtin,
@@ -65,7 +65,7 @@ def get(conn: psycopg.Connection[DictRow], role_id: int) -> dict[str, Any]:
 def _editable(conn: psycopg.Connection[DictRow], role: dict[str, Any]) -> dict[str, Any]:
     """The role's operator, once sure the caller may change the role."""
     if role["builtin"]:
-        fail(409, f"role {role['id']} ({role['name']}) is built in: it cannot be changed")
+        raise Conflict(f"role {role['id']} ({role['name']}) is built in: it cannot be changed")
     operator = powers.operator(conn, role["operator_id"])
     assert operator is not None  # the role's, in the caller's subtree as the role is
     powers.check_role_holds(operator, role)
@@ -73,7 +73,7 @@ def _editable(conn: psycopg.Connection[DictRow], role: dict[str, Any]) -> dict[s
 
 
 def _taken(name: str, operator_id: int) -> None:
-    fail(409, f"operator {operator_id} has a role named {name!r} already")
+    raise Conflict(f"operator {operator_id} has a role named {name!r} already")
 
 
 def create(conn: psycopg.Connection[DictRow], wanted: dict[str, Any]) -> dict[str, Any]:
@@ -123,4 +123,4 @@ def delete(role_id: int) -> None:
         if not held:
             owner.execute(DELETE_ROLE, (role_id,))
     if held:
-        fail(409, f"role {role_id} is held by {held} account(s): take it from them first")
+        raise Conflict(f"role {role_id} is held by {held} account(s): take it from them first")

@@ -20,7 +20,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow
 
-from cloud.http.problems import not_found
+from cloud.errors import not_found
 from cloud.identity.principal import principal
 
 # The operators whose path holds {} (a parameter): it and every operator below it.

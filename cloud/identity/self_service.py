@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cloud.errors import Conflict, Forbidden, field_error
 from cloud.http.db import connection, database
-from cloud.http.problems import fail, field_error
 from cloud.identity import accounts, credentials, passwords, proof, sign_in, throttle, totp
 from cloud.identity.guard import note
 from cloud.identity.principal import Principal, issue
@@ -31,7 +31,7 @@ MAY_ENROL = ("full", "totp_enrol")
 def sign_out(who: Principal) -> None:
     """The caller's session stops working (409 for an API token: revoke it instead)."""
     if who.via != "session":
-        fail(409, "an API token is not signed in: revoke it with DELETE /api/tokens/{id}")
+        raise Conflict("an API token is not signed in: revoke it with DELETE /api/tokens/{id}")
     with connection() as conn:
         credentials.revoke(conn, who.account_id, credential_id=who.credential_id)
 
@@ -79,7 +79,7 @@ def verify(who: Principal, code: str) -> dict[str, Any]:
     """The session owing its TOTP code becomes full once ``code`` is right (counted like a
     sign-in)."""
     if who.stage != "totp":
-        fail(409, f"this session owes no TOTP code (its stage is {who.stage})")
+        raise Conflict(f"this session owes no TOTP code (its stage is {who.stage})")
     with database().connection(scoped=False) as conn:
         account = proof.held_account(conn, who)
         outcome = proof.by_code(conn, who, account, code)
@@ -93,7 +93,7 @@ def verify(who: Principal, code: str) -> dict[str, Any]:
 def _may_enrol(who: Principal, what: str) -> None:
     proof.needs_session(who, what)
     if who.stage not in MAY_ENROL:
-        fail(403, f"{what} is not for a session owing its TOTP code: verify it first")
+        raise Forbidden(f"{what} is not for a session owing its TOTP code: verify it first")
 
 
 def enrol(who: Principal, body: dict[str, Any]) -> dict[str, Any]:
@@ -116,7 +116,7 @@ def confirm(who: Principal, code: str) -> dict[str, Any]:
         account = sign_in.account(conn, who.account_id)
         pending = account["totp_pending_secret"]
         if pending is None:
-            fail(409, "nothing to confirm: POST /api/auth/totp/enrol first")
+            raise Conflict("nothing to confirm: POST /api/auth/totp/enrol first")
         if not totp.confirm(conn, who.account_id, pending, code):
             note(failed=proof.WRONG_TOTP)
             field_error("code", [sign_in.WRONG_CODE])
@@ -131,7 +131,7 @@ def turn_off(who: Principal, password: str) -> int:
     proof.needs_session(who, "Turning the second factor off")
     with connection() as conn:
         if sign_in.account(conn, who.account_id)["mfa_required"]:
-            fail(409, "the operator requires a second factor: it cannot be turned off")
+            raise Conflict("the operator requires a second factor: it cannot be turned off")
     proof.check_password(who, password, "password")
     with connection() as conn:
         totp.turn_off(conn, who.account_id)

@@ -22,8 +22,8 @@ from typing import NoReturn
 import flask_smorest
 import psycopg
 
-from cloud.http.encoding import format_time
 from cloud.identity.guard import note
+from cloud.text import format_time
 
 FREE_FAILURES = 3
 LOCK_AFTER = 10

@@ -25,11 +25,11 @@ import psycopg
 from flask_smorest.pagination import PaginationParameters
 from psycopg.rows import DictRow
 
-from cloud.http.paging import fetch_page
-from cloud.http.problems import fail, not_found
+from cloud.errors import Conflict, Invalid, not_found
 from cloud.identity import scope
 from cloud.identity.guard import principal
 from cloud.notify.notifier import CHANNEL
+from cloud.store.pages import fetch_page
 
 _SELECT = """
 SELECT w.id, w.operator_id, w.name, w.url, right(w.secret, 4) AS secret_hint, w.types,
@@ -222,7 +222,7 @@ def send_test(
     """Queue a test notification by the caller; a 409 if the webhook is disabled (None:
     it was deleted meanwhile)."""
     if not _enabled(conn, webhook_id):
-        fail(409, f"webhook {webhook_id} is disabled: enable it to test it")
+        raise Conflict(f"webhook {webhook_id} is disabled: enable it to test it")
     params = scope.params(webhook_id=webhook_id, by=principal().login,
                           note=note or DEFAULT_TEST_NOTE)  # fmt: skip
     row = conn.execute(INSERT_TEST, params).fetchone()
@@ -247,7 +247,9 @@ def _check_login(conn: psycopg.Connection[DictRow], login: str | None) -> None:
         f"no account {login!r} among the caller's operator and its sub-operators"
         " (an account of a store cannot mute a webhook's alarms: they are every store's)"
     )
-    fail(422, f"operator: {reason}", errors=[{"field": "operator", "in": "body", "reason": reason}])
+    raise Invalid(
+        f"operator: {reason}", errors=[{"field": "operator", "in": "body", "reason": reason}]
+    )
 
 
 def _wake(conn: psycopg.Connection[DictRow], webhook_id: int) -> None:
@@ -261,6 +263,6 @@ def _refuse_retry(conn: psycopg.Connection[DictRow], webhook_id: int, delivery_i
     if row is None:
         not_found("delivery", delivery_id)
     if row["state"] == "delivered":
-        fail(409, f"delivery {delivery_id} was delivered already; nothing to retry")
-    fail(409, f"delivery {delivery_id} is still pending (attempt {row['attempts']} so far);"
+        raise Conflict(f"delivery {delivery_id} was delivered already; nothing to retry")
+    raise Conflict(f"delivery {delivery_id} is still pending (attempt {row['attempts']} so far);"
               " it is retried by itself")  # fmt: skip

@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow
 
-from cloud.http.paging import fetch_page
+from cloud.store.pages import fetch_page
 
 # Every filter is optional: a NULL parameter switches its condition off.
 _FILTER = """

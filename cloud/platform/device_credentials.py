@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow
 
-from cloud.http.problems import fail
+from cloud.errors import NotFound
 from cloud.identity import scope
 from cloud.platform import broker_accounts
 
@@ -28,7 +28,7 @@ def get(conn: psycopg.Connection[DictRow], device_id: str) -> dict[str, Any]:
     scope.one(conn, DEVICE, "device", device_id)
     row = conn.execute(GET_ACCOUNT, scope.params(id=device_id)).fetchone()
     if row is None:
-        fail(404, f"device {device_id!r} has no broker credentials yet: POST issues them")
+        raise NotFound(f"device {device_id!r} has no broker credentials yet: POST issues them")
     return _shown(row)
 
 
@@ -46,7 +46,7 @@ def revoke(conn: psycopg.Connection[DictRow], device_id: str) -> dict[str, Any]:
     with conn.transaction():
         scope.one(conn, DEVICE, "device", device_id)
         if not broker_accounts.revoke(conn, device_id):
-            fail(404, f"device {device_id!r} has no active broker credentials")
+            raise NotFound(f"device {device_id!r} has no active broker credentials")
         row = conn.execute(GET_ACCOUNT, scope.params(id=device_id)).fetchone()
     assert row is not None  # revoked just now, so there is one
     return _shown(row)

@@ -18,13 +18,13 @@ import psycopg
 from flask_smorest.pagination import PaginationParameters
 from psycopg.rows import DictRow
 
-from cloud.http.encoding import format_time
-from cloud.http.paging import fetch_page
-from cloud.http.problems import fail, not_found
+from cloud.errors import Conflict, not_found
 from cloud.identity import scope
 from cloud.identity.guard import principal
 from cloud.rules.catalogue import DEFAULT_CHEMISTRY, DEFAULTS
 from cloud.rules.schemas.alarms import MAX_ID
+from cloud.store.pages import fetch_page
+from cloud.text import format_time
 
 DETAIL_OCCURRENCES = 20
 DETAIL_EVENTS = 200
@@ -177,7 +177,7 @@ def resolve_one(conn: psycopg.Connection[DictRow], alarm_id: int, note: str) -> 
         resolved = resolve(conn, found, principal().login, note)
     if not resolved:
         was = get(conn, alarm_id)
-        fail(409, f"alarm {alarm_id} is already resolved (by {was['resolved_by']} at"
+        raise Conflict(f"alarm {alarm_id} is already resolved (by {was['resolved_by']} at"
                   f" {format_time(was['resolved_at'])})")  # fmt: skip
     return get(conn, alarm_id)
 

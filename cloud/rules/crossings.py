@@ -14,8 +14,8 @@ import psycopg
 from flask_smorest.pagination import PaginationParameters
 from psycopg.rows import DictRow
 
-from cloud.http.paging import fetch_page
 from cloud.identity import scope
+from cloud.store.pages import fetch_page
 
 FILTERS = ("device_id", "geofence_id", "type", "breach", "start", "end")
 # Crossings from before the device came to the caller's subtree stay its old owner's.

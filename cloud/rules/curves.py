@@ -18,7 +18,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import DictRow
 
-from cloud.http.problems import fail
+from cloud.errors import Conflict
 from cloud.identity import scope
 from cloud.rules.alarms import OCCURRENCE_TIMES
 from cloud.rules.catalogue import SIGNALS, ProfileError, Settings, check_profile, settings_for
@@ -93,7 +93,7 @@ def curve(
     spec = settings_of_device(conn, alarm["device_id"]).specs.get(alarm["type"])
     if spec is None or spec.source in ("event", "offline"):
         how = f"raised by {spec.source}" if spec else "not in the alarm catalogue"
-        fail(409, f"alarm type {alarm['type']!r} is {how}: it has no signal to plot")
+        raise Conflict(f"alarm type {alarm['type']!r} is {how}: it has no signal to plot")
     end = max(alarm["latest_at"], alarm["cleared_at"] or alarm["latest_at"])
     params = scope.params(
         device_id=alarm["device_id"],

@@ -18,11 +18,11 @@ from flask_smorest.pagination import PaginationParameters
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
-from cloud.http.paging import fetch_page
-from cloud.http.problems import fail, not_found
+from cloud.errors import Conflict, Invalid, NotFound, not_found
 from cloud.identity import scope
 from cloud.identity.guard import principal
 from cloud.rules.geofence import Fence, FenceError, circle, from_geojson
+from cloud.store.pages import fetch_page
 
 _SHAPE_COLUMNS = ("geometry", "circle_lat", "circle_lon", "circle_radius_m")
 _SELECT = f"""
@@ -149,7 +149,7 @@ def change(conn: psycopg.Connection[DictRow], geofence_id: int, changes: dict[st
         if current is None:
             not_found("geofence", geofence_id)
         if expected is not None and expected != current["version"]:
-            fail(409, f"geofence {geofence_id} is at version {current['version']},"
+            raise Conflict(f"geofence {geofence_id} is at version {current['version']},"
                       f" not {expected}: read it again")  # fmt: skip
         if changes:
             fence = {**current, **{k: v for k, v in changes.items() if k != "circle"}}
@@ -182,7 +182,7 @@ def assign(
             assert counted is not None  # count(*)
             total = counted["n"]
     except psycopg.errors.ForeignKeyViolation:
-        fail(409, "a device was deleted while it was being assigned; assign again")
+        raise Conflict("a device was deleted while it was being assigned; assign again") from None
     return {
         "matched": len(device_ids),
         "assigned": len(added),
@@ -195,7 +195,7 @@ def unassign(conn: psycopg.Connection[DictRow], geofence_id: int, device_id: str
     """Take a device off a fence; a 404 unless the caller sees both and they are paired."""
     params = scope.params(id=geofence_id, device_id=device_id)
     if conn.execute(UNASSIGN, params).fetchone() is None:
-        fail(404, f"device {device_id!r} is not assigned to geofence {geofence_id}")
+        raise NotFound(f"device {device_id!r} is not assigned to geofence {geofence_id}")
 
 
 def of_device(conn: psycopg.Connection[DictRow], device_id: str) -> list[dict[str, Any]]:
@@ -230,7 +230,7 @@ def _shape_columns(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _unusable(field: str, err: FenceError) -> None:
-    fail(422, f"{field}: {err}", errors=[{"field": field, "in": "body", "reason": str(err)}])
+    raise Invalid(f"{field}: {err}", errors=[{"field": field, "in": "body", "reason": str(err)}])
 
 
 def _checked(fence: dict[str, Any], changed: set[str]) -> None:
@@ -276,13 +276,13 @@ def _selected(conn: psycopg.Connection[DictRow], body: dict[str, Any], owner: in
         unknown = [d for d in device_ids if d not in reach]
         if unknown:
             reason = f"not registered: {_listed(unknown)}"
-            fail(422, f"unknown devices: {_listed(unknown)}", errors=[
+            raise Invalid(f"unknown devices: {_listed(unknown)}", errors=[
                 {"field": "device_ids", "in": "body", "reason": reason}
             ])  # fmt: skip
         beyond = [d for d in device_ids if not reach[d]]
         if beyond:
             reason = f"not devices of operator {owner} or its sub-operators: {_listed(beyond)}"
-            fail(422, f"device_ids: {reason}", errors=[
+            raise Invalid(f"device_ids: {reason}", errors=[
                 {"field": "device_ids", "in": "body", "reason": reason}
             ])  # fmt: skip
         return device_ids
@@ -290,5 +290,5 @@ def _selected(conn: psycopg.Connection[DictRow], body: dict[str, Any], owner: in
     params = scope.params(owner=owner, **wanted)
     device_ids = [row["id"] for row in conn.execute(FILTERED_DEVICES, params)]
     if not device_ids:
-        fail(422, f"no device matches the filter {body['filter']}")
+        raise Invalid(f"no device matches the filter {body['filter']}")
     return device_ids

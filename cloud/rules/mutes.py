@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow
 
-from cloud.http.problems import fail
+from cloud.errors import Invalid, NotFound
 from cloud.identity.guard import principal
 from cloud.rules.catalogue import TYPES
 
@@ -42,10 +42,10 @@ def mute(
     earlier mute's end; a 422 for an unknown type or an end that has passed."""
     if alarm_type not in TYPES:
         reason = f"unknown alarm type {alarm_type!r}; known: {', '.join(TYPES)}"
-        fail(422, reason, errors=[{"field": "alarm_type", "in": "path", "reason": reason}])
+        raise Invalid(reason, errors=[{"field": "alarm_type", "in": "path", "reason": reason}])
     if until is not None and until <= datetime.now(UTC):
         reason = "must be in the future (leave it out to mute for good)"
-        fail(422, f"until: {reason}", errors=[
+        raise Invalid(f"until: {reason}", errors=[
             {"field": "until", "in": "body", "reason": reason}
         ])  # fmt: skip
     row = conn.execute(PUT_MUTE, (principal().login, alarm_type, until)).fetchone()
@@ -57,4 +57,4 @@ def unmute(conn: psycopg.Connection[DictRow], alarm_type: str) -> None:
     """End the caller's mute of ``alarm_type``; a 404 if there is none."""
     who = principal().login
     if conn.execute(DELETE_MUTE, (who, alarm_type)).fetchone() is None:
-        fail(404, f"{who!r} has not muted {alarm_type!r}")
+        raise NotFound(f"{who!r} has not muted {alarm_type!r}")

@@ -16,7 +16,7 @@ import psycopg
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
-from cloud.http.problems import fail
+from cloud.errors import Invalid, NotFound
 from cloud.identity.guard import principal
 from cloud.rules.catalogue import (
     CHEMISTRIES,
@@ -65,7 +65,7 @@ def get(conn: psycopg.Connection[DictRow], model: str) -> dict[str, Any]:
     """A model's profile with the settings it makes; a 404 saying what applies instead."""
     row = conn.execute(GET_PROFILE, (model,)).fetchone()
     if row is None:
-        fail(404, _missing(model))
+        raise NotFound(_missing(model))
     return _with_effective(row)
 
 
@@ -73,11 +73,15 @@ def put(conn: psycopg.Connection[DictRow], model: str, document: dict[str, Any])
     """Set a model's profile, checked by the catalogue (a 422 naming the field at fault)."""
     if len(model) > MAX_NAME:
         reason = f"a device model has at most {MAX_NAME} characters"
-        fail(422, f"model: {reason}", errors=[{"field": "model", "in": "path", "reason": reason}])
+        raise Invalid(
+            f"model: {reason}", errors=[{"field": "model", "in": "path", "reason": reason}]
+        )
     try:
         profile = check_profile(document)
     except ProfileError as err:
-        fail(422, str(err), errors=[{"field": err.field, "in": "body", "reason": err.reason}])
+        raise Invalid(
+            str(err), errors=[{"field": err.field, "in": "body", "reason": err.reason}]
+        ) from None
     row = conn.execute(PUT_PROFILE, (model, Jsonb(profile), principal().login)).fetchone()
     assert row is not None  # an upsert's RETURNING
     return _with_effective(row)
@@ -86,7 +90,7 @@ def put(conn: psycopg.Connection[DictRow], model: str, document: dict[str, Any])
 def delete(conn: psycopg.Connection[DictRow], model: str) -> None:
     """Delete a model's profile; a 404 if it has none."""
     if conn.execute(DELETE_PROFILE, (model,)).fetchone() is None:
-        fail(404, _missing(model))
+        raise NotFound(_missing(model))
 
 
 def _missing(model: str) -> str:

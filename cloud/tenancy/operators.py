@@ -21,10 +21,10 @@ import psycopg
 from flask_smorest.pagination import PaginationParameters
 from psycopg.rows import DictRow
 
-from cloud.http.paging import fetch_page
-from cloud.http.problems import fail, not_found
+from cloud.errors import Conflict, Forbidden, Invalid, not_found
 from cloud.identity import scope
 from cloud.identity.guard import note, principal
+from cloud.store.pages import fetch_page
 
 # The triggers' constraint names when flags exceed the parent's (operator_place) and when
 # the second factor is off under a parent that requires it (operator_policy).
@@ -153,7 +153,7 @@ def change(conn: psycopg.Connection[DictRow], operator_id: int, changes: dict[st
                 not_found("operator", operator_id)
             if flags is not None and flags != _sorted_flags(current["flags"]):
                 if operator_id == principal().operator_id:
-                    fail(403, "an operator's own flags are set by the operator above it,"
+                    raise Forbidden("an operator's own flags are set by the operator above it,"
                               " not by its own accounts")  # fmt: skip
                 _check_flags(flags, current["parent_id"], current["parent_flags"])
                 note(flags_before=current["flags"], flags=flags)
@@ -175,21 +175,21 @@ def delete(conn: psycopg.Connection[DictRow], operator_id: int) -> None:
     """Delete an operator that holds nothing any more (409 saying what is left), never the
     caller's own (403)."""
     if operator_id == principal().operator_id:
-        fail(403, "an operator cannot be deleted by its own accounts")
+        raise Forbidden("an operator cannot be deleted by its own accounts")
     try:
         with conn.transaction():
             left = conn.execute(LEFT_OVER, {"id": operator_id}).fetchone()
             assert left is not None  # counts
             held = [f"{count} {what}" for what, count in left.items() if count]
             if held:
-                fail(409, f"operator {operator_id} still has {', '.join(held)}:"
+                raise Conflict(f"operator {operator_id} still has {', '.join(held)}:"
                           " move or delete them first")  # fmt: skip
             if conn.execute(DELETE_OPERATOR, {"id": operator_id}).fetchone() is None:
                 not_found("operator", operator_id)
     except psycopg.errors.ForeignKeyViolation as err:
         # something this caller cannot see (a store account's view) or made meanwhile
-        fail(409, f"operator {operator_id} is still referred to by"
-                  f" {err.diag.table_name}: move or delete that first")  # fmt: skip
+        raise Conflict(f"operator {operator_id} is still referred to by"
+                  f" {err.diag.table_name}: move or delete that first") from None  # fmt: skip
 
 
 def _sorted_flags(flags: list[str]) -> list[str]:
@@ -198,7 +198,7 @@ def _sorted_flags(flags: list[str]) -> list[str]:
 
 def _refuse_flags(parent_id: int, lacking: list[str]) -> NoReturn:
     names = ", ".join(map(repr, lacking))
-    fail(422, f"flags: the parent operator {parent_id} lacks {names}", errors=[
+    raise Invalid(f"flags: the parent operator {parent_id} lacks {names}", errors=[
         {"field": "flags", "in": "body",
          "reason": f"{flag!r} is not a flag of the parent operator {parent_id}"}
         for flag in lacking
@@ -220,7 +220,7 @@ def _check_mfa(mfa_required: bool | None, parent_id: int, parent_mfa_required: b
 
 def _refuse_mfa(parent_id: int) -> NoReturn:
     reason = f"the parent operator {parent_id} requires a second factor, so its subtree does"
-    fail(422, f"mfa_required: {reason}", errors=[
+    raise Invalid(f"mfa_required: {reason}", errors=[
         {"field": "mfa_required", "in": "body", "reason": reason}
     ])  # fmt: skip
 
@@ -232,7 +232,7 @@ def _trigger_refused(err: psycopg.errors.CheckViolation, parent_id: int) -> NoRe
         _refuse_mfa(parent_id)
     if err.diag.constraint_name != FLAGS_WITHIN_PARENT:
         raise err
-    fail(422, f"flags: {err.diag.message_primary}", errors=[
+    raise Invalid(f"flags: {err.diag.message_primary}", errors=[
         {"field": "flags", "in": "body", "reason": f"exceeds the flags of operator {parent_id}"}
     ])  # fmt: skip
 
@@ -241,7 +241,7 @@ def _lowered_mfa(current: dict[str, Any]) -> None:
     """403 if the caller's own operator turns its second factor off (the platform aside),
     422 if its parent requires one."""
     if current["id"] == principal().operator_id and current["parent_id"] is not None:
-        fail(403, "an operator's sign-in policy is lowered by the operator above it, not by"
+        raise Forbidden("an operator's sign-in policy is lowered by the operator above it, not by"
                   " its own accounts")  # fmt: skip
     _check_mfa(False, current["parent_id"], current["parent_mfa_required"])
     note(mfa_required_before=True, mfa_required=False)

@@ -15,11 +15,11 @@ from flask_smorest.pagination import PaginationParameters
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
-from cloud.http.paging import fetch_page
-from cloud.http.problems import fail, not_found
+from cloud.errors import Conflict, Forbidden, not_found
 from cloud.identity import scope
 from cloud.identity.guard import principal
 from cloud.identity.principal import Principal
+from cloud.store.pages import fetch_page
 from cloud.tenancy import operators
 
 # A store of the caller's subtree; a store's account sees its own store only.
@@ -136,8 +136,8 @@ def change(conn: psycopg.Connection[DictRow], store_id: int, changes: dict[str, 
             if conn.execute(UPDATE_STORE, params).fetchone() is None:
                 not_found("store", store_id)
     except psycopg.errors.ForeignKeyViolation:
-        fail(409, f"store {store_id} still has devices or accounts of its operator:"
-                  " move them before moving the store")  # fmt: skip
+        raise Conflict(f"store {store_id} still has devices or accounts of its operator:"
+                  " move them before moving the store") from None  # fmt: skip
 
 
 def delete(conn: psycopg.Connection[DictRow], store_id: int) -> None:
@@ -150,18 +150,18 @@ def delete(conn: psycopg.Connection[DictRow], store_id: int) -> None:
             assert holders is not None  # counts
             held = [f"{count} {what}" for what, count in holders.items() if count]
             if held:
-                fail(409, f"store {store_id} still has {' and '.join(held)}:"
+                raise Conflict(f"store {store_id} still has {' and '.join(held)}:"
                           " move or delete them first")  # fmt: skip
             if conn.execute(DELETE_STORE, {"id": store_id}).fetchone() is None:
                 not_found("store", store_id)
     except psycopg.errors.ForeignKeyViolation:
-        fail(409, f"store {store_id} was given a device or account meanwhile")
+        raise Conflict(f"store {store_id} was given a device or account meanwhile") from None
 
 
 def _operator_level(who: Principal, what: str) -> None:
     """403 for an account of a store: it works with its store alone."""
     if who.store_id is not None:
-        fail(403, f"{who.login} is an account of store {who.store_id} and works with it"
+        raise Forbidden(f"{who.login} is an account of store {who.store_id} and works with it"
                   f" alone: it cannot {what}")  # fmt: skip
 
 

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 import psycopg
 from psycopg.rows import DictRow
 
-from cloud.http.problems import fail, not_found
+from cloud.errors import Conflict, Invalid, not_found
 from cloud.identity import scope
 from cloud.identity.guard import principal
 from cloud.tenancy import operators, stores
@@ -141,7 +141,7 @@ def _listed(ids: list[str]) -> str:
 
 
 def _wrong_store(detail: str) -> NoReturn:
-    fail(422, f"to_store_id: {detail}", errors=[
+    raise Invalid(f"to_store_id: {detail}", errors=[
         {"field": "to_store_id", "in": "body", "reason": detail}
     ])  # fmt: skip
 
@@ -173,6 +173,6 @@ def _locked(conn: psycopg.Connection[DictRow], device_ids: list[str]) -> list[di
     leased = [row["device_id"] for row in conn.execute(LOCK_LEASES, {"ids": device_ids})
               if row["leased"]]  # fmt: skip
     if leased:
-        fail(409, f"{len(leased)} of the devices are leased: {_listed(leased)};"
+        raise Conflict(f"{len(leased)} of the devices are leased: {_listed(leased)};"
                   " end their leases first, nothing was moved")  # fmt: skip
     return [found[device_id] for device_id in device_ids]

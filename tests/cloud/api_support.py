@@ -17,10 +17,12 @@ from cloud.app import create_app
 from cloud.config import CloudConfig
 from cloud.http.db import database as app_database
 from cloud.notify.destinations import AllowList
-from tests.cloud.access_support import root_token
+from tests.cloud.tenancy_support import root_token
 
-# Today 01:00 UTC: inside today's partition whatever the hour the tests run at.
-T0 = datetime.now(UTC).replace(hour=1, minute=0, second=0, microsecond=0)
+# A whole hour three hours ago: T0 .. T0 + 150 min (the furthest any test goes) is past
+# whatever the hour the tests run at, and inside the partitions of yesterday and today that
+# a migrated store has. (01:00 today, as it was, lies ahead of the tests run before 03:30.)
+T0 = (datetime.now(UTC) - timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
 
 
 UNREACHABLE_DATABASE = "postgresql://postgres@127.0.0.1:1/voltrent"

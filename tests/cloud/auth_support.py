@@ -9,7 +9,7 @@ import time
 import psycopg
 import pyotp
 
-from tests.cloud.access_support import PASSWORD, bearer, make_account, make_operator
+from tests.cloud.tenancy_support import PASSWORD, bearer, make_account, make_operator
 
 LOGIN = "bob@a.test"
 

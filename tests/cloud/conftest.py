@@ -7,7 +7,7 @@ import pytest
 
 @pytest.fixture
 def api_db_role() -> str:
-    """The role the API's signed-in requests run as; access_support.on_both_walls
+    """The role the API's signed-in requests run as; tenancy_support.on_both_walls
     parametrizes it."""
     return "voltrent_api"
 

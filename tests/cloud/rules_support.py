@@ -13,7 +13,7 @@ from cloud.ingest.rows import parse
 from cloud.ingest.writer import Writer
 from cloud.rules.engine import RuleEngine
 from protocols.contract import payloads
-from tests.cloud import wire
+from tests.cloud import wire_support as wire
 
 CELLS = 16
 

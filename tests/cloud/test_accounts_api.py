@@ -11,7 +11,8 @@ import psycopg
 import pytest
 
 from cloud.cli import add_parser
-from tests.cloud.access_support import (
+from tests.cloud.api_support import api_client, problem_of
+from tests.cloud.tenancy_support import (
     PASSWORD,
     PLATFORM,
     bearer,
@@ -22,7 +23,6 @@ from tests.cloud.access_support import (
     make_store,
     token_for,
 )
-from tests.cloud.api_support import api_client, problem_of
 
 pytestmark = [pytest.mark.postgres]
 

@@ -9,7 +9,8 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from cloud.rules.catalogue import TYPES
-from tests.cloud.access_support import (
+from tests.cloud.api_support import api_client, problem_of
+from tests.cloud.tenancy_support import (
     PLATFORM,
     ROOT_LOGIN,
     make_account,
@@ -17,7 +18,6 @@ from tests.cloud.access_support import (
     on_both_walls,
     token_for,
 )
-from tests.cloud.api_support import api_client, problem_of
 
 pytestmark = [pytest.mark.postgres]
 

@@ -9,19 +9,18 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from tests.cloud.access_support import ROOT_LOGIN
 from tests.cloud.alarm_support import add_alarm
 from tests.cloud.api_support import T0, api_client, problem_of
-from tests.cloud.siblings_support import WALLS, holding, siblings
+from tests.cloud.tenancy_support import ROOT_LOGIN, WALL_ROLES, holding, siblings
 
 pytestmark = [pytest.mark.postgres]
 
 PAST = T0 - timedelta(days=2)
 
 
-@pytest.fixture(params=WALLS, ids=list(WALLS))
+@pytest.fixture(params=WALL_ROLES, ids=list(WALL_ROLES))
 def client(database, request):
-    with api_client(database, api_db_role=WALLS[request.param]) as client:
+    with api_client(database, api_db_role=WALL_ROLES[request.param]) as client:
         yield client
 
 

@@ -12,7 +12,6 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from tests.cloud.access_support import PLATFORM, ROOT_LOGIN, bearer, make_account, token_for
 from tests.cloud.alarm_support import add_alarm
 from tests.cloud.api_support import (
     T0,
@@ -25,7 +24,8 @@ from tests.cloud.api_support import (
     iso,
     problem_of,
 )
-from tests.cloud.helpers import wait_for
+from tests.cloud.tenancy_support import PLATFORM, ROOT_LOGIN, bearer, make_account, token_for
+from tests.cloud.worker_support import wait_for
 
 pytestmark = [pytest.mark.postgres]
 

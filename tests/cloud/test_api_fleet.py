@@ -17,7 +17,7 @@ from tests.cloud.api_support import (
     problem_of,
     set_state,
 )
-from tests.cloud.device_access_support import DEVICES, WALLS, make_tenancy
+from tests.cloud.tenancy_support import DEVICES, WALLS, make_tenancy
 
 pytestmark = pytest.mark.postgres
 

@@ -26,15 +26,16 @@ from schemathesis.core.parameters import ParameterLocation
 from cloud.app import create_app
 from cloud.config import CloudConfig
 from cloud.http.db import database as app_database
-from tests.cloud.access_support import token_for
 from tests.cloud.conformance_support import openapi_document
-from tests.cloud.device_access_support import login, make_tenancy
+from tests.cloud.tenancy_support import login, make_tenancy, token_for
 from tests.cloud.walk_support import build_objects as one_of_every_kind
 
 FUZZ_EXAMPLES = 10
 EXAMPLES = int(os.environ.get("VOLTRENT_FUZZ_EXAMPLES", FUZZ_EXAMPLES))
 LONG = EXAMPLES > FUZZ_EXAMPLES
 
+# The cases share one store and run in order: an earlier one may delete what a later one
+# finds, so one xdist worker takes the module (./run-tests: --dist loadscope).
 pytestmark = [pytest.mark.postgres, pytest.mark.fuzz] + ([pytest.mark.slow] if LONG else [])
 
 schema = schemathesis.openapi.from_dict(
@@ -55,7 +56,7 @@ KNOWN: dict[str, object] = {"alarm_type": "low_soc", "model": "walk-model"}
 
 @pytest.fixture(scope="module")
 def tenancy(module_database):
-    """Operators, a store, devices and accounts (device_access_support), and one object of
+    """Operators, a store, devices and accounts (tenancy_support.make_tenancy), and one object of
     every kind in operator A (test_tenant_isolation's) for the cases to find."""
     tenancy = make_tenancy(module_database)
     with psycopg.connect(module_database, autocommit=True) as conn:

@@ -19,7 +19,7 @@ from tests.cloud.api_support import (
     iso,
     problem_of,
 )
-from tests.cloud.device_access_support import DEVICES, WALLS, make_tenancy
+from tests.cloud.tenancy_support import DEVICES, WALLS, make_tenancy
 from tests.store_layouts import partitioned_only
 
 pytestmark = pytest.mark.postgres
@@ -314,6 +314,7 @@ def test_history_needs_a_bearer_and_device_read(database):
             assert "device.read" in refused["detail"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", WALLS)
 def test_history_shows_only_the_callers_devices(database, role):
     tenants = make_tenancy(database)

@@ -66,6 +66,7 @@ def _no_server_error(response) -> None:
     assert response.status_code < 500, (request.method, request.full_path, response.data[:300])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("path", "method"), OPERATIONS)
 def test_poisoned_text_anywhere_is_never_a_server_error(client, path, method):
     operation = SPEC["paths"][path][method]

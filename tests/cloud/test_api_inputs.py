@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from cloud.http.encoding import MAX_JSON_BYTES, MAX_JSON_DEPTH
-from tests.cloud.access_support import ROOT_LOGIN
 from tests.cloud.api_support import add_device, api_client, problem_of
+from tests.cloud.tenancy_support import ROOT_LOGIN
 
 pytestmark = pytest.mark.postgres
 

@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 
 from launcher.broker import free_port
-from tests.cloud.access_support import root_token
+from tests.cloud.tenancy_support import root_token
 
 pytestmark = pytest.mark.postgres
 

@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from tests.cloud.api_support import problem_of
-from tests.cloud.device_access_support import make_tenancy
+from tests.cloud.tenancy_support import make_tenancy
 
 pytestmark = [pytest.mark.postgres]
 

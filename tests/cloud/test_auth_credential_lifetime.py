@@ -7,13 +7,6 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.cloud.access_support import (
-    PASSWORD,
-    bearer,
-    client_as,
-    make_account,
-    token_for,
-)
 from tests.cloud.api_support import api_client, problem_of
 from tests.cloud.auth_support import (
     audit_details,
@@ -21,6 +14,13 @@ from tests.cloud.auth_support import (
     enrol,
     make,
     signed_in,
+)
+from tests.cloud.tenancy_support import (
+    PASSWORD,
+    bearer,
+    client_as,
+    make_account,
+    token_for,
 )
 
 pytestmark = [pytest.mark.postgres]

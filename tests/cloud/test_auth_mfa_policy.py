@@ -8,9 +8,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.cloud.access_support import bearer, make_account, token_for
 from tests.cloud.api_support import api_client, problem_of
 from tests.cloud.auth_support import LOGIN, enrol, give_factor, make, signed_in
+from tests.cloud.tenancy_support import bearer, make_account, token_for
 
 pytestmark = [pytest.mark.postgres]
 

@@ -8,7 +8,6 @@ import psycopg
 import pytest
 
 from cloud.identity import throttle
-from tests.cloud.access_support import PASSWORD, bearer, make_account, token_for
 from tests.cloud.api_support import api_client, problem_of
 from tests.cloud.auth_support import (
     LOGIN,
@@ -20,6 +19,7 @@ from tests.cloud.auth_support import (
     sign_in,
     signed_in,
 )
+from tests.cloud.tenancy_support import PASSWORD, bearer, make_account, token_for
 
 pytestmark = [pytest.mark.postgres]
 

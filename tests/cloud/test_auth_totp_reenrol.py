@@ -8,7 +8,6 @@ import psycopg
 import pytest
 
 from cloud.store import migrate as migrate_module
-from tests.cloud.access_support import bearer
 from tests.cloud.api_support import api_client, problem_of
 from tests.cloud.auth_support import (
     audit_details,
@@ -20,7 +19,8 @@ from tests.cloud.auth_support import (
     signed_in,
     start_enrolment,
 )
-from tests.cloud.helpers import migrate_before
+from tests.cloud.tenancy_support import bearer
+from tests.cloud.worker_support import migrate_before
 
 pytestmark = [pytest.mark.postgres]
 

@@ -7,9 +7,8 @@ import psycopg
 import pytest
 
 from cloud.platform import broker_accounts as accounts
-from tests.cloud.access_support import ROOT_LOGIN, token_for
 from tests.cloud.api_support import api_client, problem_of
-from tests.cloud.device_access_support import WALLS, make_tenancy
+from tests.cloud.tenancy_support import ROOT_LOGIN, WALLS, make_tenancy, token_for
 
 pytestmark = [pytest.mark.postgres]
 

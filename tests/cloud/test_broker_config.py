@@ -18,7 +18,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from cloud.platform import broker_accounts as accounts
 from cloud.platform import broker_files as files
 from launcher.broker import MosquittoBroker, find_mosquitto
-from tests.cloud.helpers import register
+from tests.cloud.worker_support import register
 
 pytestmark = [
     pytest.mark.postgres,
@@ -83,9 +83,21 @@ class Client:
         with self._lock:
             return [t for t, _ in self.messages]
 
+    def payloads(self) -> list[bytes]:
+        with self._lock:
+            return [p for _, p in self.messages]
+
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def _accepted(port: int, username: str, password: str) -> bool:
+    client = Client(port, username, password)
+    try:
+        return client.ok()
+    finally:
+        client.close()
 
 
 def _wait(condition, what: str, timeout: float = 10.0, none_ok: bool = False):
@@ -142,7 +154,9 @@ def test_a_device_reaches_only_its_own_topics(secured):
         assert worker.publish("vr/v1/pack-b/down/cmd") in ACCEPTED
         assert worker.publish("vr/v1/pack-b/up/telemetry") in ACCEPTED
         _wait(lambda: a.got() or None, "pack-a's command")
-        time.sleep(0.5)  # anything else would have arrived by now
+        # a later command of its own arrives: anything else sent before it would have too
+        assert worker.publish("vr/v1/pack-a/down/cmd", b'"later"') == 0
+        _wait(lambda: b'"later"' in a.payloads() or None, "pack-a's later command")
         # (twice: its own command matches both its own filter and '#')
         assert set(a.got()) == {"vr/v1/pack-a/down/cmd"}
         assert worker.got() == ["vr/v1/pack-a/up/telemetry", "vr/v1/pack-b/up/telemetry"]
@@ -171,7 +185,8 @@ def test_a_revoked_or_rotated_password_is_refused_after_a_reload(secured, databa
         files.write(conn, written.password_file.parent)
     assert "pack-a:" not in written.password_file.read_text()
     os.kill(broker.pid, signal.SIGHUP)
-    time.sleep(1.0)  # the reload is asynchronous; nothing to wait on but the broker
+    # the reload is asynchronous: done once the rotated password is taken
+    _wait(lambda: _accepted(broker.port, "pack-b", new_b) or None, "the rotated password")
     clients = {
         "revoked": Client(broker.port, "pack-a", passwords["pack-a"]),
         "old password": Client(broker.port, "pack-b", passwords["pack-b"]),

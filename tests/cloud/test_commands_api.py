@@ -5,8 +5,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.cloud.access_support import ROOT_LOGIN
 from tests.cloud.api_support import add_device, api_client, problem_of, set_state
+from tests.cloud.tenancy_support import ROOT_LOGIN
 
 pytestmark = [pytest.mark.postgres]
 

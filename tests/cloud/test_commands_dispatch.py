@@ -14,9 +14,9 @@ import pytest
 
 from protocols.contract import payloads
 from protocols.contract.codec import decode, encode
-from tests.cloud import wire
+from tests.cloud import wire_support as wire
 from tests.cloud.api_support import api_client
-from tests.cloud.helpers import WorkerProcess, register, scalar, wait_for
+from tests.cloud.worker_support import WorkerProcess, register, scalar, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.slow]
 
@@ -251,6 +251,7 @@ def test_a_lease_change_is_published_retained_with_a_growing_version(
     device.publish("down/lease", b"", retain=True)
 
 
+@pytest.mark.slow
 def test_two_workers_publish_each_command_once_and_a_standby_takes_over(
     database, broker, device, device_id, api, tmp_path
 ):

@@ -25,9 +25,9 @@ from cloud.errors import ConfigError
 from cloud.http.db import database as app_database
 from edge_agent.config import parse_config
 from protocols.contract import UnknownKey, decode, signing
-from tests.cloud.access_support import root_token
 from tests.cloud.api_support import add_device, problem_of, set_state
-from tests.cloud.helpers import REPO_ROOT
+from tests.cloud.tenancy_support import root_token
+from tests.cloud.worker_support import REPO_ROOT
 
 pytestmark = [pytest.mark.postgres]
 

@@ -10,7 +10,6 @@ import psycopg
 import pytest
 
 from cloud.store.migrate import migrate
-from tests.cloud.access_support import make_operator, make_store, on_both_walls
 from tests.cloud.alarm_support import add_alarm
 from tests.cloud.api_support import (
     api_client,
@@ -22,8 +21,8 @@ from tests.cloud.api_support import (
     iso,
     problem_of,
 )
-from tests.cloud.helpers import migrate_before
-from tests.cloud.siblings_support import siblings
+from tests.cloud.tenancy_support import make_operator, make_store, on_both_walls, siblings
+from tests.cloud.worker_support import migrate_before
 
 pytestmark = pytest.mark.postgres
 

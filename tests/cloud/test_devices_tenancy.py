@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cloud.access_support import (
+from tests.cloud.api_support import add_device, api_client, problem_of
+from tests.cloud.tenancy_support import (
     PLATFORM,
     make_account,
     make_operator,
@@ -13,7 +14,6 @@ from tests.cloud.access_support import (
     make_store,
     token_for,
 )
-from tests.cloud.api_support import add_device, api_client, problem_of
 
 pytestmark = pytest.mark.postgres
 

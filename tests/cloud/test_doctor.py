@@ -81,10 +81,32 @@ def test_the_dispatcher_may_publish_with_an_account_of_its_own():
         CloudConfig.from_env({"MQTT_DISPATCH_URL": "http://broker"})
 
 
+def _wait_for_sys(port: int, topic: str, good) -> None:
+    """Until the broker publishes a number on ``topic`` that ``good`` takes."""
+    import threading
+
+    import paho.mqtt.client as paho
+
+    seen = threading.Event()
+
+    def on_message(client, userdata, message) -> None:
+        if good(float(message.payload)):
+            seen.set()
+
+    watcher = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="sys-watcher")
+    watcher.on_message = on_message
+    watcher.on_connect = lambda client, *args: client.subscribe(topic)
+    watcher.connect("127.0.0.1", port)
+    watcher.loop_start()
+    try:
+        assert seen.wait(30), f"no {topic} as expected within 30 s"
+    finally:
+        watcher.disconnect()
+        watcher.loop_stop()
+
+
 def test_messages_the_broker_dropped_are_reported(tmp_path, capsys, empty_database):
     """A subscriber's queue overflows (max_queued_messages 10): doctor names the drops."""
-    import time
-
     import paho.mqtt.client as paho
 
     from launcher.broker import MosquittoBroker, find_mosquitto
@@ -106,7 +128,8 @@ def test_messages_the_broker_dropped_are_reported(tmp_path, capsys, empty_databa
             publisher.publish("vr/v1/pack-1/up/event", b"{}", qos=1).wait_for_publish(5)
         publisher.disconnect()
         publisher.loop_stop()
-        time.sleep(2)  # $SYS is published every second (sys_interval 1)
+        # $SYS is published every second (sys_interval 1): wait for the count with the drops
+        _wait_for_sys(small.port, "$SYS/broker/publish/messages/dropped", lambda v: v >= 40)
         config = CloudConfig(database_url=empty_database, mqtt=MqttSettings(url=small.url))
         run_doctor(config)
     out = capsys.readouterr().out

@@ -176,6 +176,7 @@ def random_fences(rng: np.random.Generator, count: int) -> list[Fence]:
     return fences
 
 
+@pytest.mark.slow
 def test_strtree_and_classify_equal_a_brute_force_loop():
     rng = np.random.default_rng(20240605)
     fences = random_fences(rng, 200)

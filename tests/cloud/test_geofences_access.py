@@ -7,18 +7,17 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.cloud.access_support import PLATFORM, make_operator
 from tests.cloud.api_support import add_device, api_client, at, insert, problem_of
-from tests.cloud.siblings_support import WALLS, holding, siblings
+from tests.cloud.tenancy_support import PLATFORM, WALL_ROLES, holding, make_operator, siblings
 
 pytestmark = [pytest.mark.postgres]
 
 CIRCLE = {"lat": 22.54, "lon": 114.05, "radius_m": 300}
 
 
-@pytest.fixture(params=WALLS, ids=list(WALLS))
+@pytest.fixture(params=WALL_ROLES, ids=list(WALL_ROLES))
 def client(database, request):
-    with api_client(database, api_db_role=WALLS[request.param]) as client:
+    with api_client(database, api_db_role=WALL_ROLES[request.param]) as client:
         yield client
 
 

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from tests.cloud.api_support import problem_of
-from tests.cloud.device_access_support import WALLS, login, make_tenancy
+from tests.cloud.tenancy_support import WALLS, login, make_tenancy
 
 pytestmark = [pytest.mark.postgres]
 

@@ -19,9 +19,8 @@ import pytest
 
 from cloud.notify import Notifier, sign, verify
 from cloud.notify.notifier import backoff
-from tests.cloud.access_support import ROOT_LOGIN
 from tests.cloud.api_support import add_device, api_client
-from tests.cloud.helpers import wait_for
+from tests.cloud.tenancy_support import ROOT_LOGIN
 from tests.cloud.webhook_support import (
     LOCAL_RECEIVERS,
     SECRET,
@@ -29,6 +28,7 @@ from tests.cloud.webhook_support import (
     add_webhook,
     closed_port,
 )
+from tests.cloud.worker_support import wait_for
 
 pytestmark = [pytest.mark.postgres]
 

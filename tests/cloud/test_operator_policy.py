@@ -9,15 +9,15 @@ import psycopg
 import pytest
 
 from cloud.store import migrate as migrate_module
-from tests.cloud.access_support import (
+from tests.cloud.api_support import api_client, problem_of
+from tests.cloud.tenancy_support import (
     make_account,
     make_operator,
     make_store,
     on_both_walls,
     token_for,
 )
-from tests.cloud.api_support import api_client, problem_of
-from tests.cloud.helpers import migrate_before
+from tests.cloud.worker_support import migrate_before
 
 pytestmark = [pytest.mark.postgres]
 

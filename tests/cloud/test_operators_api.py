@@ -10,7 +10,8 @@ import psycopg
 import pytest
 
 from cloud.identity.permissions import FLAGS
-from tests.cloud.access_support import (
+from tests.cloud.api_support import add_device, api_client, problem_of
+from tests.cloud.tenancy_support import (
     PLATFORM,
     make_account,
     make_operator,
@@ -19,7 +20,6 @@ from tests.cloud.access_support import (
     on_both_walls,
     token_for,
 )
-from tests.cloud.api_support import add_device, api_client, problem_of
 
 pytestmark = [pytest.mark.postgres]
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.cloud.access_support import (
+from tests.cloud.api_support import api_client, problem_of
+from tests.cloud.tenancy_support import (
     WALL_ROLES,
     client_as,
     make_account,
@@ -15,7 +16,6 @@ from tests.cloud.access_support import (
     make_store,
     token_for,
 )
-from tests.cloud.api_support import api_client, problem_of
 
 pytestmark = [pytest.mark.postgres]
 

@@ -11,9 +11,9 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from cloud.rules import offline
-from tests.cloud import wire
-from tests.cloud.helpers import register
+from tests.cloud import wire_support as wire
 from tests.cloud.rules_support import Rules, alarms, one_cell, pack, query
+from tests.cloud.worker_support import register
 
 pytestmark = pytest.mark.postgres
 

@@ -12,9 +12,9 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from cloud.rules.geofence import LocalFrame
-from tests.cloud import wire
-from tests.cloud.helpers import register
+from tests.cloud import wire_support as wire
 from tests.cloud.rules_support import Rules, alarms, query
+from tests.cloud.worker_support import register
 
 pytestmark = pytest.mark.postgres
 
@@ -84,6 +84,7 @@ def border_walk(start_ms: int) -> list:
     return samples
 
 
+@pytest.mark.slow
 def test_wandering_along_the_border_with_gps_noise_raises_nothing(database):
     register(database, "p1")
     fence(database, "p1")  # 25 m margin, 60 s dwell
@@ -93,6 +94,7 @@ def test_wandering_along_the_border_with_gps_noise_raises_nothing(database):
     assert alarms(database, "p1") == {}
 
 
+@pytest.mark.slow
 def test_the_same_walk_without_margin_and_dwell_would_flap(database):
     register(database, "p1")
     fence(database, "p1", margin_m=0, dwell_s=0)

@@ -32,8 +32,8 @@ import psycopg
 import pytest
 
 from cloud.identity.permissions import OPERATOR_WIDE
-from tests.cloud.access_support import make_operator
 from tests.cloud.api_support import api_client
+from tests.cloud.tenancy_support import make_operator
 from tests.cloud.walk_support import (
     OPERATIONS,
     SPEC,
@@ -41,6 +41,7 @@ from tests.cloud.walk_support import (
     build_objects,
     fill,
     object_params,
+    on_both_walls,
     path_params,
     send,
     steady_reads,
@@ -76,6 +77,13 @@ def world(pg_server, store_template):
             other = build_objects(conn, OTHER, alpha_op, store_account=True, role_operator_id=sub)
             other["operator_id"] = sub  # the operator's own is the prober's too
         yield url, mine, other
+
+
+@pytest.fixture(scope="module")
+def both_walls(world):
+    url, mine, _ = world
+    with on_both_walls(url, mine["secret"]) as clients:
+        yield clients
 
 
 @pytest.fixture(scope="module", params=["voltrent_api", ""], ids=["with-rls", "filters-only"])
@@ -124,6 +132,7 @@ def _refused(prober, url: str, method: str, path: str, expected: int, named: str
         assert not changed, f"{method.upper()} {path} changed {changed}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("path", "method"), [op for op in OPERATIONS if object_params(op[0])])
 def test_another_stores_object_is_out_of_reach(clients, path, method):
     prober, _, mine, other, url = clients
@@ -133,6 +142,7 @@ def test_another_stores_object_is_out_of_reach(clients, path, method):
         _refused(prober, url, method, fill(path, values), expected, str(other[name]))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("path", "method"), [op for op in OPERATIONS if _operator_wide(*op) and op[1] != "get"]
 )
@@ -141,6 +151,7 @@ def test_the_operators_own_objects_are_not_a_stores_to_change(clients, path, met
     _refused(prober, url, method, fill(path, mine), 403)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "path", [path for path, method in OPERATIONS if method == "get" and object_params(path)]
 )
@@ -171,6 +182,7 @@ def _lists(path: str) -> int:
     return 404 if "404" in SPEC["paths"][path]["get"]["responses"] else 200
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "path", [path for path, method in OPERATIONS if method == "get" and not path_params(path)]
 )
@@ -188,6 +200,7 @@ SEEN_BY_THE_PLATFORM = (
 )  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SEEN_BY_THE_PLATFORM)
 def test_the_platform_sees_storetwo_where_the_store_does_not(clients, path):
     prober, platform, _, other, _ = clients
@@ -277,13 +290,14 @@ def test_row_level_security_alone_keeps_a_store_account_to_its_store(world):
     assert seen >= 10
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "path",
     [path for path in steady_reads() if not _operator_wide(path, "get")],
 )
-def test_both_walls_show_a_store_account_the_same(world, path):
+def test_both_walls_show_a_store_account_the_same(world, both_walls, path):
     """The API's filters and row-level security draw the same line: every answer the prober
     gets is the same with both walls as with the filters alone."""
-    url, mine, _ = world
-    first, second = answers_on_both_walls(url, mine["secret"], fill(path, mine))
+    _, mine, _ = world
+    first, second = answers_on_both_walls(both_walls, fill(path, mine))
     assert first == second, path

@@ -34,8 +34,8 @@ import pytest
 
 from cloud.identity.objects import NOT_OBJECTS, OBJECTS
 from cloud.identity.permissions import platform_only
-from tests.cloud.access_support import make_operator
 from tests.cloud.api_support import api_client
+from tests.cloud.tenancy_support import make_operator
 from tests.cloud.walk_support import (
     OPERATIONS,
     SPEC,
@@ -43,6 +43,7 @@ from tests.cloud.walk_support import (
     build_objects,
     fill,
     object_params,
+    on_both_walls,
     path_params,
     send,
     steady_reads,
@@ -72,6 +73,13 @@ def world(pg_server, store_template):
         yield url, alpha, bravo
 
 
+@pytest.fixture(scope="module")
+def both_walls(world):
+    url, alpha, _ = world
+    with on_both_walls(url, alpha["secret"]) as clients:
+        yield clients
+
+
 @pytest.fixture(scope="module", params=["voltrent_api", ""], ids=["with-rls", "filters-only"])
 def clients(request, world):
     url, alpha, bravo = world
@@ -94,6 +102,7 @@ def test_every_path_parameter_is_known_to_the_scope_rules():
     assert not unknown
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("path", "method"), [op for op in OPERATIONS if object_params(op[0])])
 def test_another_operators_object_is_404(clients, path, method):
     as_alpha, _, alpha, bravo = clients
@@ -107,6 +116,7 @@ def test_another_operators_object_is_404(clients, path, method):
         assert "bravo" not in response.get_data(as_text=True).replace(str(bravo[name]), "")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "path", [path for path, method in OPERATIONS if method == "get" and object_params(path)]
 )
@@ -130,6 +140,7 @@ def _shows_bravo(path: str, response, bravo: dict[str, object]) -> bool:
     return "bravo" in response.get_data(as_text=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "path", [path for path, method in OPERATIONS if method == "get" and not path_params(path)]
 )
@@ -158,6 +169,7 @@ SEEN_BY_PLATFORM = (
 )  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SEEN_BY_PLATFORM)
 def test_the_platform_sees_bravo_where_alpha_does_not(clients, path):
     as_alpha, as_platform, _, bravo = clients
@@ -172,12 +184,13 @@ def test_the_platform_sees_bravo_where_alpha_does_not(clients, path):
     assert not _shows_bravo(path, seen_by_alpha, bravo), path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", steady_reads())
-def test_both_walls_show_alpha_the_same(world, path):
+def test_both_walls_show_alpha_the_same(world, both_walls, path):
     """The API's filters and row-level security draw the same line: alpha gets the same
     answer with both walls as with the filters alone."""
-    url, alpha, _ = world
-    first, second = answers_on_both_walls(url, alpha["secret"], fill(path, alpha))
+    _, alpha, _ = world
+    first, second = answers_on_both_walls(both_walls, fill(path, alpha))
     assert first == second, path
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.cloud.access_support import PASSWORD, bearer, make_account, make_operator, token_for
 from tests.cloud.api_support import add_device, api_client, problem_of
+from tests.cloud.tenancy_support import PASSWORD, bearer, make_account, make_operator, token_for
 
 pytestmark = [pytest.mark.postgres]
 

@@ -9,7 +9,8 @@ from types import SimpleNamespace
 import psycopg
 import pytest
 
-from tests.cloud.access_support import (
+from tests.cloud.api_support import T0, add_device, api_client, problem_of
+from tests.cloud.tenancy_support import (
     PLATFORM,
     make_account,
     make_operator,
@@ -18,7 +19,6 @@ from tests.cloud.access_support import (
     on_both_walls,
     token_for,
 )
-from tests.cloud.api_support import T0, add_device, api_client, problem_of
 
 pytestmark = [pytest.mark.postgres]
 

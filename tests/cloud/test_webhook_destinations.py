@@ -16,9 +16,9 @@ from cloud.config import CloudConfig
 from cloud.errors import ConfigError
 from cloud.notify.destinations import reason
 from tests.cloud.api_support import api_client, problem_of
-from tests.cloud.helpers import wait_for
 from tests.cloud.test_notify import connect, notifications, notifier, running
 from tests.cloud.webhook_support import LOCAL_RECEIVERS, Receiver, add_webhook
+from tests.cloud.worker_support import wait_for
 
 pytestmark = [pytest.mark.postgres]
 

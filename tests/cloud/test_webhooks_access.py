@@ -8,18 +8,17 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.cloud.access_support import PLATFORM, ROOT_LOGIN
 from tests.cloud.api_support import api_client, problem_of
-from tests.cloud.siblings_support import WALLS, holding, siblings
+from tests.cloud.tenancy_support import PLATFORM, ROOT_LOGIN, WALL_ROLES, holding, siblings
 
 pytestmark = [pytest.mark.postgres]
 
 URL = "https://hooks.example.com/voltrent"
 
 
-@pytest.fixture(params=WALLS, ids=list(WALLS))
+@pytest.fixture(params=WALL_ROLES, ids=list(WALL_ROLES))
 def client(database, request):
-    with api_client(database, api_db_role=WALLS[request.param]) as client:
+    with api_client(database, api_db_role=WALL_ROLES[request.param]) as client:
         yield client
 
 

@@ -11,8 +11,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.cloud.access_support import PLATFORM, ROOT_LOGIN
 from tests.cloud.api_support import add_device, api_client, problem_of
+from tests.cloud.tenancy_support import PLATFORM, ROOT_LOGIN
 
 pytestmark = [pytest.mark.postgres]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cloud import wire
-from tests.cloud.helpers import Publisher, WorkerProcess, register, scalar, wait_for
+from tests.cloud import wire_support as wire
+from tests.cloud.worker_support import Publisher, WorkerProcess, register, scalar, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.slow]
 

@@ -15,8 +15,8 @@ from cloud.ingest.consumer import Delivery
 from cloud.ingest.ingester import Ingester
 from cloud.rules.engine import RuleEngine
 from cloud.worker import supervise
-from tests.cloud import wire
-from tests.cloud.helpers import register, scalar
+from tests.cloud import wire_support as wire
+from tests.cloud.worker_support import register, scalar
 
 pytestmark = pytest.mark.postgres
 

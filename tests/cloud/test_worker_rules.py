@@ -8,10 +8,10 @@ import json
 import psycopg
 import pytest
 
-from tests.cloud import wire
-from tests.cloud.helpers import Publisher, WorkerProcess, register, scalar, wait_for
+from tests.cloud import wire_support as wire
 from tests.cloud.rules_support import one_cell, pack
 from tests.cloud.webhook_support import LOCAL_RECEIVERS_ENV, Receiver, add_webhook, closed_port
+from tests.cloud.worker_support import Publisher, WorkerProcess, register, scalar, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.slow]
 

@@ -13,7 +13,7 @@ import pytest
 
 from cloud.ingest.rows import parse
 from cloud.ingest.writer import Writer
-from tests.cloud import wire
+from tests.cloud import wire_support as wire
 from tests.store_layouts import partitioned_only
 
 pytestmark = pytest.mark.postgres

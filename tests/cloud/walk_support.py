@@ -11,14 +11,15 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import psycopg
+from flask.testing import FlaskClient
 from psycopg.types.json import Jsonb
 
 from cloud.identity.objects import NOT_OBJECTS
 from cloud.identity.principal import issue
 from cloud.platform import broker_accounts
-from tests.cloud.access_support import make_account, make_role, make_store
 from tests.cloud.api_support import api_client
 from tests.cloud.conformance_support import openapi_document
+from tests.cloud.tenancy_support import make_account, make_role, make_store
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 # Values for path parameters that name no tenant object.
@@ -212,15 +213,25 @@ def steady_reads() -> list[str]:
     return [path for path, method in OPERATIONS if method == "get" and not path.endswith(_CHANGING)]
 
 
-def answers_on_both_walls(url: str, secret: str, path: str) -> list[tuple[int, object]]:
-    """GET ``path`` as the holder of ``secret``, under row-level security and with the API's
-    filters alone: the two (status, body) answers, the history window left out."""
+@contextmanager
+def on_both_walls(url: str, secret: str) -> Iterator[list[FlaskClient]]:
+    """Two clients bearing ``secret``: one under row-level security, one with the API's
+    filters alone."""
+    with (
+        api_client(url, secret=secret, api_db_role="voltrent_api") as with_rls,
+        api_client(url, secret=secret, api_db_role="") as filters_only,
+    ):
+        yield [with_rls, filters_only]
+
+
+def answers_on_both_walls(clients: list[FlaskClient], path: str) -> list[tuple[int, object]]:
+    """GET ``path`` with each of ``clients`` (``on_both_walls``): the two (status, body)
+    answers, the history window left out."""
     answers = []
-    for role in ("voltrent_api", ""):
-        with api_client(url, secret=secret, api_db_role=role) as client:
-            response = client.get(path)
-            body = response.get_json(silent=True)
-            if isinstance(body, dict):
-                body = {key: value for key, value in body.items() if key not in _WINDOW}
-            answers.append((response.status_code, body))
+    for client in clients:
+        response = client.get(path)
+        body = response.get_json(silent=True)
+        if isinstance(body, dict):
+            body = {key: value for key, value in body.items() if key not in _WINDOW}
+        answers.append((response.status_code, body))
     return answers

@@ -11,14 +11,14 @@ import dataclasses
 import pytest
 
 from protocols.contract import Channel, Command, DeviceConfig, LeaseTerm, encode, signing
-from tests.integration.control_helpers import (
+from tests.integration.control_support import (
     PARKED,
     acks,
     control_rig,
     device_key,
     now_ms,
 )
-from tests.integration.edge_helpers import UplinkCollector, unique_device_id, wait_until
+from tests.integration.edge_support import UplinkCollector, unique_device_id, wait_until
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
@@ -88,7 +88,9 @@ async def _only_a_command_signed_for_this_device_runs(broker, tmp_path):
             # a forged copy of an id the device has run: refused, not acked a second time
             await rig.publish(Channel.CMD, encode(dataclasses.replace(bare, args={"on": True})))
             await wait_until(lambda: counters["commands_bad_signature"] == 6, "refused")
-            await asyncio.sleep(0.5)
+            # a later command's ack arrives: a second ack of the copy would have come first
+            later = await rig.command("set_charge", {"on": True})
+            await wait_until(lambda: acks(collector, later.cmd_id), "the later command's ack")
             assert len(acks(collector, real.cmd_id)) == 2
 
 
@@ -118,6 +120,25 @@ async def _a_replayed_signed_command_runs_once(broker, tmp_path):
             assert [w["charge"] for w in rig.writes] == [False]  # ran exactly once
 
 
+class GuardChecks:
+    """Counts the lease guard's checks (every lease_check_interval_s, or at a new term)."""
+
+    def __init__(self, guard) -> None:
+        self.count = 0
+        original = guard.check
+
+        async def counted() -> None:
+            self.count += 1
+            await original()
+
+        guard.check = counted
+
+    async def after(self, n: int) -> None:
+        """Wait until ``n`` more checks have begun (the first may have begun before)."""
+        target = self.count + n
+        await wait_until(lambda: self.count >= target, f"{n} lease checks")
+
+
 def test_a_forged_lease_term_is_ignored_and_a_signed_one_enforced(broker, tmp_path):
     asyncio.run(_a_forged_lease_term_is_ignored(broker, tmp_path))
 
@@ -126,6 +147,7 @@ async def _a_forged_lease_term_is_ignored(broker, tmp_path):
     async with control_rig(broker.url, tmp_path, PARKED) as rig:
         await rig.subscribed()  # a signed term, version 1: leased
         guard, counters = rig.agent.guard, rig.agent.counters
+        checks = GuardChecks(guard)
         await rig.lease(2, signed=False, leased=False, cutoff_when_not_leased=True)
         # a real signature of "leased", flipped to "not leased, cut"
         far = now_ms() + 10 * 365 * 86_400_000
@@ -135,7 +157,7 @@ async def _a_forged_lease_term_is_ignored(broker, tmp_path):
         # issued ten years ahead: taken, it would move the clock floor and end every lease
         await rig.publish(Channel.LEASE, encode(dataclasses.replace(genuine, issued_at=far + 1)))
         await wait_until(lambda: counters["lease_terms_bad_signature"] == 3, "three refused")
-        await asyncio.sleep(1.0)  # five lease checks
+        await checks.after(2)  # the guard has looked at the lease since
         assert guard.term.version == 1 and not guard.cut_required()
         assert rig.device.pack.discharge_mos_on
         assert rig.agent.trusted_time.now_ms() < far
@@ -145,7 +167,7 @@ async def _a_forged_lease_term_is_ignored(broker, tmp_path):
         # a genuine but older term is ignored, as any stale term is
         await rig.lease(3, leased=True, cutoff_when_not_leased=False)
         await wait_until(lambda: guard.counters["lease_terms_stale"] == 1, "stale")
-        await asyncio.sleep(1.0)
+        await checks.after(2)
         assert guard.term.version == 4 and not rig.device.pack.discharge_mos_on
 
 

@@ -93,8 +93,9 @@ def test_status_is_retained_online_and_offline_after_a_clean_stop(broker, tmp_pa
         task = asyncio.create_task(agent.run())
         async with asyncio.timeout(10):
             await agent.uplink.connected.wait()
-        await asyncio.sleep(0.3)
-        online = await retained()
+            # until the agent's "online" has replaced whatever status was retained before
+            while not (online := await retained()).online:
+                await asyncio.sleep(0.05)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         agent.close()

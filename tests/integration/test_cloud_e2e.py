@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 import uuid
 from datetime import UTC, datetime
@@ -15,12 +16,13 @@ import pytest
 
 from cloud.app import create_app
 from cloud.config import CloudConfig
+from edge_agent.outbox import Outbox, RecordKind
 from launcher.sim import FleetOptions, SimulatedFleet
 from protocols.contract import payloads
 from protocols.contract.topics import Channel
-from tests.cloud.access_support import root_token
-from tests.cloud.helpers import WorkerProcess, register, wait_for
-from tests.integration.edge_helpers import UplinkCollector
+from tests.cloud.tenancy_support import root_token
+from tests.cloud.worker_support import Publisher, WorkerProcess, register, wait_for
+from tests.integration.edge_support import UplinkCollector
 
 pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.slow]
 
@@ -62,7 +64,7 @@ def test_what_the_simulated_fleet_publishes_is_what_the_store_holds(database, br
     try:
         asyncio.run(ride())
         truth = {d.device_id: d.pack.soc_percent for d in fleet.devices}
-        _wait_quiet(collector)  # the agents' last batches, sent as they stopped
+        _wait_delivered(collector, broker.url, prefix)  # the agents' last batches
         published = _published(collector)
         assert published, "the fleet published nothing"
         wait_for(
@@ -124,11 +126,13 @@ def test_what_the_simulated_fleet_publishes_is_what_the_store_holds(database, br
         assert {row["seq"] for row in bms} == published_seqs
 
 
-def _wait_quiet(collector: UplinkCollector) -> None:
-    seen = -1
-    while collector.mark() != seen:
-        seen = collector.mark()
-        time.sleep(1.0)
+def _wait_delivered(collector: UplinkCollector, url: str, prefix: str) -> None:
+    """Wait until what the stopped agents published has reached ``collector``: a message
+    published after theirs (undecodable, so it counts as no sample) reaches it after them."""
+    topic = f"vr/v1/{prefix}-marker/up/status"
+    with Publisher(url) as publisher:
+        publisher.publish([(topic, b"marker")])
+    wait_for(lambda: any(t == topic for t, _ in collector.undecodable), "the marker")
 
 
 def _stored_count(url: str) -> int:
@@ -172,7 +176,11 @@ def test_a_backlog_replayed_after_a_broker_outage_is_stored_whole_and_once(
             await _until(lambda: _stored_count(database) >= 10, "rows before the outage")
             own_broker.stop()
             outage[:] = [datetime.now(UTC)]
-            await asyncio.sleep(8)  # the agents keep sampling into their outboxes
+            # the agents keep sampling into their outboxes: 6 BMS samples each
+            await _until(
+                lambda: all(_bms_since(a.outbox, outage[0]) >= 6 for a in fleet.agents),
+                "6 BMS samples of each agent in its outbox since the outage began",
+            )
             outage.append(datetime.now(UTC))
             own_broker.start()
             await _until(
@@ -221,6 +229,16 @@ async def _until(condition, what: str, timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {timeout:.0f} s: {what}")
         await asyncio.sleep(0.2)
+
+
+def _bms_since(outbox: Outbox, start: datetime) -> int:
+    """How many BMS samples captured since ``start`` wait in ``outbox``."""
+    since_ms = int(start.timestamp() * 1000)
+    return sum(
+        json.loads(record.payload).get("type") == payloads.BmsSample.TYPE
+        for record in outbox.batch(100_000, RecordKind.TELEMETRY)
+        if record.captured_ms >= since_ms
+    )
 
 
 def _stored_between(url: str, start: datetime, end: datetime) -> int:

@@ -15,7 +15,7 @@ import pytest
 
 from edge_agent.state_store import StateStore
 from protocols.contract import Channel, LeaseTerm, encode
-from tests.integration.control_helpers import (
+from tests.integration.control_support import (
     PARKED,
     RIDE_THEN_PARK,
     RIDING,
@@ -23,7 +23,7 @@ from tests.integration.control_helpers import (
     control_rig,
     now_ms,
 )
-from tests.integration.edge_helpers import (
+from tests.integration.edge_support import (
     UplinkCollector,
     unique_device_id,
     wait_until,

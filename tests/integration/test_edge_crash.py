@@ -18,7 +18,7 @@ import pytest
 from firmware_sim.device import DeviceSpec, SimulatedDevice
 from launcher.broker import MosquittoBroker
 from protocols.contract import Channel, Event
-from tests.integration.edge_helpers import (
+from tests.integration.edge_support import (
     AgentProcess,
     StoredRecord,
     Timing,

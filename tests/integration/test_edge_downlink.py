@@ -14,8 +14,8 @@ import dataclasses
 import pytest
 
 from protocols.contract import Channel, DeviceConfig, encode, signing
-from tests.integration.control_helpers import PARKED, Rig, acks, control_rig, device_key
-from tests.integration.edge_helpers import Timing, UplinkCollector, wait_until
+from tests.integration.control_support import PARKED, Rig, acks, control_rig, device_key
+from tests.integration.edge_support import Timing, UplinkCollector, wait_until
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 

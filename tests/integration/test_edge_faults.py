@@ -1,6 +1,6 @@
 """The gateway against a bad line and a lost port, through real ptys and a real Mosquitto.
 
-Each test runs a simulated device and an in-process EdgeAgent (``edge_helpers.running_rig``)
+Each test runs a simulated device and an in-process EdgeAgent (``edge_support.running_rig``)
 and judges only what reaches the broker: samples with their seqs, ``up/event`` messages,
 and the status the broker retains, with its ``sources.<name>.errors`` counters.
 """
@@ -15,7 +15,7 @@ import pytest
 
 from firmware_sim.can_port import CanFaults
 from firmware_sim.gnss_port import GnssFaults
-from tests.integration.edge_helpers import (
+from tests.integration.edge_support import (
     EdgeRig,
     Timing,
     UplinkCollector,

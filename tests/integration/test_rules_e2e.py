@@ -6,15 +6,18 @@ its fence raises one crossing and one alarm."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
-from tests.cloud.helpers import WorkerProcess, register
-from tests.integration.control_helpers import PARKED, RIDING, control_rig
-from tests.integration.edge_helpers import unique_device_id, wait_until
+from tests.cloud.worker_support import WorkerProcess, register
+from tests.integration.control_support import PARKED, RIDING, control_rig
+from tests.integration.edge_support import unique_device_id, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.slow]
+
+START = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def open_alarms(url: str, device_id: str) -> dict[tuple[str, str], tuple[bool, int]]:
@@ -27,11 +30,35 @@ def open_alarms(url: str, device_id: str) -> dict[tuple[str, str], tuple[bool, i
     return {(t, s): (active, count) for t, s, active, count in rows}
 
 
+# two of the agent's report intervals (Timing: 0.5 s): every reading taken before a
+# moment has been sent, stored and evaluated once one taken this long after it is stored
+LATER = timedelta(seconds=1.0)
+
+
+def stored_since(url: str, device_id: str, table: str, moment: datetime) -> int:
+    """How many of the device's readings in ``table`` taken after ``moment`` are stored
+    (the rules evaluate a batch in the transaction that stores it)."""
+    with psycopg.connect(url) as conn:
+        query = f"SELECT count(*) FROM {table} WHERE device_id = %s AND time > %s"
+        return conn.execute(query, (device_id, moment)).fetchone()[0]
+
+
+async def later_readings(url: str, device_id: str, table: str = "bms_sample") -> None:
+    """Wait until a reading taken well after now is stored, and so has been evaluated
+    with every one taken before it."""
+    moment = datetime.now(UTC) + LATER
+    await wait_until(
+        lambda: stored_since(url, device_id, table, moment) > 0,
+        f"a {table} row taken after {moment:%H:%M:%S.%f}", timeout=60, every=0.1,
+    )  # fmt: skip
+
+
 async def settle(url: str, device_id: str, expected: dict, what: str) -> None:
-    """Wait until the open alarms are ``expected``, then make sure they stay so for a while
-    (nothing else turns up a few batches later)."""
+    """Wait until the open alarms are ``expected``, then make sure they stay so once the
+    readings in flight, and those after them, are evaluated too (nothing else turns up
+    a few batches later)."""
     await wait_until(lambda: open_alarms(url, device_id) == expected, what, timeout=60, every=0.2)
-    await asyncio.sleep(3.0)
+    await later_readings(url, device_id)
     assert open_alarms(url, device_id) == expected, what
 
 
@@ -45,7 +72,12 @@ def test_injected_pack_faults_raise_exactly_their_alarms(database, broker, tmp_p
         async def scenario() -> None:
             async with control_rig(broker.url, tmp_path, PARKED, device_id=device_id) as rig:
                 pack = rig.device.pack
-                await asyncio.sleep(5.0)  # healthy telemetry first
+                # healthy telemetry first: some readings stored and evaluated
+                await wait_until(
+                    lambda: stored_since(database, device_id, "bms_sample", START) >= 5,
+                    "5 healthy readings stored", timeout=60, every=0.1,
+                )  # fmt: skip
+                await later_readings(database, device_id)
                 assert open_alarms(database, device_id) == {}
                 pack.inject_cell_over_voltage(3)  # 3.70 V on an LFP pack
                 over_voltage = {
@@ -123,7 +155,8 @@ def test_riding_out_of_a_fence_raises_one_crossing_and_one_alarm(database, broke
                     lambda: key in open_alarms(database, device_id), "outside the fence",
                     timeout=90, every=0.2,
                 )  # fmt: skip
-                await asyncio.sleep(3.0)
+                # more positions, taken after the alarm, are evaluated: no second crossing
+                await later_readings(database, device_id, "position")
                 return fence_id
 
         fence_id = asyncio.run(scenario())

@@ -24,7 +24,7 @@ from edge_agent.config import parse_config
 from firmware_sim.device import DeviceSpec, SimulatedDevice
 from firmware_sim.vehicle import DutyCycle
 from protocols.contract import Ack, Channel, Command, LeaseTerm, Topic, encode, signing
-from tests.integration.edge_helpers import (
+from tests.integration.edge_support import (
     Timing,
     UplinkCollector,
     agent_document,
