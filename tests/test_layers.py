@@ -44,7 +44,6 @@ KNOWN: dict[str, set[tuple[str, str]]] = {
         ("cloud.identity.proof", "cloud.http.db"),
         ("cloud.identity.self_service", "cloud.http.db"),
         ("cloud.identity.roles", "cloud.http.db"),
-        ("cloud.devices.owners", "cloud.http.problems"),
     },
 }
 

@@ -11,3 +11,8 @@ class DispatchError(CloudError):
 
 class PublishError(DispatchError, ConnectionError):
     """The broker did not take a publish: not connected, refused, or no PUBACK in time."""
+
+
+class SigningOff(CloudError):
+    """The cloud has no master command key: it signs nothing, so there is no key to rotate
+    to (the API answers 503: the service is not set up for it)."""

@@ -9,6 +9,7 @@ gateway (the TOML its ``[commands]`` section needs) and to rotate.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -69,14 +70,14 @@ class DeviceKey:
         )
 
 
-def generation(conn: psycopg.Connection, device_id: str) -> int | None:
+def generation(conn: psycopg.Connection[Any], device_id: str) -> int | None:
     """The device's key generation; None when the device is not registered."""
     with conn.cursor(row_factory=tuple_row) as cursor:
         row = cursor.execute(GENERATION, (device_id,)).fetchone()
     return None if row is None else row[0]
 
 
-def rotate(conn: psycopg.Connection, device_id: str) -> int | None:
+def rotate(conn: psycopg.Connection[Any], device_id: str) -> int | None:
     """Raise the device's generation (a gateway holding only the old key refuses what is
     signed from now on) and have its lease term re-signed; the new generation, None if
     the device is not registered."""

@@ -21,58 +21,36 @@ from typing import Any, Protocol
 import psycopg
 from psycopg.rows import dict_row
 
+from cloud.commands import states
 from cloud.commands.keys import Signer
+from cloud.commands.states import State
 from protocols.contract import payloads
 from protocols.contract.codec import encode
 from protocols.contract.topics import Channel, Topic
 from protocols.errors import PayloadError
 
-# Issuing a command (the API, and rules that act on their own) is one row:
-# created_at and expires_at from one clock reading, so the lifetime is exactly what was asked
-INSERT_COMMAND = """
-WITH issued AS (SELECT clock_timestamp() AS at)
-INSERT INTO command (cmd_id, device_id, type, args, issued_by, reason, created_at, expires_at)
-SELECT %(cmd_id)s, %(device_id)s, %(type)s, %(args)s, %(issued_by)s, %(reason)s,
-       issued.at, issued.at + make_interval(secs => %(expires_in_s)s)
-FROM issued
-RETURNING *
-"""
-
 # One full sweep publishes at most this many commands per transaction, then goes on.
 SWEEP_CHUNK = 2000
 
-EXPIRE = """
-UPDATE command SET state = 'expired'
-WHERE state IN ('queued', 'sent') AND expires_at <= now()
-  AND (%(devices)s::text[] IS NULL OR device_id = ANY(%(devices)s))
-"""
 # Queued commands of online devices, and those sent without an ack to devices that just
 # came online or, in a full sweep, longer than ``stale_s`` ago (the publish may have been
 # lost: a broker restart without persistence, a device that reconnected without the cloud
 # seeing it offline; the device runs each cmd_id once), in the order each device must
 # receive them.
-DUE = """
+DUE = f"""
 SELECT c.cmd_id, c.device_id, c.type, c.args, c.created_at, c.expires_at,
        d.command_key_generation
 FROM command c JOIN device_state s ON s.device_id = c.device_id
 JOIN device d ON d.id = c.device_id
 WHERE s.online AND c.expires_at > now()
-  AND (c.state = 'queued'
-       OR (c.state = 'sent' AND c.device_id = ANY(%(resend)s))
-       OR (c.state = 'sent' AND %(stale_s)s::float8 IS NOT NULL
+  AND (c.state = '{State.QUEUED}'
+       OR (c.state = '{State.SENT}' AND c.device_id = ANY(%(resend)s))
+       OR (c.state = '{State.SENT}' AND %(stale_s)s::float8 IS NOT NULL
            AND c.sent_at < now() - make_interval(secs => %(stale_s)s::float8)))
   AND (%(devices)s::text[] IS NULL OR c.device_id = ANY(%(devices)s))
 ORDER BY c.device_id, c.created_at, c.cmd_id
 LIMIT %(limit)s
 FOR UPDATE OF c
-"""
-# A row the contract cannot carry must not block the device's queue behind it.
-MARK_UNSENDABLE = """
-UPDATE command SET state = 'failed', result_reason = %s WHERE cmd_id = %s
-"""
-MARK_SENT = """
-UPDATE command SET state = 'sent', sent_at = now(), send_count = send_count + 1
-WHERE cmd_id = ANY(%s)
 """
 UNPUBLISHED_LEASES = """
 SELECT l.device_id, l.version, l.leased, l.leased_until, l.grace_s, l.cutoff_when_not_leased,
@@ -162,7 +140,7 @@ async def dispatch_commands(
         "stale_s": stale_s,
     }
     async with conn.transaction():
-        cur = await conn.execute(EXPIRE, params)
+        cur = await conn.execute(states.EXPIRE, params)
         counts["expired"] += cur.rowcount
     while True:
         async with conn.transaction():
@@ -176,11 +154,11 @@ async def dispatch_commands(
                     sent.append(row["cmd_id"])
                 except PayloadError as err:  # a schema violation or a bad topic
                     reason = f"the cloud cannot publish this command: {err}"
-                    await conn.execute(MARK_UNSENDABLE, (reason[:500], row["cmd_id"]))
+                    await conn.execute(states.UNSENDABLE, (reason[:500], row["cmd_id"]))
                     counts["unsendable"] += 1
             if messages:
                 await sink.publish(messages)
-                await conn.execute(MARK_SENT, (sent,))
+                await conn.execute(states.SEND, (sent,))
         counts["published"] += len(sent)
         # Chunks only happen in full sweeps (resend is empty there), so a second query
         # never picks up what the first just sent.

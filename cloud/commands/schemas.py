@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from cloud.commands.states import State
 from cloud.devices.schemas.devices import KINDS, check_device_id
 from cloud.http.paging import PagedQueryArgs
 from cloud.http.schemas import Boolean, Timestamp
 from protocols.contract.commands import COMMAND_TYPES
 
-STATES = ("queued", "sent", "done", "failed", "rejected", "expired", "cancelled")
-OPEN_STATES = ("queued", "sent")
+STATES = tuple(state.value for state in State)
 DEFAULT_EXPIRES_IN_S = 300
 MAX_EXPIRES_IN_S = 7 * 86_400
 MAX_BULK_DEVICES = 10_000
@@ -161,3 +161,16 @@ class LeaseSchema(ma.Schema):
         metadata={"description": "the version on down/lease (retained); 0: none yet"}
     )
     published_at = Timestamp(allow_none=True)
+
+
+class CommandKeySchema(ma.Schema):
+    device_id = ma.fields.String()
+    kid = ma.fields.String(
+        allow_none=True, metadata={"description": "'<fingerprint>.<generation>'; null: off"}
+    )
+    generation = ma.fields.Integer()
+    signing = ma.fields.Boolean(metadata={"description": "whether the cloud signs at all"})
+    key = ma.fields.String(metadata={"description": "base64; only in the answer to POST"})
+    edge_toml = ma.fields.String(
+        metadata={"description": "the gateway's [commands] section; only in the answer to POST"}
+    )

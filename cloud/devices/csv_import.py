@@ -15,11 +15,12 @@ from typing import Any
 
 import marshmallow as ma
 import psycopg
+from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
+from cloud.devices.registry import conflict, unavailable, visible
 from cloud.devices.schemas.devices import DeviceCreateSchema
 from cloud.errors import CloudError
-from cloud.identity import scope
 from cloud.text import text_fault
 
 COLUMNS = ("id", "serial", "kind", "model", "name")
@@ -31,35 +32,6 @@ VALUES (%(id)s, %(serial)s, %(kind)s, %(model)s, %(name)s, %(attributes)s, %(ope
 ON CONFLICT (id) DO NOTHING
 RETURNING id
 """
-# Only a device the caller can see is named: another operator's serial is just "used".
-SERIAL_OWNER = f"SELECT d.id FROM device d WHERE d.serial = %(serial)s AND {scope.device('d')}"
-VISIBLE = f"SELECT 1 FROM device d WHERE d.id = %(id)s AND {scope.device('d')}"
-# The unique keys an id collides with: a device, or the tombstone of a deleted one that the
-# caller may not take back (migration 0013).
-ID_KEYS = frozenset({"device_pkey", "device_tombstone_pkey"})
-
-
-def unavailable(device_id: str) -> str:
-    """Why an id that is another operator's, now or before its deletion, cannot be
-    registered: the same words for both, naming nobody."""
-    return (
-        f"device id {device_id!r} is not available: choose another (the id of a deleted"
-        " device stays reserved for the operator that held it)"
-    )
-
-
-def conflict(
-    conn: psycopg.Connection, err: psycopg.errors.UniqueViolation, device: dict[str, Any]
-) -> tuple[str, str]:
-    """(field, reason) of a registration or change a unique key refused: the caller's own
-    device or serial holder is named; another operator's, or a tombstone, is not."""
-    if err.diag.constraint_name in ID_KEYS:
-        if conn.execute(VISIBLE, scope.params(id=device["id"])).fetchone():
-            return "id", f"device {device['id']!r} already exists"
-        return "id", unavailable(device["id"])
-    owner = conn.execute(SERIAL_OWNER, scope.params(serial=device.get("serial"))).fetchone()
-    holder = f" by device {owner['id']!r}" if owner else ""
-    return "serial", f"serial {device.get('serial')!r} is already used{holder}"
 
 
 class CsvFileError(CloudError, ValueError):
@@ -79,7 +51,7 @@ class ImportReport:
 
 
 def import_devices(
-    conn: psycopg.Connection, data: bytes, operator_id: int, store_id: int | None
+    conn: psycopg.Connection[DictRow], data: bytes, operator_id: int, store_id: int | None
 ) -> ImportReport:
     """Register every good row of the CSV ``data`` to ``operator_id`` / ``store_id``;
     CsvFileError if the file is unreadable."""
@@ -165,7 +137,9 @@ def _checked_rows(
     return checked
 
 
-def _insert(conn: psycopg.Connection, line: int, device: dict[str, Any], report: ImportReport):
+def _insert(
+    conn: psycopg.Connection[DictRow], line: int, device: dict[str, Any], report: ImportReport
+):
     params = {**device, "serial": device.get("serial"), "attributes": Jsonb(device["attributes"])}
     try:
         with conn.transaction():  # a savepoint: a collision undoes this row only
@@ -175,7 +149,7 @@ def _insert(conn: psycopg.Connection, line: int, device: dict[str, Any], report:
         return
     if created:
         report.created += 1
-    elif conn.execute(VISIBLE, scope.params(id=device["id"])).fetchone():
+    elif visible(conn, device["id"]):
         report.skipped_existing += 1
     else:  # another operator's: said as for a tombstone, not counted as "already there"
         report.reject(line, "id", unavailable(device["id"]))

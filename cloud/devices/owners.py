@@ -4,8 +4,9 @@ operator's stores. Ids outside the subtree are answered like missing ones (404).
 from __future__ import annotations
 
 import psycopg
+from psycopg.rows import DictRow
 
-from cloud.http.problems import fail
+from cloud.errors import Invalid, not_found
 from cloud.identity import scope
 from cloud.identity.principal import principal
 
@@ -17,7 +18,7 @@ WHERE id = %(id)s AND (%(store)s::bigint IS NULL OR id = %(store)s::bigint)
 
 
 def owner(
-    conn: psycopg.Connection, operator_id: int | None, store_id: int | None
+    conn: psycopg.Connection[DictRow], operator_id: int | None, store_id: int | None
 ) -> tuple[int, int | None]:
     """The (operator, store) a new object of the caller goes to: the given ones, checked, or
     the caller's own. A store's account can only place objects in its store."""
@@ -26,17 +27,17 @@ def owner(
         operator_id = who.operator_id
     if store_id is None:
         store_id = who.store_id
-    if conn.execute(_OPERATOR, scope.params(operator=operator_id)).fetchone() is None:
-        fail(404, f"no operator {operator_id!r}")
+    if not _is_callers(conn, operator_id):
+        not_found("operator", operator_id)
     if store_id is not None:
         row = conn.execute(_STORE, scope.params(id=store_id)).fetchone()
-        if row is None or not _in_subtree(conn, row["operator_id"]):
-            fail(404, f"no store {store_id!r}")
+        if row is None or not _is_callers(conn, row["operator_id"]):
+            not_found("store", store_id)
         if row["operator_id"] != operator_id:
             reason = f"store {store_id} is not a store of operator {operator_id}"
-            fail(422, reason, errors=[{"field": "store_id", "in": "body", "reason": reason}])
+            raise Invalid(reason, errors=[{"field": "store_id", "in": "body", "reason": reason}])
     return operator_id, store_id
 
 
-def _in_subtree(conn: psycopg.Connection, operator_id: int) -> bool:
+def _is_callers(conn: psycopg.Connection[DictRow], operator_id: int) -> bool:
     return conn.execute(_OPERATOR, scope.params(operator=operator_id)).fetchone() is not None

@@ -21,6 +21,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from cloud.commands import states
 from cloud.ingest import rows as R
 from cloud.store import partitions
 from cloud.store.db import connect
@@ -230,7 +231,8 @@ class Writer:
         return len(found)
 
     async def _acks(self, acks: list[tuple[Any, ...]]) -> int:
-        """Store each ack and move its command to the final state, in this transaction."""
+        """Store each ack and move its command as the state machine says (cloud.commands.
+        states), in this transaction."""
         acks = [ack for ack in acks if not self._signature_refusal(ack)]
         if not acks:
             return 0
@@ -247,7 +249,7 @@ class Writer:
                 if cur.rowcount:
                     stored += 1
                     device_id, cmd_id, _, received, result, reason, observed = ack
-                    await cur.execute(_ACK_COMMAND, (result, result, reason, observed, received,
+                    await cur.execute(states.ACK, (result, result, reason, observed, received,
                                                      cmd_id, device_id))  # fmt: skip
                     self.counters["commands_acked"] += cur.rowcount
         return stored
@@ -284,7 +286,7 @@ class Writer:
                 notes.append((Jsonb(note), cmd_id, device_id, time))
         if notes:
             async with self.conn.cursor() as cur:
-                await cur.executemany(_COMMAND_PROGRESS, sorted(notes, key=lambda n: (n[2], n[1])))
+                await cur.executemany(states.PROGRESS, sorted(notes, key=lambda n: (n[2], n[1])))
 
     async def _state(self, rows: R.Rows) -> None:
         async with self.conn.cursor() as cur:
@@ -341,23 +343,10 @@ def _bms_state(device_id: str, s: payloads.BmsSample) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-# The device's word is final: an ack moves a command that is queued, sent, or expired by
-# the cloud (the device may have executed it just before the expiry) to the result it
-# reports; a cancelled command keeps its state but records what the device did. Only the
-# first ack counts (acked_at IS NULL); an ack naming another device's command changes nothing.
-_ACK_COMMAND = """
-UPDATE command SET
-    state = CASE WHEN state IN ('queued', 'sent', 'expired') THEN %s ELSE state END,
-    result = %s, result_reason = %s, observed = %s, acked_at = %s
-WHERE cmd_id = %s AND device_id = %s AND acked_at IS NULL"""
 _PROGRESS_EVENTS = frozenset({"cutoff_waiting"})
 # What a device acks for a command whose signature does not hold (edge_agent/signatures.py);
 # "unknown signing key" is a real outcome (the device lacks the key) and stays final.
 _SIGNATURE_REFUSALS = ("command not signed", "bad signature")
-_COMMAND_PROGRESS = """
-UPDATE command SET progress = %s
-WHERE cmd_id = %s AND device_id = %s AND state IN ('queued', 'sent')
-  AND (progress IS NULL OR (progress->>'time')::timestamptz <= %s)"""
 _BMS_STATE = """
 UPDATE device_state SET bms_time = %s, pack_voltage_v = %s, current_a = %s, soc_percent = %s,
     cell_voltages_v = %s, temperatures_c = %s, charge_mos = %s, discharge_mos = %s,

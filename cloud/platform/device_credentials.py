@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow
 
+from cloud.devices import registry
 from cloud.errors import NotFound
 from cloud.identity import scope
 from cloud.platform import broker_accounts
@@ -16,7 +17,6 @@ from cloud.platform import broker_accounts
 GET_ACCOUNT = f"""
 SELECT username, created_at, rotated_at, revoked_at FROM broker_account
 WHERE device_id = %(id)s AND {scope.device_id()}"""
-DEVICE = f"SELECT 1 FROM device d WHERE d.id = %(id)s AND {scope.device('d')}"
 
 
 def _shown(row: dict[str, Any]) -> dict[str, Any]:
@@ -25,7 +25,7 @@ def _shown(row: dict[str, Any]) -> dict[str, Any]:
 
 def get(conn: psycopg.Connection[DictRow], device_id: str) -> dict[str, Any]:
     """The device's account, active or revoked; 404 if it never had one."""
-    scope.one(conn, DEVICE, "device", device_id)
+    registry.require(conn, device_id)
     row = conn.execute(GET_ACCOUNT, scope.params(id=device_id)).fetchone()
     if row is None:
         raise NotFound(f"device {device_id!r} has no broker credentials yet: POST issues them")
@@ -36,7 +36,7 @@ def issue(conn: psycopg.Connection[DictRow], device_id: str) -> dict[str, Any]:
     """A new password for the device's account (made now, or rotated: the old one stops
     working at the broker's next reload); the row with the ``password``, its only showing."""
     with conn.transaction():
-        scope.one(conn, DEVICE, "device", device_id)
+        registry.require(conn, device_id)
         password, row = broker_accounts.issue(conn, device_id)
     return {**_shown(row), "password": password}
 
@@ -44,7 +44,7 @@ def issue(conn: psycopg.Connection[DictRow], device_id: str) -> dict[str, Any]:
 def revoke(conn: psycopg.Connection[DictRow], device_id: str) -> dict[str, Any]:
     """Revoke the device's account; 404 if it has no active one."""
     with conn.transaction():
-        scope.one(conn, DEVICE, "device", device_id)
+        registry.require(conn, device_id)
         if not broker_accounts.revoke(conn, device_id):
             raise NotFound(f"device {device_id!r} has no active broker credentials")
         row = conn.execute(GET_ACCOUNT, scope.params(id=device_id)).fetchone()

@@ -37,7 +37,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from cloud.commands.outbox import INSERT_COMMAND
+from cloud.commands.states import INSERT_COMMAND
 from cloud.ingest.rows import BmsRow, Stored
 from cloud.rules import bms, fence_rules, fences, lifecycle
 from cloud.rules.catalogue import ProfileError, Settings, Spec, check_profile, settings_for

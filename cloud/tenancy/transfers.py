@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 import psycopg
 from psycopg.rows import DictRow
 
+from cloud.commands import states
 from cloud.errors import Conflict, Invalid, not_found
 from cloud.identity import scope
 from cloud.identity.guard import principal
@@ -73,14 +74,6 @@ WITH dropped AS (
 )
 SELECT (SELECT count(*) FROM dropped) AS dropped, (SELECT count(*) FROM resolved) AS resolved
 """
-# FOR UPDATE in the subquery: waits for a dispatcher pass holding a row, as a cancel does.
-CANCEL_OPEN_COMMANDS = """
-UPDATE command c SET state = 'cancelled', cancelled_at = now()
-FROM (SELECT cmd_id FROM command WHERE device_id = ANY(%(ids)s) AND state IN ('queued', 'sent')
-      ORDER BY cmd_id FOR UPDATE) open
-WHERE c.cmd_id = open.cmd_id AND c.state IN ('queued', 'sent')
-RETURNING c.cmd_id
-"""
 DROPPED_WHY = "the device moved to an operator outside the fence's owner"
 HISTORY = f"""
 SELECT id, device_id, from_operator_id, from_store_id, to_operator_id, to_store_id, moved_at,
@@ -116,7 +109,7 @@ def transfer(conn: psycopg.Connection[DictRow], body: dict[str, Any]) -> dict[st
             counts = conn.execute(DROP_FOREIGN_FENCES, fences).fetchone()
             new_owner = [d["id"] for d in moving if d["operator_id"] != target["operator_id"]]
             if new_owner:
-                rows = conn.execute(CANCEL_OPEN_COMMANDS, {"ids": new_owner}).fetchall()
+                rows = conn.execute(states.CANCEL_OPEN_OF_DEVICES, {"ids": new_owner}).fetchall()
                 cancelled = sorted(row["cmd_id"] for row in rows)
     assert counts is not None  # one row of counts
     return {

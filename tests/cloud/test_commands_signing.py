@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from psycopg.types.json import Jsonb
 
 from cloud.app import create_app
-from cloud.commands import outbox
+from cloud.commands import outbox, states
 from cloud.commands.keys import Signer
 from cloud.config import CloudConfig
 from cloud.errors import ConfigError
@@ -82,7 +82,7 @@ def _dispatch(database: str, signer: Signer | None) -> list:
 
 def _queue(conn: psycopg.Connection, device_id: str, cmd_id: str) -> None:
     conn.execute(
-        outbox.INSERT_COMMAND,
+        states.INSERT_COMMAND,
         {"cmd_id": cmd_id, "device_id": device_id, "type": "locate", "args": Jsonb({}),
          "issued_by": "test", "reason": None, "expires_in_s": 60},
     )  # fmt: skip

@@ -10,19 +10,18 @@ new key next to the old one in the gateway's edge.toml, drop the old one later.
 
 from __future__ import annotations
 
-import marshmallow as ma
 from flask import Flask, current_app
 from flask.views import MethodView
 
-from cloud.commands import keys as command_keys
+from cloud.commands import provisioning
+from cloud.commands.errors import SigningOff
 from cloud.commands.keys import Signer
+from cloud.commands.schemas import CommandKeySchema
 from cloud.config import CloudConfig
 from cloud.http.db import connection
 from cloud.http.problems import fail
 from cloud.http.schemas import Blueprint
-from cloud.identity import scope
 from cloud.identity.guard import requires
-from protocols.contract import signing
 
 blp = Blueprint(
     "command_keys",
@@ -31,10 +30,6 @@ blp = Blueprint(
 )
 
 _EXTENSION = "voltrent.command_keys"
-SIGNING_OFF = (
-    "command signing is off: set VOLTRENT_COMMAND_KEY (or VOLTRENT_COMMAND_KEY_FILE) for the"
-    " API and the workers"
-)
 
 
 def init_app(app: Flask, config: CloudConfig) -> None:
@@ -46,34 +41,6 @@ def _signer() -> Signer | None:
     return current_app.extensions[_EXTENSION]
 
 
-class CommandKeySchema(ma.Schema):
-    device_id = ma.fields.String()
-    kid = ma.fields.String(
-        allow_none=True, metadata={"description": "'<fingerprint>.<generation>'; null: off"}
-    )
-    generation = ma.fields.Integer()
-    signing = ma.fields.Boolean(metadata={"description": "whether the cloud signs at all"})
-    key = ma.fields.String(metadata={"description": "base64; only in the answer to POST"})
-    edge_toml = ma.fields.String(
-        metadata={"description": "the gateway's [commands] section; only in the answer to POST"}
-    )
-
-
-_VISIBLE = f"SELECT 1 FROM device d WHERE d.id = %(id)s AND {scope.device('d')}"
-
-
-def _registered(device_id: str, found: int | None) -> int:
-    if found is None:
-        fail(404, f"device {device_id!r} is not registered")
-    return found
-
-
-def _visible(conn, device_id: str) -> None:
-    """404 for a device outside the caller's subtree (the key functions do not scope)."""
-    if conn.execute(_VISIBLE, scope.params(id=device_id)).fetchone() is None:
-        fail(404, f"device {device_id!r} is not registered")
-
-
 @blp.route("/devices/<device_id>/command-key")
 class CommandKey(MethodView):
     @requires("device.credentials")
@@ -81,32 +48,14 @@ class CommandKey(MethodView):
     def get(self, device_id):
         """Which key the cloud signs a device's commands with (never the key)"""
         with connection() as conn:
-            _visible(conn, device_id)
-            generation = _registered(device_id, command_keys.generation(conn, device_id))
-        signer = _signer()
-        return {
-            "device_id": device_id,
-            "kid": signer.key(device_id, generation).kid if signer else None,
-            "generation": generation,
-            "signing": signer is not None,
-        }
+            return provisioning.describe(conn, device_id, _signer())
 
     @requires("device.credentials")
     @blp.response(200, CommandKeySchema)
     def post(self, device_id):
         """Rotate a device's command key (the new key is shown in this answer only)"""
-        signer = _signer()
-        with connection() as conn, conn.transaction():
-            _visible(conn, device_id)
-            if signer is None:
-                fail(503, SIGNING_OFF)
-            generation = _registered(device_id, command_keys.rotate(conn, device_id))
-        key = signer.key(device_id, generation)
-        return {
-            "device_id": device_id,
-            "kid": key.kid,
-            "generation": generation,
-            "signing": True,
-            "key": signing.encode_key(key.secret),
-            "edge_toml": key.edge_toml(),
-        }
+        try:
+            with connection() as conn:
+                return provisioning.rotate(conn, device_id, _signer())
+        except SigningOff as err:
+            fail(503, str(err))

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
+from cloud.devices import unknown
 from cloud.devices.schemas.devices import UnknownDeviceSchema
 from cloud.http.db import connection
-from cloud.http.paging import PAGE_SIZE, PagedQueryArgs, fetch_page
+from cloud.http.paging import PAGE_SIZE, PagedQueryArgs
 from cloud.http.schemas import Blueprint
 from cloud.identity.guard import requires
 
@@ -20,14 +21,6 @@ blp = Blueprint(
     url_prefix="/unknown-devices",
     description="Devices that publish without being registered",
 )
-
-LIST_UNKNOWN = """
-SELECT device_id, first_seen_at, last_seen_at, messages, last_topic
-FROM unknown_device
-ORDER BY last_seen_at DESC, device_id COLLATE "C"
-LIMIT %(limit)s OFFSET %(offset)s
-"""
-COUNT_UNKNOWN = "SELECT count(*) AS n FROM unknown_device"
 
 
 @blp.route("")
@@ -45,4 +38,4 @@ class UnknownDevices(MethodView):
         that held it (and those above), who may register it again.
         """
         with connection() as conn:
-            return fetch_page(conn, COUNT_UNKNOWN, LIST_UNKNOWN, {}, pagination_parameters)
+            return unknown.page(conn, pagination_parameters)
