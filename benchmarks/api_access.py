@@ -16,6 +16,7 @@ Also ``/api/health`` (public: no token, no scope) as the floor of a request.
 
     .venv/bin/python benchmarks/api_access.py           # ~1 min
     .venv/bin/python benchmarks/api_access.py --quick   # fewer repetitions
+    .venv/bin/python benchmarks/api_access.py --quick --devices 2000   # the smoke run's size
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def _url(name: str) -> str:
     return urlsplit(SERVER)._replace(path=f"/{name}").geturl()
 
 
-def build() -> tuple[str, dict[str, str], str]:
+def build(devices: int) -> tuple[str, dict[str, str], str]:
     with psycopg.connect(SERVER, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{NAME}"')
@@ -74,7 +75,7 @@ def build() -> tuple[str, dict[str, str], str]:
             "INSERT INTO device (id, operator_id, name)"
             " SELECT format('pack-%%s', lpad(i::text, 5, '0')), (%s::bigint[])[1 + i %% %s], ''"
             " FROM generate_series(0, %s - 1) i",
-            (owners, len(owners), DEVICES),
+            (owners, len(owners), devices),
         )
         target_operator = subs[0]
         target = conn.execute(
@@ -124,10 +125,11 @@ def timed(client, path: str, repeat: int) -> tuple[float, float]:
 
 def main() -> None:
     parser = base_parser(__doc__.splitlines()[0])
+    parser.add_argument("--devices", type=int, default=DEVICES, help="spread over the operators")
     args = parser.parse_args()
     print_header("API access control cost", args)
     repeat = 30 if args.quick else 200
-    url, secrets, target = build()
+    url, secrets, target = build(args.devices)
     history = urlencode({"from": (NOW - timedelta(hours=1)).isoformat(), "to": NOW.isoformat()})
     paths = {
         "GET /api/health": "/api/health",
@@ -153,7 +155,7 @@ def main() -> None:
             row.append(f"{median:.2f} / {p95:.2f}")
             database(app).close()
         rows.append(row)
-    print(f"   {DEVICES:,} devices, 100 operators; {repeat} requests each; median / p95 ms")
+    print(f"   {args.devices:,} devices, 100 operators; {repeat} requests each; median / p95 ms")
     print_table(["request", *(label for label, _, _ in callers)], rows)
     if not args.keep:
         with psycopg.connect(SERVER, autocommit=True) as admin:

@@ -9,6 +9,10 @@ are issued one at a time over HTTP to devices picked in turn; the latency of eac
 just before the POST until the API first reports the command `done` (polled every 2 ms,
 so a figure is at most ~2 ms late). Prints p50/p90/p99/max.
 
+The client signs in as a real one does: `voltrent cloud account create` makes an
+administrator (its password printed once), POST /api/auth/sign-in opens a session, and
+POST /api/tokens (the password again) makes the API token every later request carries.
+
     .venv/bin/python benchmarks/command_roundtrip.py [--devices 1000] [--commands 500]
 """
 
@@ -22,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -75,13 +80,48 @@ async def device(device_id: str, port: int, ready: asyncio.Queue, stop: asyncio.
             await client.publish(f"vr/v1/{device_id}/up/ack", encode(ack), qos=1)
 
 
-def http(method: str, url: str, body: dict | None = None) -> dict:
+def http(method: str, url: str, body: dict | None = None, token: str | None = None) -> dict:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as err:  # the problem's detail says what was refused
+        raise SystemExit(f"{method} {url}: {err.code} {err.read().decode()[:500]}") from None
+
+
+LOGIN = "bench@bench.test"
+
+
+def create_account(env: dict[str, str]) -> str:
+    """The password of a new platform administrator, made as an operator makes the first
+    one: ``voltrent cloud account create`` (prints the password once)."""
+    made = subprocess.run(
+        [sys.executable, "-m", "launcher.cli", "cloud", "account", "create", LOGIN],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
+    for line in made.stdout.splitlines():
+        if line.startswith("password: "):
+            return line.removeprefix("password: ")
+    raise SystemExit(f"no password in the output of account create: {made.stdout!r}")
+
+
+def api_token(api: str, password: str) -> str:
+    """Sign in, then make an API token with the session (the password again)."""
+    session = http("POST", f"{api}/auth/sign-in", {"login": LOGIN, "password": password})
+    made = http(
+        "POST",
+        f"{api}/tokens",
+        {"name": "benchmark", "password": password},
+        token=session["token"],
+    )
+    return made["secret"]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -121,6 +161,7 @@ async def run(args, work: Path) -> None:
             api = f"http://127.0.0.1:{api_port}/api"
             while not port_open("127.0.0.1", api_port):
                 await asyncio.sleep(0.1)
+            token = api_token(api, create_account(env))
             ready: asyncio.Queue = asyncio.Queue()
             tasks = []
             for device_id in devices:
@@ -135,6 +176,8 @@ async def run(args, work: Path) -> None:
                     await asyncio.sleep(0.2)
             print(f"   {len(devices)} devices connected and online in the store")
             latencies: list[float] = []
+            posts: list[float] = []  # the POST alone, until its 201
+            polls: list[float] = []  # each GET of the command's state
             loop = asyncio.get_running_loop()
             for n in range(args.commands):
                 target = devices[(n * 7919) % len(devices)]
@@ -148,14 +191,17 @@ async def run(args, work: Path) -> None:
                         "type": "set_charge",
                         "args": {"on": n % 2 == 0},
                         "expires_in_s": 60,
-                        "issued_by": "benchmark",
                     },
+                    token,
                 )
+                posts.append((time.perf_counter() - start) * 1000)
                 cmd_id = answer["cmd_id"]
                 while True:
+                    asked = time.perf_counter()
                     status = await loop.run_in_executor(
-                        None, http, "GET", f"{api}/commands/{cmd_id}"
+                        None, http, "GET", f"{api}/commands/{cmd_id}", None, token
                     )
+                    polls.append((time.perf_counter() - asked) * 1000)
                     if status["state"] == "done":
                         break
                     if status["state"] in ("failed", "rejected", "expired", "cancelled"):
@@ -187,6 +233,9 @@ async def run(args, work: Path) -> None:
                     ["mean", f"{statistics.fmean(latencies):.1f} ms"],
                     ["median: row created -> published", f"{stages[0] * 1000:.1f} ms"],
                     ["median: published -> ack received", f"{stages[1] * 1000:.1f} ms"],
+                    ["median: the POST, until its 201", f"{statistics.median(posts):.1f} ms"],
+                    ["median: one GET of the command", f"{statistics.median(polls):.1f} ms"],
+                    ["GETs per command", f"{len(polls) / len(latencies):.1f}"],
                 ],
             )
         finally:
