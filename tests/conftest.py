@@ -50,8 +50,13 @@ def pytest_configure(config):
         from hypothesis import HealthCheck, settings
     except ImportError:
         return
+    from tests.hypothesis_support import examples
+
     settings.register_profile(
-        "voltrent", suppress_health_check=[HealthCheck.too_slow], deadline=None
+        "voltrent",
+        suppress_health_check=[HealthCheck.too_slow],
+        deadline=None,
+        max_examples=examples(),  # fewer in the fast loop (tests/hypothesis_support.py)
     )
     settings.load_profile("voltrent")
 

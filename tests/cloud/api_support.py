@@ -3,12 +3,14 @@ the store with plain SQL, the way ingest would leave them."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
+from flask import Flask
 from flask.testing import FlaskClient
 from psycopg import sql
 from psycopg.types.json import Jsonb
@@ -16,6 +18,7 @@ from psycopg.types.json import Jsonb
 from cloud.app import create_app
 from cloud.config import CloudConfig
 from cloud.http.db import database as app_database
+from cloud.http.db import init_database
 from cloud.notify.destinations import AllowList
 from tests.cloud.tenancy_support import root_token
 
@@ -39,17 +42,36 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+# Building the app (its routes and OpenAPI document) takes longer than most API tests: one
+# app per test process and configuration, given each test's database afresh. Everything
+# else an app holds is read from its configuration (see cloud/app.py).
+_APPS: dict[CloudConfig, Flask] = {}
+
+
+def _app_for(config: CloudConfig) -> Flask:
+    """The app for ``config``, on ``config``'s database."""
+    key = dataclasses.replace(config, database_url="")
+    app = _APPS.get(key)
+    if app is None:
+        app = _APPS[key] = create_app(config)
+    else:
+        init_database(app, config.database_url, config.api_db_role)
+        app.config["CLOUD_CONFIG"] = config
+    return app
+
+
 @contextmanager
 def api_client(
     database_url: str, *, secret: str | None = ROOT, api_db_role: str = "voltrent_api",
-    webhook_allow: AllowList | None = None,
+    webhook_allow: AllowList | None = None, fresh: bool = False,
 ) -> Iterator[FlaskClient]:  # fmt: skip
     """A test client of an app on ``database_url``, sending ``secret`` as its bearer (by
     default a token of the platform's administrator; None: not signed in); its pool is
-    closed afterwards. ``webhook_allow``: the private receivers webhooks may name."""
+    closed afterwards. ``webhook_allow``: the private receivers webhooks may name. ``fresh``:
+    an app of its own, for a test that changes the app."""
     config = CloudConfig(database_url=database_url, api_db_role=api_db_role,
                          webhook_allow=webhook_allow or AllowList())  # fmt: skip
-    app = create_app(config)
+    app = create_app(config) if fresh else _app_for(config)
     client = app.test_client()
     if secret == ROOT:
         secret = root_token(database_url)

@@ -125,7 +125,7 @@ def test_every_operation_says_who_may_call_it(offline):
 
 def test_an_endpoint_nobody_gave_a_rule_is_closed(database):
     """A new endpoint without @requires / @signed_in / @public answers 403 to everyone."""
-    with api_client(database) as client:
+    with api_client(database, fresh=True) as client:
         blp = Blueprint("unruled", __name__, url_prefix="/api/unruled")
 
         @blp.route("")

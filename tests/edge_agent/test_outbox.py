@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from edge_agent.outbox import Outbox, OutboxError, OutboxRecord, RecordKind
 from protocols.contract import validate
+from tests.hypothesis_support import examples
 
 TELEMETRY, EVENT = RecordKind.TELEMETRY, RecordKind.EVENT
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -319,7 +320,7 @@ steps = st.one_of(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(steps, max_size=30))
 def test_random_puts_acks_and_reopens_keep_the_invariants(plan):
     with tempfile.TemporaryDirectory() as directory:

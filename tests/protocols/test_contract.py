@@ -32,6 +32,7 @@ from protocols.contract import (
     VehicleSample,
 )
 from protocols.contract.schema import SCHEMA_NAMES, load_schema
+from tests.hypothesis_support import examples
 
 NOW = 1_732_350_000_000
 
@@ -222,7 +223,7 @@ def position_samples(draw):
     )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(bms_samples() | position_samples(), min_size=1, max_size=20), st.booleans())
 def test_property_telemetry_round_trip(samples, compress):
     batch = TelemetryBatch(tuple(samples))

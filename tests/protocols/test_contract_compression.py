@@ -25,6 +25,7 @@ from protocols.contract.codec import (
     PRESET_DICTIONARY_ID,
     preset_dictionary,
 )
+from tests.hypothesis_support import examples
 
 NOW = 1_732_350_000_000
 REPORT_INTERVAL_MS = 10_000
@@ -214,7 +215,7 @@ def test_a_dictionary_stream_still_obeys_the_inflate_limit():
 signal_names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,20}", fullmatch=True)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(
     st.lists(
         st.builds(

@@ -12,6 +12,7 @@ from protocols import json_bounds
 from protocols.contract import codec
 from protocols.contract.topics import Channel
 from protocols.errors import PayloadError
+from tests.hypothesis_support import examples
 
 # the probe's poison message: 200 kB of nested arrays
 POISON = b"[" * 100_000 + b"]" * 100_000
@@ -58,7 +59,7 @@ documents = st.recursive(
 )
 
 
-@settings(max_examples=400)
+@settings(max_examples=examples(400))
 @given(documents, st.integers(min_value=0, max_value=6))
 def test_a_document_is_refused_exactly_when_it_nests_past_the_limit(document, limit):
     text = json.dumps(document, ensure_ascii=False)
@@ -69,7 +70,7 @@ def test_a_document_is_refused_exactly_when_it_nests_past_the_limit(document, li
         assert json_bounds.loads(text, max_depth=limit) == document
 
 
-@settings(max_examples=600)
+@settings(max_examples=examples(600))
 @given(st.text(alphabet=st.sampled_from('[]{}"\\a,'), max_size=60), st.integers(0, 5))
 def test_garbage_that_passes_never_lets_the_parser_recurse_past_the_limit(text, limit):
     try:
