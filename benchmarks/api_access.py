@@ -16,7 +16,7 @@ Also ``/api/health`` (public: no token, no scope) as the floor of a request.
 
     .venv/bin/python benchmarks/api_access.py           # ~1 min
     .venv/bin/python benchmarks/api_access.py --quick   # fewer repetitions
-    .venv/bin/python benchmarks/api_access.py --quick --devices 2000   # the smoke run's size
+    .venv/bin/python benchmarks/api_access.py --quick --devices 500    # the smoke run's size
 """
 
 from __future__ import annotations
