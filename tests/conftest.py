@@ -40,6 +40,9 @@ def pytest_collection_modifyitems(items):
         for marker, fixtures in _MARKED_BY_FIXTURE.items():
             if used & fixtures and not item.get_closest_marker(marker):
                 item.add_marker(marker)
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "timescale" in callspec.params.values():
+            item.add_marker("timescale")  # a case on the TimescaleDB layout
 
 
 def pytest_configure(config):
