@@ -1,5 +1,5 @@
 """Page/page_size pagination over SQL: flask-smorest's paginate() parses the arguments and
-writes the X-Pagination header; these run the two queries it needs."""
+writes the X-Pagination header; cloud/store/pages.py runs the two queries it needs."""
 
 from __future__ import annotations
 
@@ -8,9 +8,6 @@ from typing import Any
 import marshmallow as ma
 
 from cloud.http.schemas import QueryArgs
-from cloud.store.pages import fetch_page
-
-__all__ = ["PAGE_SIZE", "PagedQueryArgs", "fetch_page"]
 
 PAGE_SIZE = 50
 PAGINATION_ARGUMENTS = ("page", "page_size")

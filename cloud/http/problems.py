@@ -19,14 +19,7 @@ from flask_smorest.pagination import PaginationMetadataSchema
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
-from cloud.errors import (  # field_error, not_found: for views not moved to cloud.errors yet
-    Conflict,
-    Forbidden,
-    Invalid,
-    NotFound,
-    Refused,
-    StoreUnavailable,
-)
+from cloud.errors import Conflict, Forbidden, Invalid, NotFound, Refused, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
