@@ -39,12 +39,7 @@ HTTP_EDGE = ("cloud.identity.guard",)
 KNOWN: dict[str, set[tuple[str, str]]] = {
     "cycle": set(),
     "views": set(),
-    # domain code that still opens the request's connection itself instead of being given one
-    "plumbing": {
-        ("cloud.identity.proof", "cloud.http.db"),
-        ("cloud.identity.self_service", "cloud.http.db"),
-        ("cloud.identity.roles", "cloud.http.db"),
-    },
+    "plumbing": set(),
 }
 
 

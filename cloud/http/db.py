@@ -21,14 +21,11 @@ from contextlib import AbstractContextManager, contextmanager
 
 import psycopg
 from flask import Flask, current_app, g, has_request_context
-from psycopg.rows import DictRow, dict_row
+from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from cloud.errors import StoreUnavailable
-from cloud.store.db import describe
-
-# A connection of the API's pool: its rows are dicts (row_factory=dict_row).
-DictConnection = psycopg.Connection[DictRow]
+from cloud.store.db import DictConnection, describe
 
 # One connection per waitress thread (cloud/server.py), so a request never queues for one.
 POOL_MAX_SIZE = 8

@@ -19,10 +19,10 @@ from flask import request
 from psycopg.rows import DictRow
 
 from cloud.errors import Forbidden, field_error
-from cloud.http.db import database
 from cloud.identity import passwords, sign_in, throttle, totp
 from cloud.identity.guard import note
 from cloud.identity.principal import Principal
+from cloud.store.db import Connections
 
 WRONG_TOTP = "wrong TOTP code"
 NOT_PASSWORD = "is not the account's password"
@@ -88,17 +88,17 @@ def by_password(
     return attempt(conn, who, lambda: passwords.matches(account["password_hash"], password))
 
 
-def check_password(who: Principal, password: str, field: str) -> None:
+def check_password(db: Connections, who: Principal, password: str, field: str) -> None:
     """422 naming ``field`` unless ``password`` is the caller's (423/429: too many failures)."""
-    with database().connection(scoped=False) as conn:
+    with db.connection(scoped=False) as conn:
         outcome = by_password(conn, who, held_account(conn, who), password)
     settle(outcome, field, NOT_PASSWORD)
 
 
-def prove(who: Principal, body: dict[str, Any], what: str) -> dict[str, Any]:
+def prove(db: Connections, who: Principal, body: dict[str, Any], what: str) -> dict[str, Any]:
     """The caller's account row, once ``body`` has its ``password`` or a ``code`` of its
     factor in force; else 422 naming the field (``what``: the change, for the reason)."""
-    with database().connection(scoped=False) as conn:
+    with db.connection(scoped=False) as conn:
         account = held_account(conn, who)
         in_force = account["totp_enabled"]
         if "code" in body:

@@ -16,8 +16,8 @@ import psycopg
 from psycopg.rows import DictRow
 
 from cloud.errors import Conflict
-from cloud.http.db import connection, database
 from cloud.identity import powers, scope
+from cloud.store.db import Connections
 from cloud.store.pages import Page, fetch_page
 
 _SELECT = f"""
@@ -108,13 +108,13 @@ def change(
     return get(conn, role_id)
 
 
-def delete(role_id: int) -> None:
+def delete(db: Connections, role_id: int) -> None:
     """Delete a role the caller may change and no account holds (409 otherwise)."""
-    with connection() as conn:
+    with db.connection() as conn:
         _editable(conn, get(conn, role_id))
     # Owner rights: a store's account sees only its store's holders, and deleting the
     # role would take it from the others unseen (account_role cascades).
-    with database().connection(scoped=False) as owner:
+    with db.connection(scoped=False) as owner:
         # locked first: an assignment racing this one waits, then finds no role
         owner.execute(LOCK_ROLE, (role_id,))
         counted = owner.execute(HOLDERS, (role_id,)).fetchone()

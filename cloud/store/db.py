@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import psycopg
+from psycopg.rows import DictRow
 
 from cloud.errors import StoreUnavailable
+
+# A connection whose rows are dicts (row_factory=dict_row), as the API's pool gives them.
+DictConnection = psycopg.Connection[DictRow]
+
+
+class Connections(Protocol):
+    """Where domain code borrows a connection for one unit of work (committed on success).
+
+    ``scoped`` (default): the connection sees only the signed-in caller's subtree.
+    ``scoped=False``: the owner's rights, for the platform's own bookkeeping (counting failed
+    proofs, locking a role), never for answering a caller. The API's pool
+    (``cloud.http.db.Database``) is one; domain code is handed it by the view."""
+
+    def connection(self, *, scoped: bool = True) -> AbstractContextManager[DictConnection]: ...
 
 
 def describe(url: str) -> str:

@@ -73,7 +73,7 @@ class SignOut(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self):
         """Sign out: the calling session stops working"""
-        self_service.sign_out(principal())
+        self_service.sign_out(database(), principal())
 
 
 @blp.route("/me")
@@ -117,4 +117,8 @@ class Password(MethodView):
     def put(self, body):
         """Change the caller's password; every other session and every API token of the
         account end (`revoked`: how many)"""
-        return {"revoked": self_service.change_password(principal(), body["current"], body["new"])}
+        return {
+            "revoked": self_service.change_password(
+                database(), principal(), body["current"], body["new"]
+            )
+        }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
+from cloud.http.db import database
 from cloud.http.schemas import Blueprint
 from cloud.identity import self_service
 from cloud.identity.guard import principal, second_factor, signed_in
@@ -35,7 +36,7 @@ class TotpVerify(MethodView):
 
         A wrong code counts as a failed sign-in (slowed down and locked out the same way).
         """
-        return self_service.verify(principal(), body["code"])
+        return self_service.verify(database(), principal(), body["code"])
 
 
 @blp.route("/totp/enrol")
@@ -54,7 +55,7 @@ class TotpEnrol(MethodView):
         the factor in force (if any) keeps working, at sign-in too. A wrong password or code
         counts as a failed sign-in.
         """
-        return self_service.enrol(principal(), body)
+        return self_service.enrol(database(), principal(), body)
 
 
 @blp.route("/totp/confirm")
@@ -67,7 +68,7 @@ class TotpConfirm(MethodView):
     def post(self, body):
         """Put the enrolled TOTP secret in force with a code it makes (replacing the factor
         in force, if any); the session becomes full"""
-        return self_service.confirm(principal(), body["code"])
+        return self_service.confirm(database(), principal(), body["code"])
 
 
 @blp.route("/totp")
@@ -84,4 +85,4 @@ class Totp(MethodView):
         Every other session and every API token of the account end (`revoked`: how many).
         Not possible when the operator requires a second factor (409).
         """
-        return {"revoked": self_service.turn_off(principal(), body["password"])}
+        return {"revoked": self_service.turn_off(database(), principal(), body["password"])}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import url_for
 from flask.views import MethodView
 
-from cloud.http.db import connection
+from cloud.http.db import connection, database
 from cloud.http.paging import PAGE_SIZE
 from cloud.http.schemas import Blueprint
 from cloud.identity import roles
@@ -82,7 +82,7 @@ class Role(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def delete(self, role_id):
         """Delete a role no account holds"""
-        roles.delete(role_id)
+        roles.delete(database(), role_id)
 
 
 @blp.route("/permissions")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from flask import url_for
 from flask.views import MethodView
 
-from cloud.http.db import connection
+from cloud.http.db import connection, database
 from cloud.http.schemas import Blueprint
 from cloud.identity import credentials, self_service
 from cloud.identity.guard import principal, signed_in
@@ -46,7 +46,7 @@ class Tokens(MethodView):
         caller's own (422 names any the caller does not have). The answer is the only one
         that shows the `secret`.
         """
-        created = self_service.make_token(principal(), body)
+        created = self_service.make_token(database(), principal(), body)
         return created, 201, {"Location": url_for("tokens.Token", token_id=created["id"])}
 
 
