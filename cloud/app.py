@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cloud.commands.views import command_keys, commands, leases
 from cloud.config import CloudConfig
+from cloud.console import pages as console
 from cloud.devices.schemas.devices import DeviceIdConverter, device_id_parameter
 from cloud.devices.views import devices, fleet, history, unknown_devices
 from cloud.http import docs
@@ -67,6 +68,7 @@ def create_app(config: CloudConfig | None = None) -> Flask:
     app.before_request(refuse_unstorable_text)
     guard.install(app, api.spec)
     init_database(app, config.database_url, config.api_db_role)
+    console.init_app(app)
     if config.trusted_proxies:
         # werkzeug's ProxyFix takes the client address from the last N X-Forwarded-For
         # entries (the ones our own proxies added), never from what the client wrote

@@ -107,6 +107,10 @@ class CloudConfig:
     # Webhook receivers on private networks (hosts, addresses, networks): every other
     # private, loopback or link-local address is refused (cloud/notify/destinations.py).
     webhook_allow: AllowList = field(default_factory=AllowList)
+    # The console's map tiles: a URL template ({z}/{x}/{y}, {s} for a subdomain) and the
+    # attribution its licence asks for. Empty: the map draws on a plain background.
+    tile_url: str = ""
+    tile_attribution: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> CloudConfig:
@@ -148,6 +152,8 @@ class CloudConfig:
             session_idle_minutes=_int(env, "VOLTRENT_SESSION_IDLE_MINUTES", 120, minimum=1),
             trusted_proxies=_int(env, "VOLTRENT_TRUSTED_PROXIES", 0, minimum=0),
             webhook_allow=_allow_list(env),
+            tile_url=_tile_url(env),
+            tile_attribution=env.get("VOLTRENT_TILE_ATTRIBUTION", ""),
         )
 
 
@@ -207,4 +213,14 @@ def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str,
     value = env.get(name) or default
     if value not in choices:
         raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _tile_url(env: Mapping[str, str]) -> str:
+    value = env.get("VOLTRENT_TILE_URL", "")
+    if value and (urlsplit(value).scheme not in ("http", "https") or "{z}" not in value):
+        raise ConfigError(
+            f"VOLTRENT_TILE_URL: expected an http(s) URL template with {{z}}, {{x}} and {{y}},"
+            f" got {value!r}"
+        )
     return value

@@ -37,3 +37,23 @@ if [ ! -f "$stamp" ]; then
     find "$venv" -maxdepth 1 -name '.installed-*' ! -name ".installed-$digest-*" -delete
     touch "$stamp"
 fi
+
+# The console's browser libraries (Leaflet, uPlot, ...), pinned in cloud/console/package-lock.json
+# and served by the API from cloud/console/node_modules: reinstalled when the lock changes.
+console_dir="$root/cloud/console"
+lock_digest="$(sha1sum "$console_dir/package-lock.json" | cut -c1-12)"
+if [ ! -f "$console_dir/node_modules/.installed-$lock_digest" ]; then
+    if command -v npm >/dev/null 2>&1; then
+        echo "bootstrap: installing the console's libraries (npm ci in cloud/console)" >&2
+        npm_log="$venv/npm.log"
+        if ! (cd "$console_dir" && npm ci --ignore-scripts --no-audit --no-fund) >"$npm_log" 2>&1; then
+            tail -n 20 "$npm_log" >&2
+            echo "bootstrap: npm ci failed; the whole log is in $npm_log" >&2
+            exit 1
+        fi
+        touch "$console_dir/node_modules/.installed-$lock_digest"
+    else
+        echo "bootstrap: npm is missing, so the console's pages lack their libraries" \
+            "(install Node.js and npm, e.g. apt-get install npm)" >&2
+    fi
+fi

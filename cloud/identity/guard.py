@@ -16,13 +16,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import psycopg
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, after_this_request, current_app, g, request
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from cloud.http.db import database
 from cloud.http.problems import problem
-from cloud.identity import audit
+from cloud.identity import audit, browser
 from cloud.identity.objects import NOT_OBJECTS, OBJECTS
 from cloud.identity.permissions import OPERATOR_WIDE, PERMISSIONS
 from cloud.identity.principal import Principal, authenticate, principal
@@ -40,8 +40,9 @@ PUBLIC = "public"
 SIGNED_IN = "signed_in"
 SECOND_FACTOR = "second_factor"
 SECURITY_SCHEME = "bearer"
-# Endpoints that are not ours (flask-smorest's spec and Swagger UI page, their assets).
-_PUBLIC_BLUEPRINTS = {"api-docs", "swagger-ui-assets"}
+# Endpoints open to anyone: flask-smorest's spec and Swagger UI page with their assets, and
+# the console's page frames and files, which hold no data (every datum comes from /api).
+_PUBLIC_BLUEPRINTS = {"api-docs", "swagger-ui-assets", "console"}
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
@@ -95,12 +96,6 @@ def rule_of(app: Flask, endpoint: str, method: str) -> str | None:
     return getattr(handler, "_access", None)
 
 
-def _bearer() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, secret = header.partition(" ")
-    return secret.strip() if scheme.lower() == "bearer" and secret.strip() else None
-
-
 def _unauthorized(detail: str) -> Response:
     return problem(401, detail, headers={"WWW-Authenticate": 'Bearer realm="voltrent"'})
 
@@ -112,15 +107,21 @@ def _check() -> Response | None:
     if rule is None:
         log.error("endpoint %s %s has no access rule", request.method, request.endpoint)
         return problem(403, "This endpoint has no access rule yet, so nobody may use it.")
-    secret = _bearer()
+    secret, by_cookie = browser.credential()
     if secret is None:
         if rule == PUBLIC:
             return None
         return _unauthorized("Sign in first: send 'Authorization: Bearer <session or token>'.")
+    if by_cookie and rule == PUBLIC:
+        return None  # a public endpoint (signing in) needs no session: a stale cookie is moot
+    if by_cookie and request.method not in _READ_METHODS and not browser.csrf_matches():
+        return problem(403, browser.NO_CSRF)
     # one connection for the credential and every object the path names
     with database().connection(scoped=False) as conn:
         who = g.principal = authenticate(conn, secret, request.remote_addr)
         if who is None:
+            if by_cookie:  # a browser stops sending a cookie that no longer works
+                after_this_request(browser.forget)
             return _unauthorized("The session or token is unknown, expired or revoked.")
         if rule == PUBLIC:
             return None

@@ -100,6 +100,8 @@ def check_response(response: TestResponse) -> None:
     request = response.request
     if request.path.startswith(UNDOCUMENTED_PREFIXES) or request.method == "HEAD":
         return
+    if not request.path.startswith("/api/"):
+        return  # the console's pages and files (cloud/console), which are not the API
     if request.method == "OPTIONS" or response.status_code == 405:
         _check_allow(response)
         if request.method == "OPTIONS":

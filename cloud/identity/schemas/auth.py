@@ -48,6 +48,14 @@ class SignInSchema(ma.Schema):
     login = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
     password = _password()
     totp = _code(required=False, description="the TOTP code, for an account with a second factor")
+    cookie = ma.fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "true (the console): keep the session's secret in an HttpOnly"
+            " cookie, with a CSRF token in the vr_csrf cookie to send back as X-CSRF-Token;"
+            " the answer then has no `token`"
+        },
+    )
 
     @ma.post_load
     def _lower(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:

@@ -5,13 +5,13 @@ are ``auth_totp``."""
 from __future__ import annotations
 
 import flask_smorest
-from flask import current_app, request
+from flask import after_this_request, current_app, request
 from flask.views import MethodView
 
 from cloud.config import CloudConfig
 from cloud.http.db import connection, database
 from cloud.http.schemas import Blueprint
-from cloud.identity import credentials, self_service, sign_in, throttle
+from cloud.identity import browser, credentials, self_service, sign_in, throttle
 from cloud.identity.guard import note, principal, public, second_factor, signed_in
 from cloud.identity.schemas.accounts import RevokedSchema
 from cloud.identity.schemas.auth import (
@@ -63,6 +63,9 @@ class SignIn(MethodView):
             flask_smorest.abort(
                 401, message=outcome, headers={"WWW-Authenticate": 'Bearer realm="voltrent"'}
             )
+        if body["cookie"]:
+            secret = outcome.pop("token")
+            after_this_request(lambda answer: browser.keep(answer, secret, outcome["expires_at"]))
         return outcome
 
 
@@ -72,8 +75,9 @@ class SignOut(MethodView):
     @blp.response(204)
     @blp.alt_response(409, response="CONFLICT")
     def post(self):
-        """Sign out: the calling session stops working"""
+        """Sign out: the calling session stops working (and its cookies are deleted)"""
         self_service.sign_out(database(), principal())
+        after_this_request(browser.forget)
 
 
 @blp.route("/me")
