@@ -42,7 +42,7 @@ from launcher.broker import free_port
 
 SERVER = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 CHROMIUM = os.environ.get("VOLTRENT_CHROMIUM", "/usr/bin/chromium")
-NAME = "voltrent_bench_map"
+NAME = f"voltrent_bench_map_{os.getpid()}"  # two runs at once do not meet
 DEVICES = 10_000
 LOGIN, PASSWORD = "bench@map.test", "correct horse battery"
 PROBES = 20  # devices the writer leaves alone: the latency probes move them

@@ -131,6 +131,9 @@ def test_the_map_in_both_languages_on_a_phone(browser, console, request, locale)
         screenshot(page, request, f"map-phone-{locale}")
         page.locator("#map-rows li button").first.click()
         expect(page.locator(".leaflet-popup .device-popup")).to_be_visible()
+        page.wait_for_function(  # the popup fades in and the map pans to fit it
+            "() => getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'"
+        )
         screenshot(page, request, f"map-phone-popup-{locale}")
         assert errors == []
     finally:
