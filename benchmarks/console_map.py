@@ -164,7 +164,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def measure(port: int, url: str, ids: list[str], probes: int, live_s: float) -> dict:
+def measure(
+    port: int, url: str, ids: list[str], probes: int, live_s: float, shot: str | None
+) -> dict:
     from playwright.sync_api import sync_playwright
 
     base = f"http://127.0.0.1:{port}"
@@ -192,6 +194,8 @@ def measure(port: int, url: str, ids: list[str], probes: int, live_s: float) -> 
         page.wait_for_function(
             "() => document.getElementById('live-state').dataset.state === 'live'"
         )
+        if shot:
+            page.screenshot(path=shot)
         page.evaluate("ids => window.voltrentMap.watch(ids)", probe_ids)
         page.evaluate("() => { window.__longTasks = []; }")  # the live phase's own
         latencies = []
@@ -241,6 +245,7 @@ def main() -> None:
     parser = base_parser(__doc__.splitlines()[0])
     parser.add_argument("--devices", type=int, default=None, help="default 10,000 (quick 1,000)")
     parser.add_argument("--probes", type=int, default=None, help="latency probes (60; quick 10)")
+    parser.add_argument("--screenshot", metavar="PNG", help="save the map as first drawn")
     args = parser.parse_args()
     devices = args.devices or (1_000 if args.quick else DEVICES)
     probes = args.probes or (10 if args.quick else 60)
@@ -250,7 +255,7 @@ def main() -> None:
     process, port = start_api(url)
     try:
         ids = [f"pack-{i:05d}" for i in range(devices)]
-        got = measure(port, url, ids, probes, live_s)
+        got = measure(port, url, ids, probes, live_s, args.screenshot)
     finally:
         process.send_signal(signal.SIGINT)
         try:
