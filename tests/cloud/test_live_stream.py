@@ -3,15 +3,11 @@ device page receive when the store changes, how they resume, and when a stream e
 
 from __future__ import annotations
 
-import asyncio
 import base64
-from datetime import UTC, datetime
 
 import psycopg
 import pytest
 
-from cloud.ingest.rows import parse
-from cloud.ingest.writer import Writer
 from tests.cloud import wire_support as wire
 from tests.cloud.live_support import api_server, open_stream
 from tests.cloud.tenancy_support import make_tenancy
@@ -79,24 +75,12 @@ def test_a_committed_position_arrives_and_only_the_callers_devices(server, tenan
         stream.close()
 
 
-async def _store(url: str, topic: str, payload: bytes) -> None:
-    """Store one message as the worker does: its writer, one transaction."""
-    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        cur = await conn.execute("SELECT value FROM store_setting WHERE key = 'layout'")
-        (layout,) = await cur.fetchone()
-        writer = Writer(
-            conn, database_url=url, layout=layout, retention_days=30, max_clock_ahead_s=3600
-        )
-        await writer.prepare()
-        counts = await writer.write([parse(topic, payload, datetime.now(UTC))])
-        assert counts["samples_stored"] == 1
-
-
 def test_a_position_stored_by_the_worker_writer_arrives(server, tenancy, module_database):
     stream = open_stream(server, MAP, tenancy.tokens["a"])
     try:
         payload = wire.telemetry(wire.position(1, wire.now_ms(), lat=23.25, lon=114.5))
-        asyncio.run(_store(module_database, wire.topic("a-2"), payload))
+        counts = wire.write(module_database, [(wire.topic("a-2"), payload)])
+        assert counts["samples_stored"] == 1
         row = _row(stream.next("devices", _at("a-2", 23.25)), "a-2")
         assert (row["lon"], row["last_seen_at"] is not None) == (114.5, True)
     finally:
