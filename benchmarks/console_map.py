@@ -1,4 +1,4 @@
-"""Benchmark 11: the console's live map in a browser, with a whole fleet moving.
+"""Benchmark 12: the console's live map in a browser, with a whole fleet moving.
 
 A fresh database with DEVICES devices of one operator placed around Hangzhou, the API
 served by waitress in a process of its own (as `voltrent cloud api` runs it), and a writer

@@ -3,11 +3,13 @@ process of its own, as `voltrent cloud api` runs it, and a reader of its event s
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -86,6 +88,7 @@ class Stream:
     status: int
     headers: dict[str, str]
     conn: http.client.HTTPConnection
+    sock: socket.socket | None
     body: Any = None  # a refusal's problem
     seen: list[Event] = field(default_factory=list)
     comments: int = 0
@@ -110,6 +113,10 @@ class Stream:
         assert self.ended.wait(WAIT_S), "the stream did not end"
 
     def close(self) -> None:
+        # shut down, not only closed: the reading thread's file still holds the socket
+        if self.sock is not None:
+            with contextlib.suppress(OSError):
+                self.sock.shutdown(socket.SHUT_RDWR)
         self.conn.close()
 
 
@@ -146,8 +153,9 @@ def open_stream(server: Server, path: str, token: str, last_event_id: str | None
     if last_event_id is not None:
         headers["Last-Event-ID"] = last_event_id
     conn.request("GET", path, headers=headers)
+    sock = conn.sock  # getresponse() may let go of it
     response = conn.getresponse()
-    stream = Stream(response.status, dict(response.headers), conn)
+    stream = Stream(response.status, dict(response.headers), conn, sock)
     if response.status != 200:
         stream.body = json.load(response)
         stream.ended.set()

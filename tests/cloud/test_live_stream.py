@@ -8,6 +8,7 @@ import base64
 import psycopg
 import pytest
 
+from tests.cloud import wire_support as wire
 from tests.cloud.live_support import api_server, open_stream
 from tests.cloud.tenancy_support import make_tenancy
 
@@ -70,6 +71,18 @@ def test_a_committed_position_arrives_and_only_the_callers_devices(server, tenan
         assert row["lon"] == 8.5 and row["kind"] == "pack" and row["model"] == "M1"
         assert event.id
         assert all(_row(e, "b-1") is None for e in stream.seen if e.name == "devices")
+    finally:
+        stream.close()
+
+
+def test_a_position_stored_by_the_worker_writer_arrives(server, tenancy, module_database):
+    stream = open_stream(server, MAP, tenancy.tokens["a"])
+    try:
+        payload = wire.telemetry(wire.position(1, wire.now_ms(), lat=23.25, lon=114.5))
+        counts = wire.write(module_database, [(wire.topic("a-2"), payload)])
+        assert counts["samples_stored"] == 1
+        row = _row(stream.next("devices", _at("a-2", 23.25)), "a-2")
+        assert (row["lon"], row["last_seen_at"] is not None) == (114.5, True)
     finally:
         stream.close()
 
@@ -179,7 +192,7 @@ def test_a_revoked_token_ends_the_stream(server, tenancy, db):
         stream.close()
 
 
-def test_a_device_page_follows_a_command_from_queued_to_done(server, tenancy, db):
+def test_a_device_page_follows_its_commands_state_and_alarms(server, tenancy, db):
     stream = open_stream(server, "/api/devices/a-2/live", tenancy.tokens["a"])
     try:
         db.execute(
@@ -198,6 +211,16 @@ def test_a_device_page_follows_a_command_from_queued_to_done(server, tenancy, db
         _move(db, "a-2", 41.0)
         state = stream.next("state", lambda data: data["lat"] == 41.0)
         assert state.data["device_id"] == "a-2"
+        db.execute(
+            "INSERT INTO alarm (device_id, type, severity, first_at, latest_at, message)"
+            " VALUES ('a-2', 'low_soc', 'warning', now(), now(), 'SoC 9 %')"
+        )
+        raised = stream.next("alarm")
+        assert (raised.data["type"], raised.data["state"]) == ("low_soc", "open")
+        db.execute(
+            "UPDATE alarm SET state = 'resolved', resolved_at = now() WHERE device_id = 'a-2'"
+        )
+        assert stream.next("alarm").data["state"] == "resolved"
     finally:
         stream.close()
 

@@ -9,6 +9,7 @@ to read what changed on its device.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -21,7 +22,7 @@ from cloud.commands.schemas import CommandSchema
 from cloud.config import CloudConfig
 from cloud.devices import registry
 from cloud.devices.schemas.devices import DeviceStateSchema
-from cloud.errors import NotFound
+from cloud.errors import NotFound, StoreUnavailable
 from cloud.http.db import connection, database
 from cloud.http.problems import problem
 from cloud.http.schemas import Blueprint
@@ -34,6 +35,8 @@ from cloud.rules import alarms
 from cloud.rules.schemas.alarms import AlarmSchema
 
 blp = Blueprint("live", __name__, description="The live feed of the console's map and device page")
+
+log = logging.getLogger(__name__)
 
 _EXTENSION = "voltrent.live"
 # How often a waiting stream looks whether its client went away.
@@ -164,7 +167,8 @@ def _frames(
 ) -> Iterator[str]:
     """The stream's text: retry, then events as the hub hands them over, a heartbeat every
     ``live_heartbeat_s`` with the caller checked again; ends on resync, on the caller's
-    credential ceasing to work, or when the client goes away."""
+    credential ceasing to work, or when the client goes away. A store that stops answering
+    ends it with a resync: the page's reconnection gets the API's 503 until it is back."""
     try:
         yield sse.retry()
         if refused:
@@ -181,21 +185,29 @@ def _frames(
             if item is RESYNC:
                 yield sse.RESYNC
                 return
-            if item is not None:
-                frame, last = render(item)
-                if frame:
-                    yield frame
-                if last:
-                    return
-            if time.monotonic() >= beat:
-                with database().connection(scoped=False) as conn:
-                    if not access.still_works(conn, credential_id):
+            try:
+                frame, last = render(item) if item is not None else ("", False)
+                if time.monotonic() >= beat:
+                    if not _still_signed_in(credential_id):
                         return
-                yield sse.heartbeat()
-                beat = time.monotonic() + heartbeat_s
+                    frame += sse.heartbeat()
+                    beat = time.monotonic() + heartbeat_s
+            except StoreUnavailable:
+                log.warning("live stream: the store is unavailable; ending with a resync")
+                yield sse.RESYNC
+                return
+            if frame:
+                yield frame
+            if last:
+                return
     finally:
         hub.unsubscribe(sub)
         hub.release()
+
+
+def _still_signed_in(credential_id: int) -> bool:
+    with database().connection(scoped=False) as conn:
+        return access.still_works(conn, credential_id)
 
 
 def _map_item(item: str) -> tuple[str, bool]:
