@@ -60,7 +60,9 @@ def pack(database):
     with psycopg.connect(database, autocommit=True) as conn:
         operator = make_operator(conn, "Operator A")
         store = make_store(conn, operator, "West Lake shop")
-        add_device(conn, DEVICE, operator_id=operator, store_id=store, model="JBD-8S", name="Pack 7")
+        add_device(
+            conn, DEVICE, operator_id=operator, store_id=store, model="JBD-8S", name="Pack 7"
+        )
         for n in range(144, -1, -1):
             at = now - timedelta(minutes=10 * n)
             insert_bms(conn, DEVICE, at, seq=1000 - n, soc_percent=80 - n / 10,
