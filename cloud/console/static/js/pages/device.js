@@ -16,15 +16,24 @@ import { showAlarms, showCan, showEvents, showFences, showTransfers } from './de
 
 const deviceId = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop());
 const base = `/devices/${encodeURIComponent(deviceId)}`;
+const LIVE_PROBE = 'voltrent.device_live';
 
-/** Whether this API has the device's live stream (asked once, from its OpenAPI document). */
+/**
+ * Whether this API has the device's live stream. Its OpenAPI document says so without a 404
+ * in the console; it is large, so the answer is kept for the browser's session.
+ */
 async function hasLiveStream() {
+  const kept = sessionStorage.getItem(LIVE_PROBE);
+  if (kept !== null) return kept === 'yes';
+  let found = false;
   try {
     const spec = await api('/openapi.json', { quiet401: true });
-    return Boolean(spec?.paths?.['/api/devices/{device_id}/live']);
+    found = Boolean(spec?.paths?.['/api/devices/{device_id}/live']);
   } catch {
-    return false;
+    return false; // not kept: asked again on the next page
   }
+  sessionStorage.setItem(LIVE_PROBE, found ? 'yes' : 'no');
+  return found;
 }
 
 function owners(who) {
