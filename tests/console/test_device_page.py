@@ -26,7 +26,7 @@ from tests.cloud.tenancy_support import (
     make_role,
     make_store,
 )
-from tests.console.page_support import PHONE, screenshot, serve_console, sign_in, words
+from tests.console.page_support import DESKTOP, PHONE, screenshot, serve_console, sign_in, words
 
 pytestmark = [pytest.mark.postgres]
 
@@ -123,7 +123,7 @@ def test_the_bms_now_and_its_cell_bars_match_the_store(page, console, pack, requ
     assert _script_errors(page) == []
 
 
-def test_the_charts_draw_for_a_chosen_range(page, console, pack):
+def test_the_charts_draw_for_a_chosen_range(page, console, pack, request):
     _open(page, console)
     grid = page.locator("#chart-grid")
     page.locator("#chart-grid figure canvas").first.wait_for()
@@ -142,10 +142,12 @@ def test_the_charts_draw_for_a_chosen_range(page, console, pack):
     assert page.locator("#chart-to-error").inner_text() == words(page, "device.to_after_from")
     box = page.locator("#chart-grid canvas").first.bounding_box()
     assert box and box["width"] > 200 and box["height"] > 100
+    page.locator("#charts").scroll_into_view_if_needed()
+    screenshot(page, request, "device-charts")
     assert _script_errors(page) == []
 
 
-def test_the_days_trajectory_replays_and_sums_up(page, console, pack):
+def test_the_days_trajectory_replays_and_sums_up(page, console, pack, request):
     _open(page, console)
     page.get_by_label(words(page, "device.day")).fill(TRIP_DAY.date().isoformat())
     page.locator("#track-day button[type=submit]").click()
@@ -168,6 +170,8 @@ def test_the_days_trajectory_replays_and_sums_up(page, console, pack):
     )
     end_box = head.bounding_box()
     assert start_box and end_box and end_box["x"] > start_box["x"] + 20  # it went east
+    page.locator("#trajectory").scroll_into_view_if_needed()
+    screenshot(page, request, "device-trajectory")
     assert _script_errors(page) == []
 
 
@@ -210,6 +214,9 @@ def test_a_phone_shows_the_page_in_both_languages_without_scrolling_sideways(
         screenshot(page, request, f"device-{language}-phone")
         page.locator("#commands").scroll_into_view_if_needed()
         screenshot(page, request, f"device-{language}-phone-commands")
+        page.set_viewport_size(DESKTOP)
+        page.evaluate("window.scrollTo(0, 0)")
+        screenshot(page, request, f"device-{language}-desktop")
         assert errors == []
     finally:
         context.close()

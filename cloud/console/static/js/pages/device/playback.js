@@ -145,16 +145,16 @@ export function setUpPlayback(deviceId, fences) {
 
   function drawTrack(summary) {
     track.clearLayers();
-    let run = null;
+    // one line per run of the same speed band (Leaflet copies the points when it is made)
+    const runs = [];
     for (const step of steps(points)) {
       const colour = band(step.from.speed_kmh).colour;
-      if (!run || run.colour !== colour) {
-        run = { colour, line: [[step.from.lat, step.from.lon]] };
-        L.polyline(run.line, { color: colour, weight: 4, opacity: 0.85 }).addTo(track);
+      if (!runs.length || runs[runs.length - 1].colour !== colour) {
+        runs.push({ colour, line: [[step.from.lat, step.from.lon]] });
       }
-      run.line.push([step.to.lat, step.to.lon]);
+      runs[runs.length - 1].line.push([step.to.lat, step.to.lon]);
     }
-    track.eachLayer((layer) => layer.redraw?.());
+    for (const run of runs) L.polyline(run.line, { color: run.colour, weight: 4, opacity: 0.85 }).addTo(track);
     for (const stop of summary.stops) {
       const icon = L.divIcon({ className: 'stop-mark', html: '', iconSize: [14, 14] });
       const text = t('device.stop_at', { time: formatTime(new Date(stop.start)), duration: duration(stop.seconds) });
