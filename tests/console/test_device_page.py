@@ -314,3 +314,42 @@ def _reload_until_online(page, online: str, attempts: int = 60) -> None:
         page.wait_for_timeout(1000)
         page.reload()
     raise AssertionError("the pack never came online")
+
+
+def test_the_lease_is_set_on_the_page_and_escape_leaves_power_on(page, console, pack):
+    _open(page, console)
+    facts = page.locator("#lease-facts")
+    facts.get_by_text(words(page, "device.no_lease")).wait_for()
+    form = page.locator("#lease-form")
+    form.get_by_label(words(page, "device.lease_leased"), exact=True).check()
+    form.get_by_label(words(page, "device.lease_until"), exact=True).fill("2030-01-31T18:00")
+    form.get_by_label(words(page, "device.lease_grace"), exact=True).fill("600")
+    form.get_by_label(words(page, "device.lease_cutoff"), exact=True).check()
+    form.get_by_role("button", name=words(page, "device.lease_save")).click()
+    facts.get_by_text(words(page, "device.leased"), exact=True).wait_for()
+    assert "600 s" in facts.inner_text()
+    page.reload()  # kept by the API, not just shown
+    page.locator("#lease-facts").get_by_text(words(page, "device.leased"), exact=True).wait_for()
+    assert page.locator("#cutoff-now").is_checked()
+    # a grace the API refuses is named under its field
+    form.get_by_label(words(page, "device.lease_grace"), exact=True).fill("-5")
+    form.get_by_role("button", name=words(page, "device.lease_save")).click()
+    page.locator("#lease-grace_s-error").wait_for()
+    assert page.locator("#lease-grace_s").get_attribute("aria-invalid") == "true"
+    # cutting power asks first; Escape answers no, and nothing is issued
+    page.get_by_role("button", name=words(page, "device.cmd.discharge_off")).click()
+    dialog = page.get_by_role("dialog")
+    dialog.wait_for()
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden")
+    # a command issued after it is listed alone: the cut was never issued
+    page.get_by_role("button", name=words(page, "device.cmd.charge_off")).click()
+    page.locator("#following .command-life").wait_for()
+    rows = page.locator("#command-table tbody tr")
+    page.wait_for_function(
+        "word => document.querySelector('#command-table tbody').innerText.includes(word)",
+        arg=words(page, "device.cmd.charge_off"),
+    )
+    assert rows.count() == 1
+    assert words(page, "device.cmd.discharge_off") not in rows.inner_text()
+    assert [e for e in _script_errors(page) if "status of 422" not in e] == []
