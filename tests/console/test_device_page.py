@@ -352,4 +352,8 @@ def test_the_lease_is_set_on_the_page_and_escape_leaves_power_on(page, console, 
     )
     assert rows.count() == 1
     assert words(page, "device.cmd.discharge_off") not in rows.inner_text()
+    # no worker runs here to send it, so the command waits queued; its issuer cancels it
+    page.get_by_role("button", name=words(page, "device.cancel_command")).click()
+    page.locator('#following .command-life[data-state="cancelled"]').wait_for()
+    assert page.get_by_role("button", name=words(page, "device.cancel_command")).count() == 0
     assert [e for e in _script_errors(page) if "status of 422" not in e] == []

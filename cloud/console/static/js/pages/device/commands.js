@@ -92,8 +92,11 @@ function progressText(progress) {
   return progress.event;
 }
 
-/** One command's life as a person reads it: the steps, any wait, the result, what it saw. */
-function life(command) {
+/**
+ * One command's life as a person reads it: the steps, any wait, the result, what it saw;
+ * `cancel` (or null) gives an open command its cancel button.
+ */
+function life(command, cancel = null) {
   const final = FINAL.has(command.state) ? command.state : null;
   const reached = { queued: true, sent: command.state !== 'queued' || Boolean(command.sent_at), final: Boolean(final) };
   const steps = [
@@ -115,6 +118,10 @@ function life(command) {
       ),
     ),
     !final && command.progress ? h('p', { class: 'progress' }, progressText(command.progress)) : null,
+    !final && cancel
+      ? h('button', { type: 'button', class: 'cancel', onclick: () => cancel(command) }, t('device.cancel_command'))
+      : null,
+    command.may_still_execute ? h('p', { class: 'hint' }, t('device.may_still_execute')) : null,
     command.result_reason ? h('p', { class: final === 'done' ? 'hint' : 'error' }, command.result_reason) : null,
     observed.length
       ? h('dl', { class: 'facts observed' }, observed.flatMap(([k, v]) => [h('dt', {}, observedLabel(k)), h('dd', { dataset: { key: k } }, observedValue(k, v))]))
@@ -153,8 +160,17 @@ export function setUpCommands(deviceId, who, { live }) {
     );
   }
 
+  async function cancel(command) {
+    try {
+      show(await api(`/commands/${encodeURIComponent(command.cmd_id)}/cancel`, { method: 'POST' }));
+      await loadList();
+    } catch (error) {
+      notify(error.message);
+    }
+  }
+
   function show(command) {
-    const panel = life(command);
+    const panel = life(command, may(who, 'command.cancel') ? cancel : null);
     const old = followed.get(command.cmd_id);
     if (old) old.replaceWith(panel);
     else following.prepend(panel);
