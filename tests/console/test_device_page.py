@@ -223,14 +223,15 @@ def test_a_phone_shows_the_page_in_both_languages_without_scrolling_sideways(
 
 
 @contextmanager
-def _gateway(broker_url: str, work_dir, device_id: str) -> Iterator[None]:
-    """A simulated gateway (edge agent + JBD BMS on a pty, parked) run in its own thread."""
+def _gateway(broker_url: str, work_dir, device_id: str, duty=None) -> Iterator[None]:
+    """A simulated gateway (edge agent + JBD BMS on a pty; its vehicle parked unless
+    ``duty`` says otherwise) run in its own thread."""
     from tests.integration.control_support import PARKED, control_rig
 
     ready, stop, failed = threading.Event(), threading.Event(), []
 
     async def rig() -> None:
-        async with control_rig(broker_url, work_dir, PARKED, device_id=device_id):
+        async with control_rig(broker_url, work_dir, duty or PARKED, device_id=device_id):
             ready.set()
             while not stop.is_set():
                 await asyncio.sleep(0.1)
@@ -253,14 +254,14 @@ def _gateway(broker_url: str, work_dir, device_id: str) -> Iterator[None]:
         thread.join(15)
 
 
-@pytest.mark.broker
-def test_cutting_power_from_the_page_reaches_done_with_the_observed_mosfet(
-    page, database, broker, tmp_path, request
-):
+@contextmanager
+def _real_loop(page, database, broker, tmp_path, device_id: str, duty=None) -> Iterator[object]:
+    """The cloud's worker (ingest and the dispatcher, with the rig's master key), the API
+    and console, and a simulated gateway for ``device_id``; the page signed in as the
+    platform's administrator on the device's page once the pack is online there."""
     from tests.cloud.worker_support import WorkerProcess, register
     from tests.integration.control_support import MASTER_KEY, cloud_env
 
-    device_id = "page-e2e-1"
     register(database, device_id)
     with psycopg.connect(database, autocommit=True) as conn:
         make_account(conn, PLATFORM, "root-page@platform.test", password=PASSWORD)
@@ -270,31 +271,63 @@ def test_cutting_power_from_the_page_reaches_done_with_the_observed_mosfet(
     try:
         with (
             serve_console(database, command_key=MASTER_KEY) as console,
-            _gateway(broker.url, tmp_path, device_id),
+            _gateway(broker.url, tmp_path, device_id, duty),
         ):
             sign_in(page, console, "root-page@platform.test", PASSWORD,
                     next_path=f"/devices/{device_id}")  # fmt: skip
-            # the gateway has reported: the page shows the pack online with its discharge on
             _reload_until_online(page, words(page, "device.online"))
-            page.get_by_role("button", name=words(page, "device.cmd.discharge_off")).click()
-            dialog = page.get_by_role("dialog")
-            dialog.get_by_label(words(page, "device.reason")).fill("unpaid")
-            dialog.get_by_role("button", name=words(page, "device.cmd.discharge_off")).click()
-            life = page.locator("#following .command-life").first
-            life.wait_for()
-            page.locator('#following .command-life[data-state="done"]').wait_for(timeout=60_000)
-            observed = life.locator('dd[data-key="discharge_mos"]')
-            assert observed.inner_text() == words(page, "device.off")
-            assert life.locator("li.reached").count() == 3  # queued, sent, done
-            table = page.locator("#command-table tbody tr").first
-            assert words(page, "device.state.done") in table.inner_text()
-            if _has_live_stream(console):  # with the stream, the bar says the page is live
-                live = page.locator("#live-state")
-                assert live.inner_text() == words(page, "live.on")
-            screenshot(page, request, "device-command-done")
-            assert _script_errors(page) == []
+            yield console
     finally:
         worker.stop()
+
+
+def _cut(page, *, emergency: bool = False) -> None:
+    page.get_by_role("button", name=words(page, "device.cmd.discharge_off")).click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label(words(page, "device.reason")).fill("unpaid")
+    if emergency:
+        dialog.get_by_label(words(page, "device.cut_emergency")).check()
+    dialog.get_by_role("button", name=words(page, "device.cmd.discharge_off")).click()
+
+
+@pytest.mark.broker
+def test_cutting_power_from_the_page_reaches_done_with_the_observed_mosfet(
+    page, database, broker, tmp_path, request
+):
+    with _real_loop(page, database, broker, tmp_path, "page-e2e-1") as console:
+        _cut(page)
+        life = page.locator("#following .command-life").first
+        life.wait_for()
+        page.locator('#following .command-life[data-state="done"]').wait_for(timeout=60_000)
+        observed = life.locator('dd[data-key="discharge_mos"]')
+        assert observed.inner_text() == words(page, "device.off")
+        assert life.locator("li.reached").count() == 3  # queued, sent, done
+        table = page.locator("#command-table tbody tr").first
+        assert words(page, "device.state.done") in table.inner_text()
+        if _has_live_stream(console):  # with the stream, the bar says the page is live
+            assert page.locator("#live-state").inner_text() == words(page, "live.on")
+        screenshot(page, request, "device-command-done")
+        assert _script_errors(page) == []
+
+
+@pytest.mark.broker
+@pytest.mark.slow
+def test_a_cut_waits_for_a_riding_vehicle_and_the_page_shows_the_wait(
+    page, database, broker, tmp_path, request
+):
+    from tests.integration.control_support import RIDING
+
+    with _real_loop(page, database, broker, tmp_path, "page-e2e-2", RIDING):
+        _cut(page)
+        waiting = page.locator("#following .command-life .progress")
+        waiting.wait_for(timeout=60_000)  # the gateway's cutoff_waiting, as the command's
+        assert "km/h" in waiting.inner_text()
+        assert page.locator("#following .command-life").first.get_attribute("data-state") in {
+            "queued",
+            "sent",
+        }
+        screenshot(page, request, "device-command-waiting")
+        assert _script_errors(page) == []
 
 
 def _has_live_stream(console) -> bool:
