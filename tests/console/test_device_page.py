@@ -139,7 +139,9 @@ def test_the_charts_draw_for_a_chosen_range(page, console, pack, request):
     page.get_by_label(words(page, "device.from"), exact=True).fill("2026-11-23T12:00")
     page.get_by_label(words(page, "device.to"), exact=True).fill("2026-11-23T11:00")
     page.locator("#chart-range button[type=submit]").click()
-    assert page.locator("#chart-to-error").inner_text() == words(page, "device.to_after_from")
+    refused = page.locator("#chart-to-error")
+    refused.wait_for()
+    assert refused.inner_text() == words(page, "device.to_after_from")
     box = page.locator("#chart-grid canvas").first.bounding_box()
     assert box and box["width"] > 200 and box["height"] > 100
     page.locator("#charts").scroll_into_view_if_needed()
@@ -369,6 +371,14 @@ def test_the_lease_is_set_on_the_page_and_escape_leaves_power_on(page, console, 
     form.get_by_role("button", name=words(page, "device.lease_save")).click()
     page.locator("#lease-grace_s-error").wait_for()
     assert page.locator("#lease-grace_s").get_attribute("aria-invalid") == "true"
+    # a BMS parameter out of its range is refused by the API, said under the value
+    params = page.locator("#param-write")
+    params.get_by_label(words(page, "device.param_name")).select_option("cell_over_voltage_v")
+    params.get_by_label(words(page, "device.param_value")).fill("99")
+    params.get_by_role("button", name=words(page, "device.cmd.write_params")).click()
+    refused = page.locator("#param-value-error")
+    refused.wait_for()  # shown once it holds a message
+    assert "65.535" in refused.inner_text()  # the JBD's ceiling
     # cutting power asks first; Escape answers no, and nothing is issued
     page.get_by_role("button", name=words(page, "device.cmd.discharge_off")).click()
     dialog = page.get_by_role("dialog")

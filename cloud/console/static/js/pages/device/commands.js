@@ -11,16 +11,56 @@ import { dataTable } from '../../table.js';
 const FINAL = new Set(['done', 'failed', 'rejected', 'expired', 'cancelled']);
 // the contract's BMS parameter names (protocols/contract/commands.py) and their units
 const PARAMETERS = {
-  cell_over_voltage_v: 'V', cell_over_voltage_release_v: 'V', cell_under_voltage_v: 'V',
-  cell_under_voltage_release_v: 'V', pack_over_voltage_v: 'V', pack_over_voltage_release_v: 'V',
-  pack_under_voltage_v: 'V', pack_under_voltage_release_v: 'V', charge_over_current_a: 'A',
-  discharge_over_current_a: 'A', charge_over_temperature_c: '°C',
-  charge_over_temperature_release_c: '°C', charge_under_temperature_c: '°C',
-  charge_under_temperature_release_c: '°C', discharge_over_temperature_c: '°C',
-  discharge_over_temperature_release_c: '°C', discharge_under_temperature_c: '°C',
-  discharge_under_temperature_release_c: '°C', design_capacity_ah: 'Ah', cycle_capacity_ah: 'Ah',
+  cell_over_voltage_v: 'V',
+  cell_over_voltage_release_v: 'V',
+  cell_under_voltage_v: 'V',
+  cell_under_voltage_release_v: 'V',
+  pack_over_voltage_v: 'V',
+  pack_over_voltage_release_v: 'V',
+  pack_under_voltage_v: 'V',
+  pack_under_voltage_release_v: 'V',
+  charge_over_current_a: 'A',
+  discharge_over_current_a: 'A',
+  charge_over_temperature_c: '°C',
+  charge_over_temperature_release_c: '°C',
+  charge_under_temperature_c: '°C',
+  charge_under_temperature_release_c: '°C',
+  discharge_over_temperature_c: '°C',
+  discharge_over_temperature_release_c: '°C',
+  discharge_under_temperature_c: '°C',
+  discharge_under_temperature_release_c: '°C',
+  design_capacity_ah: 'Ah',
+  cycle_capacity_ah: 'Ah',
   remaining_capacity_alarm_percent: '%',
 };
+
+/** A BMS parameter's name for people. */
+function parameterLabel(name) {
+  const labels = {
+    cell_over_voltage_v: t('device.param.cell_over_voltage_v'),
+    cell_over_voltage_release_v: t('device.param.cell_over_voltage_release_v'),
+    cell_under_voltage_v: t('device.param.cell_under_voltage_v'),
+    cell_under_voltage_release_v: t('device.param.cell_under_voltage_release_v'),
+    pack_over_voltage_v: t('device.param.pack_over_voltage_v'),
+    pack_over_voltage_release_v: t('device.param.pack_over_voltage_release_v'),
+    pack_under_voltage_v: t('device.param.pack_under_voltage_v'),
+    pack_under_voltage_release_v: t('device.param.pack_under_voltage_release_v'),
+    charge_over_current_a: t('device.param.charge_over_current_a'),
+    discharge_over_current_a: t('device.param.discharge_over_current_a'),
+    charge_over_temperature_c: t('device.param.charge_over_temperature_c'),
+    charge_over_temperature_release_c: t('device.param.charge_over_temperature_release_c'),
+    charge_under_temperature_c: t('device.param.charge_under_temperature_c'),
+    charge_under_temperature_release_c: t('device.param.charge_under_temperature_release_c'),
+    discharge_over_temperature_c: t('device.param.discharge_over_temperature_c'),
+    discharge_over_temperature_release_c: t('device.param.discharge_over_temperature_release_c'),
+    discharge_under_temperature_c: t('device.param.discharge_under_temperature_c'),
+    discharge_under_temperature_release_c: t('device.param.discharge_under_temperature_release_c'),
+    design_capacity_ah: t('device.param.design_capacity_ah'),
+    cycle_capacity_ah: t('device.param.cycle_capacity_ah'),
+    remaining_capacity_alarm_percent: t('device.param.remaining_capacity_alarm_percent'),
+  };
+  return labels[name] || name;
+}
 
 export function stateText(state) {
   const words = {
@@ -76,7 +116,7 @@ function observedLabel(key) {
     discharge_mos: t('device.discharge_mos'),
     protection: t('device.protection'),
   };
-  return labels[key] || key;
+  return labels[key] || parameterLabel(key);
 }
 
 function progressText(progress) {
@@ -224,7 +264,7 @@ export function setUpCommands(deviceId, who, { live }) {
   }
 
   const paramForm = byId('param-write');
-  fill(byId('param-name'), Object.entries(PARAMETERS).map(([name, unit]) => h('option', { value: name }, `${name} (${unit})`)));
+  fill(byId('param-name'), Object.entries(PARAMETERS).map(([name, unit]) => h('option', { value: name }, `${parameterLabel(name)} (${unit})`)));
   paramForm.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearErrors(paramForm);
