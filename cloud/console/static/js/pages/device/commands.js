@@ -210,16 +210,25 @@ export function setUpCommands(deviceId, who, { live }) {
   }
 
   function show(command) {
-    const panel = life(command, may(who, 'command.cancel') ? cancel : null);
     const old = followed.get(command.cmd_id);
+    // answers may cross (the stream and a read): an ended command never goes back
+    if (old && FINAL.has(old.dataset.state) && !FINAL.has(command.state)) return;
+    const panel = life(command, may(who, 'command.cancel') ? cancel : null);
     if (old) old.replaceWith(panel);
     else following.prepend(panel);
     followed.set(command.cmd_id, panel);
   }
 
   async function poll(command) {
+    if (!canRead) return;
+    if (live()) {
+      // the stream carries the changes from now on; one read catches those it carried
+      // before this page knew the command's id
+      show(await api(`/commands/${encodeURIComponent(command.cmd_id)}`));
+      return;
+    }
     let current = command;
-    while (!FINAL.has(current.state) && canRead && !live()) {
+    while (!FINAL.has(current.state) && !live()) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       current = await api(`/commands/${encodeURIComponent(current.cmd_id)}`);
       show(current);
@@ -251,6 +260,7 @@ export function setUpCommands(deviceId, who, { live }) {
     discharge_on: () => issue('set_discharge', { on: true }),
     discharge_off: () => {
       byId('cut-emergency').checked = false;
+      byId('cut-reason').value = '';
       dialog.returnValue = '';
       dialog.showModal();
     },
