@@ -8,7 +8,10 @@ import pytest
 from tests.console.page_support import DESKTOP, chromium_or_skip, serve_console
 
 
-@pytest.fixture(scope="session")
+# One browser per test module, not per session: Playwright's sync API keeps an event loop
+# running on the main thread while it is open, so any later test of the same process that
+# calls asyncio.run() would fail ("cannot be called from a running event loop").
+@pytest.fixture(scope="module")
 def browser():
     executable = chromium_or_skip()
     from playwright.sync_api import sync_playwright
