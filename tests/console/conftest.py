@@ -1,0 +1,48 @@
+"""Fixtures of the console's browser tests: ``demo`` (the session's one running demo,
+tests/console/demo_support.py) and ``browser`` (a headless Chromium's pages, with
+screenshots; tests/console/browser_support.py). A test using ``browser`` is marked
+``browser`` (tests/conftest.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.console.browser_support import CHROMIUM, Browsing, chromium_missing, screenshot_dir
+from tests.console.demo_support import RunningDemo, SharedDemo
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory, worker_id, pg_server) -> RunningDemo:
+    """The demo every worker of the session shares (started by the first one to ask)."""
+    # the xdist docs' way to share a session fixture: the workers' common parent directory
+    root = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        root = root.parent
+    shared = SharedDemo(root, pg_server)
+    running = shared.join()
+    yield running
+    shared.leave()
+
+
+@pytest.fixture(scope="session")
+def _chromium():
+    """One headless Chromium per worker."""
+    missing = chromium_missing()
+    if missing:
+        pytest.skip(missing)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield playwright, browser
+        browser.close()
+
+
+@pytest.fixture
+def browser(_chromium, tmp_path):
+    """Pages in fresh contexts of the worker's Chromium, closed after the test;
+    ``browser.screenshot(page, name)`` saves into $VOLTRENT_SCREENSHOTS or tmp_path."""
+    playwright, chromium = _chromium
+    browsing = Browsing(playwright, chromium, screenshot_dir(tmp_path))
+    yield browsing
+    browsing.close()
