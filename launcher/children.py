@@ -24,7 +24,9 @@ _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
 def die_with_parent() -> None:
     """A ``preexec_fn``: the kernel sends the child SIGTERM when the process that started it
     ends, even by SIGKILL, so a killed demo or test run leaves no server or worker behind
-    (each stops itself cleanly on SIGTERM). Linux only; elsewhere it does nothing."""
+    (each stops itself cleanly on SIGTERM). The kernel watches the starting *thread*: start
+    such a child from one that lives as long as the child should (the main thread). Linux
+    only; elsewhere it does nothing."""
     if _LIBC is None:
         return
     _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

@@ -14,8 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Self
 
-from launcher.children import die_with_parent
-
 
 class ServerProcess:
     """Base of the throwaway servers; subclasses say how to start and when it is ready."""
@@ -45,7 +43,6 @@ class ServerProcess:
                 stdin=subprocess.DEVNULL,
                 user=user,
                 start_new_session=True,
-                preexec_fn=die_with_parent,  # a killed launcher or test run leaves none behind
             )
 
     def _wait_ready(
