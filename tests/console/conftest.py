@@ -5,6 +5,8 @@ screenshots; tests/console/browser_support.py). A test using ``browser`` is mark
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from tests.console.browser_support import CHROMIUM, Browsing, chromium_missing, screenshot_dir
@@ -12,7 +14,7 @@ from tests.console.demo_support import RunningDemo, SharedDemo
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory, worker_id, pg_server) -> RunningDemo:
+def demo(tmp_path_factory, worker_id, pg_server) -> Iterator[RunningDemo]:
     """The demo every worker of the session shares (started by the first one to ask)."""
     # the xdist docs' way to share a session fixture: the workers' common parent directory
     root = tmp_path_factory.getbasetemp()
