@@ -26,9 +26,13 @@ def demo(tmp_path_factory, worker_id, pg_server) -> Iterator[RunningDemo]:
     shared.leave()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def _chromium():
-    """One headless Chromium per worker."""
+    """One headless Chromium per test module (its tests run together on one worker).
+
+    Not one per worker: while Playwright's sync API is open, its event loop counts as
+    running in the worker's thread, so any other module's test on that worker calling
+    asyncio.run() would fail ("cannot be called from a running event loop")."""
     missing = chromium_missing()
     if missing:
         pytest.skip(missing)
