@@ -50,6 +50,10 @@ class Browsing:
         self.contexts.append(context)
         return context
 
+    def new_page(self, **context_options: Any) -> Any:
+        """The same as ``page`` (Playwright's name for it)."""
+        return self.page(**context_options)
+
     def phone_page(self, **context_options: Any) -> Any:
         """A new page as on a phone: its screen, touch and user agent."""
         return self.page(**{**self.playwright.devices[PHONE], **context_options})
