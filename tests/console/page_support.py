@@ -45,6 +45,9 @@ def serve_console(database_url: str, **config: object) -> Iterator[Console]:
     finally:
         server.close()
         thread.join(5)
+        hub = app.extensions.get("voltrent.live")  # the live feed's thread, if a stream ran
+        if hub is not None:
+            hub.stop()
         app_database(app).close()
 
 
