@@ -159,6 +159,35 @@ def test_draw_a_circle_then_rename_it(page, console, fleet, database):
     assert all("422" in error for error in script_errors(page))
 
 
+def corner_by_keyboard(page, n: int, arrow: str | None = None) -> None:
+    """Move the map with ``arrow`` (once it has stopped gliding) and press Space to put
+    corner ``n`` at the cross in its middle."""
+    if arrow:
+        page.keyboard.press(arrow)
+        expect(page.locator("#fence-map .leaflet-pan-anim")).to_have_count(0)
+    page.keyboard.press(" ")
+    said = words(page, "geofences.drawing_polygon").replace("{n}", str(n))
+    expect(page.locator("#draw-state")).to_have_text(said)
+
+
+def test_draw_a_polygon_by_keyboard(page, console, fleet, database):
+    sign_in(page, console, ADMIN, PASSWORD, next_path="/geofences")
+    page.locator("#fences").get_by_role("button", name="Depot").wait_for()
+    page.get_by_label(words(page, "geofences.name")).fill("Keys")
+    page.get_by_role("button", name=words(page, "geofences.draw_polygon")).press("Enter")
+    expect(page.locator("#fence-map")).to_be_focused()
+    corner_by_keyboard(page, 1)
+    corner_by_keyboard(page, 2, "ArrowRight")
+    corner_by_keyboard(page, 3, "ArrowDown")
+    page.keyboard.press("Enter")
+    expect(page.locator("#draw-state")).to_have_text(words(page, "geofences.drawn"))
+    page.get_by_role("button", name=words(page, "geofences.save")).focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#detail-title")).to_have_text("Keys")
+    assert len(fences(database)["Keys"]["geometry"]["coordinates"][0]) == 4
+    assert script_errors(page) == []
+
+
 def test_a_fences_crossings_and_deleting_it_after_a_confirmation(page, console, fleet, database):
     sign_in(page, console, ADMIN, PASSWORD, next_path="/geofences")
     choose(page, "Depot")

@@ -1,6 +1,8 @@
 // Drawing a geofence on a Leaflet map with Leaflet's own layers and events (no drawing
 // package): a polygon by clicking its corners (finish with the button, a double click or
 // Enter), a circle by clicking its centre and then a point of its edge. Escape cancels.
+// By keyboard, the map's arrows move it under the cross in its middle, and Space puts a
+// point there.
 import { L } from './map.js';
 
 const LOOK = { color: '#6d28d9', weight: 2, dashArray: '6 4', fillOpacity: 0.1 };
@@ -104,6 +106,10 @@ export function fenceDrawer(map, onChange = () => {}) {
   map.getContainer().addEventListener('keydown', (event) => {
     if (!mode || done) return;
     if (event.key === 'Escape') cancel();
+    if (event.key === ' ') {
+      event.preventDefault();
+      click({ latlng: map.getCenter() });
+    }
     if (event.key === 'Enter' && finish()) event.preventDefault();
   });
 
