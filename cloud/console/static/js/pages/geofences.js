@@ -237,24 +237,24 @@ run(async () => {
     event.preventDefault();
     clearErrors(assign);
     const how = assign.elements.how.value;
-    let body;
-    if (how === 'ids') {
-      body = { device_ids: assign.elements.device_ids.value.split(/[\s,;]+/).filter(Boolean) };
-      if (!body.device_ids.length) {
-        byId('assign-device_ids-error').textContent = t('geofences.ids_needed');
-        return;
-      }
-    } else if (how === 'store') {
-      const ids = (await apiAll('/devices', { store_id: storeSelect.value })).map((d) => d.id);
-      if (!ids.length) {
-        byId('assign-store-error').textContent = t('geofences.store_empty');
-        return;
-      }
-      body = { device_ids: ids };
-    } else {
-      body = { filter: { model: assign.elements.model.value.trim() } };
-    }
     try {
+      let body;
+      if (how === 'ids') {
+        body = { device_ids: assign.elements.device_ids.value.split(/[\s,;]+/).filter(Boolean) };
+        if (!body.device_ids.length) {
+          byId('assign-device_ids-error').textContent = t('geofences.ids_needed');
+          return;
+        }
+      } else if (how === 'store') {
+        const ids = (await apiAll('/devices', { store_id: storeSelect.value })).map((d) => d.id);
+        if (!ids.length) {
+          byId('assign-store-error').textContent = t('geofences.store_empty');
+          return;
+        }
+        body = { device_ids: ids };
+      } else {
+        body = { filter: { model: assign.elements.model.value.trim() } };
+      }
       const done = await api(`/geofences/${chosen.id}/devices`, { method: 'POST', body });
       notify(t('geofences.assigned', { n: done.assigned, already: done.already_assigned, total: done.device_count }), 'ok');
       assign.reset();
