@@ -38,10 +38,10 @@ run(async () => {
     caption: t('nav.audit'),
     columns: [
       { label: t('audit.at'), cell: (e) => formatTime(e.at) },
-      { label: t('audit.actor'), cell: (e) => e.actor },
+      { label: t('audit.col.actor'), cell: (e) => e.actor },
       { label: t('audit.via'), cell: (e) => e.via },
-      { label: t('audit.action'), cell: (e) => e.action },
-      { label: t('audit.target'), cell: (e) => e.target || '—' },
+      { label: t('audit.col.action'), cell: (e) => e.action },
+      { label: t('audit.col.target'), cell: (e) => e.target || '—' },
       { label: t('audit.status'), cell: (e) => statusBadge(e.status) },
       { label: t('audit.ip'), cell: (e) => e.ip || '—' },
       { label: t('audit.detail'), cell: detail },

@@ -18,9 +18,11 @@ const FLAG_NAMES = {
 };
 const flagName = (flag) => (FLAG_NAMES[flag] ? FLAG_NAMES[flag]() : flag);
 
-function nameCell(operator) {
-  const cell = h('span', { class: 'tree-name' }, operator.depth ? '└ ' : '', operator.name);
-  cell.style.paddingLeft = `${Math.max(0, operator.depth - 1) * 1.2}rem`;
+// Indented by the depth below the caller's own operator (the top of what it sees).
+function nameCell(operator, top) {
+  const below = operator.depth - top;
+  const cell = h('span', { class: 'tree-name' }, below ? '└ ' : '', operator.name);
+  cell.style.paddingLeft = `${Math.max(0, below - 1) * 1.2}rem`;
   return cell;
 }
 
@@ -82,8 +84,9 @@ run(async () => {
 
   async function load() {
     const all = await apiAll('/operators');
+    const top = Math.min(...all.map((o) => o.depth));
     const columns = [
-      { label: t('operators.name'), cell: nameCell },
+      { label: t('operators.name'), cell: (o) => nameCell(o, top) },
       {
         label: t('operators.online_of_total'),
         num: true,
