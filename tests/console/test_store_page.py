@@ -1,9 +1,12 @@
 """The store staff's phone page in a real Chromium at 360x740: a store's account sees its
 store's packs only, finds one by typed id and by a QR code shown to a (fake) camera, and cuts
-a pack's power after a confirmation, then follows the command it made."""
+a pack's power after a confirmation, then follows the command it made: queued while no
+gateway answers, done once a pack (a fake device on the real broker, through a real worker)
+acks it."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import psycopg
@@ -13,6 +16,8 @@ from playwright.sync_api import expect
 
 from tests.cloud.api_support import add_device, set_state
 from tests.cloud.tenancy_support import PASSWORD, make_account, make_operator, make_store
+from tests.cloud.test_commands_dispatch import FakeDevice, start_worker
+from tests.cloud.worker_support import scalar, wait_for
 from tests.console.page_support import PHONE, chromium_or_skip, screenshot, sign_in, words
 
 pytestmark = [pytest.mark.postgres]
@@ -165,3 +170,36 @@ def test_without_a_camera_the_page_says_why_and_typing_remains(browser, console,
         )
     finally:
         context.close()
+
+
+def test_the_cut_is_followed_live_until_the_pack_acks_it(
+    browser, console, shop, broker, tmp_path, request
+):
+    pack = f"pack-{uuid.uuid4().hex[:8]}"  # retained messages never leak between tests
+    with psycopg.connect(console.database, autocommit=True) as conn:
+        operator = conn.execute("SELECT operator_id FROM store WHERE id = %s", (shop,)).fetchone()
+        add_device(conn, pack, operator_id=operator[0], store_id=shop)
+    worker = start_worker(console.database, broker, tmp_path / "worker.log")
+    device = FakeDevice(broker.url, pack)
+    context, page = phone_page(browser)
+    try:
+        wait_for(lambda: "dispatcher: leader" in worker.log(), "the worker leads the dispatch")
+        device.status(True)
+        wait_for(
+            lambda: scalar(console.database,
+                           "SELECT online FROM device_state WHERE device_id = %s", pack),
+            "the pack online",
+        )  # fmt: skip
+        sign_in(page, console, CLERK, PASSWORD, next_path="/store")
+        card = page.locator(".pack").filter(has_text=pack)
+        card.get_by_role("button", name=words(page, "store.cut")).click()
+        page.get_by_role("dialog").get_by_role("button", name=words(page, "store.cut")).click()
+        status = page.get_by_role("status").filter(has_text=pack)
+        status.get_by_text(words(page, "store.command.done")).wait_for(timeout=30_000)
+        assert device.commands(), "the command reached the pack on down/cmd"
+        screenshot(page, request, "store-cut-done-phone")
+        assert page.errors == []
+    finally:
+        context.close()
+        device.close()
+        worker.stop()
