@@ -9,7 +9,13 @@ import psycopg
 import pytest
 
 from tests.cloud.api_support import add_device, set_state
-from tests.cloud.tenancy_support import PASSWORD, make_account, make_operator, make_role
+from tests.cloud.tenancy_support import (
+    PASSWORD,
+    make_account,
+    make_operator,
+    make_role,
+    make_store,
+)
 from tests.console.page_support import PHONE, screenshot, sign_in, words
 
 pytestmark = [pytest.mark.postgres]
@@ -33,8 +39,8 @@ def tenancy(database):
 
 
 def errors_of(page) -> list[str]:
-    """Script errors, the refusals a test provokes on purpose (401, 422) aside."""
-    expected = ("status of 401", "status of 422")
+    """Script errors, the refusals a test provokes on purpose (401, 404, 422) aside."""
+    expected = ("status of 401", "status of 404", "status of 422")
     return [error for error in page.errors if not any(e in error for e in expected)]
 
 
@@ -142,3 +148,46 @@ def test_every_admin_page_fits_a_phone(browser, console, tenancy, locale, reques
         assert failures == []
     finally:
         context.close()
+
+
+def test_a_role_from_the_checklist_and_packs_moved_to_a_store(page, console, tenancy, request):
+    with psycopg.connect(console.database, autocommit=True) as conn:
+        make_store(conn, tenancy["a1"], "A1 depot")
+    sign_in(page, console, ADMIN, PASSWORD, next_path="/admin/roles")
+    page.get_by_role("button", name=words(page, "roles.new")).click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label(words(page, "roles.name")).fill("counter")
+    # only what the caller holds may be granted: no platform permission is offered to A
+    assert dialog.get_by_role("checkbox", name="platform.", exact=False).count() == 0
+    dialog.get_by_role("checkbox", name="device.read", exact=False).check()
+    dialog.get_by_role("checkbox", name="alarm.resolve", exact=False).check()
+    screenshot(page, request, "admin-role-form")
+    dialog.get_by_role("button", name=words(page, "admin.create")).click()
+    page.get_by_role("cell", name="alarm.resolve, device.read").wait_for()
+    with psycopg.connect(console.database) as conn:
+        held = conn.execute("SELECT permissions FROM role WHERE name = 'counter'").fetchone()[0]
+    assert sorted(held) == ["alarm.resolve", "device.read"]
+
+    page.goto(f"{console.url}/admin/transfers")
+    ids = page.get_by_label(words(page, "transfers.device_ids"))
+    ids.fill("pack-1, no-such-pack")
+    page.get_by_label(words(page, "transfers.to_operator")).select_option(
+        label="· A1"
+    )  # indented under A
+    page.get_by_label(words(page, "transfers.to_store")).select_option(label="A1 depot")
+    page.get_by_role("button", name=words(page, "transfers.submit")).click()
+    page.locator("#move-error").get_by_text("no-such-pack").wait_for()  # all or none
+    ids.fill("pack-1\npack-2")
+    page.get_by_role("button", name=words(page, "transfers.submit")).click()
+    page.get_by_role("status").get_by_text("A1 / A1 depot").wait_for()
+    with psycopg.connect(console.database) as conn:
+        stores = conn.execute(
+            "SELECT d.id, s.name FROM device d JOIN store s ON s.id = d.store_id ORDER BY d.id"
+        ).fetchall()
+    assert stores == [("pack-1", "A1 depot"), ("pack-2", "A1 depot")]
+    page.get_by_label(words(page, "transfers.device_id"), exact=True).fill("pack-2")
+    page.get_by_label(words(page, "transfers.device_id"), exact=True).press("Enter")
+    page.locator("#lookup-result").get_by_role("cell", name="A1 / A1 depot").wait_for()
+    page.locator("#recent-list").get_by_role("cell", name="pack-1, pack-2").wait_for()
+    screenshot(page, request, "admin-transfers")
+    assert errors_of(page) == []
