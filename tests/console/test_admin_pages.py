@@ -191,3 +191,31 @@ def test_a_role_from_the_checklist_and_packs_moved_to_a_store(page, console, ten
     page.locator("#recent-list").get_by_role("cell", name="pack-1, pack-2").wait_for()
     screenshot(page, request, "admin-transfers")
     assert errors_of(page) == []
+
+
+def test_a_reset_password_is_shown_once_and_signs_in(browser, page, console, tenancy):
+    with psycopg.connect(console.database, autocommit=True) as conn:
+        make_account(conn, tenancy["a"], "lost@a.test", roles=["clerk"], password=PASSWORD)
+    sign_in(page, console, ADMIN, PASSWORD, next_path="/admin/accounts")
+    row = page.get_by_role("row").filter(has_text="lost@a.test")
+    row.get_by_role("button", name=words(page, "accounts.reset_password")).click()
+    page.get_by_role("dialog").get_by_role(
+        "button", name=words(page, "accounts.reset_password")
+    ).click()
+    secret = page.locator("#once-secret")
+    secret.wait_for()
+    new_password = secret.inner_text()
+    assert new_password and new_password != PASSWORD
+    page.keyboard.press("Escape")
+    assert page.get_by_role("dialog").count() == 0
+    row.get_by_role("button", name=words(page, "accounts.revoke")).click()
+    page.get_by_role("dialog").get_by_role("button", name=words(page, "accounts.revoke")).click()
+    page.get_by_role("alert").filter(has_text="lost@a.test").wait_for()
+    context = browser.new_context(locale="en-GB")
+    try:
+        other = context.new_page()
+        sign_in(other, console, "lost@a.test", new_password, next_path="/account")
+        other.get_by_text("lost@a.test", exact=True).first.wait_for()
+    finally:
+        context.close()
+    assert errors_of(page) == []
