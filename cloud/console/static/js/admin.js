@@ -108,7 +108,6 @@ export function formDialog({ id, title, body, submit, save, prefix = '', danger 
     });
     document.body.append(dialog);
     dialog.showModal();
-    dialog.dispatchEvent(new Event('opened'));
   });
 }
 
@@ -157,12 +156,18 @@ export function rowButton(text, onclick, kind = '') {
   return h('button', { type: 'button', class: `small ${kind}`.trim(), onclick }, text);
 }
 
-/** A submitted filter form reloads the list from its first page. */
-export function onFilter(formId, reload) {
+/** A submitted filter form reloads the list from its first page (a refused filter is
+ * said on the form). */
+export function onFilter(formId, reload, prefix = '') {
   const form = byId(formId);
-  form.addEventListener('submit', (event) => {
+  form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    reload(1);
+    clearErrors(form);
+    try {
+      await reload(1);
+    } catch (error) {
+      if (error?.status !== 401) showErrors(form, error, prefix);
+    }
   });
   return form;
 }

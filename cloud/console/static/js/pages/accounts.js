@@ -130,7 +130,7 @@ run(async () => {
     columns,
     caption: t('nav.accounts'),
   });
-  onFilter('account-filter', reload);
+  onFilter('account-filter', reload, 'account-');
   await reload(1);
 
   const create = byId('account-new');

@@ -48,7 +48,7 @@ function positionPicker(store) {
     } else marker.setLatLng(latLng);
     if (pan) map.panTo(latLng);
   }
-  function start() {
+  function begin() {
     const has = store && store.lat !== null && store.lon !== null;
     map = has ? createMap(box, { center: [store.lat, store.lon], zoom: 15 }) : createMap(box);
     if (has) place(L.latLng(store.lat, store.lon));
@@ -59,7 +59,7 @@ function positionPicker(store) {
       });
     }
   }
-  return { picker, start };
+  return { picker, begin };
 }
 
 function storeForm(store, operators) {
@@ -86,9 +86,9 @@ function storeForm(store, operators) {
     ),
     h('p', { class: 'error', id: 'store-opening_hours-error' }),
   );
-  const { picker, start } = positionPicker(store);
+  const { picker, begin } = positionPicker(store);
   body.push(hours, picker);
-  return { body, start };
+  return { body, begin };
 }
 
 function values(form) {
@@ -125,7 +125,7 @@ run(async () => {
   const filter = byId('store-filter');
 
   async function open(store) {
-    const { body, start: startMap } = storeForm(store, operators);
+    const { body, begin: startMap } = storeForm(store, operators);
     const dialogDone = formDialog({
       id: 'store-form',
       title: store ? t('stores.edit_title', { name: store.name }) : t('stores.new'),
@@ -190,7 +190,7 @@ run(async () => {
     columns,
     caption: t('nav.stores'),
   });
-  onFilter('store-filter', reload);
+  onFilter('store-filter', reload, 'store-');
   await reload(1);
   const create = byId('store-new');
   create.hidden = !writable || Boolean(who.store);
