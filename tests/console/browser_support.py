@@ -58,11 +58,12 @@ class Browsing:
         """A new page as on a phone: its screen, touch and user agent."""
         return self.page(**{**self.playwright.devices[PHONE], **context_options})
 
-    def screenshot(self, page: Any, name: str) -> Path:
-        """Save the whole page as ``<name>.png``; the file's path."""
+    def screenshot(self, page: Any, name: str, *, full_page: bool = True) -> Path:
+        """Save the page (the whole of it, or what the window shows) as ``<name>.png``; the
+        file's path."""
         self.shots.mkdir(parents=True, exist_ok=True)
         path = self.shots / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         return path
 
     def close(self) -> None:
