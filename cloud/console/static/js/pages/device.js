@@ -111,7 +111,7 @@ async function main() {
     showCan(deviceId, state),
     showEvents(deviceId),
     setUpLease(deviceId, who, commands),
-    showTransfers(deviceId, (op, store) => `${names.operator(op)} / ${names.store(store)}`),
+    showTransfers(deviceId, names),
   ];
   if (may(who, 'geofence.read')) showFences(fences);
   if (may(who, 'alarm.read')) loads.push(showAlarms(deviceId));

@@ -85,7 +85,10 @@ export function setUpCharts(deviceId) {
     }
   }
 
+  let latest = 0; // the latest load: an older answer arriving late is dropped
+
   async function load() {
+    const mine = ++latest;
     clearErrors(form);
     let asked;
     try {
@@ -106,10 +109,12 @@ export function setUpCharts(deviceId) {
         },
       });
     } catch (error) {
+      if (mine !== latest) return;
       note.textContent = '';
       showErrors(form, error, 'chart-');
       return;
     }
+    if (mine !== latest) return;
     const quantities = series();
     const bucketed = Array.isArray(answer.buckets);
     const items = (bucketed ? answer.buckets : answer.rows) || [];

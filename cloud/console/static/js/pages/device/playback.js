@@ -194,7 +194,10 @@ export function setUpPlayback(deviceId, fences) {
     );
   }
 
+  let asked = 0; // the latest load: an older answer arriving late is dropped
+
   async function load() {
+    const mine = ++asked;
     clearErrors(form);
     pause();
     const day = dateInput.value;
@@ -212,9 +215,10 @@ export function setUpPlayback(deviceId, fences) {
       // a day of fixes several times a second: the last fix of every few seconds instead
       if (answer.truncated) answer = await api(url, { query: { ...range, bucket: THIN_BUCKET, limit: RAW_LIMIT } });
     } catch (error) {
-      showErrors(form, error, 'track-');
+      if (mine === asked) showErrors(form, error, 'track-');
       return;
     }
+    if (mine !== asked) return;
     points = (answer.rows || answer.buckets || []).map((p) => ({ ...p, ms: new Date(p.time).getTime() }));
     const summary = summarise(points);
     slider.max = String(points.length ? Math.round((points[points.length - 1].ms - points[0].ms) / 1000) : 0);

@@ -119,10 +119,17 @@ export async function showAlarms(deviceId) {
   );
 }
 
-/** Where the device was moved from and to. */
-export async function showTransfers(deviceId, ownerName) {
+/**
+ * Where the device was moved from and to; `names` learns and gives the names of operators
+ * and stores (their numbers where the caller may not read them).
+ */
+export async function showTransfers(deviceId, names) {
   const rows = await api(`/devices/${encodeURIComponent(deviceId)}/transfers`);
-  const where = (operatorId, storeId) => ownerName(operatorId, storeId);
+  for (const move of rows) {
+    await names.learn(move.from_operator_id, move.from_store_id);
+    await names.learn(move.to_operator_id, move.to_store_id);
+  }
+  const where = (operatorId, storeId) => `${names.operator(operatorId)} / ${names.store(storeId)}`;
   fill(
     byId('transfer-table'),
     dataTable({
