@@ -43,8 +43,18 @@ SELECT o.id, o.parent_id, o.path, cardinality(o.path) - 1 AS depth, o.name,
        (SELECT count(*) FROM account a
         WHERE a.operator_id = o.id AND {_STORE.format(column="a.store_id")}) AS account_count,
        (SELECT count(*) FROM operator c
-        WHERE c.parent_id = o.id AND %(store)s::bigint IS NULL) AS sub_operator_count
+        WHERE c.parent_id = o.id AND %(store)s::bigint IS NULL) AS sub_operator_count,
+       subtree.device_count AS subtree_device_count,
+       subtree.online_count AS subtree_online_count
 FROM operator o
+CROSS JOIN LATERAL (
+    -- the devices of the operator and every operator below it (what its console shows as
+    -- its fleet); for a store's account only its store's
+    SELECT count(*) AS device_count, count(*) FILTER (WHERE s.online) AS online_count
+    FROM device d LEFT JOIN device_state s ON s.device_id = d.id
+    WHERE d.operator_id IN (SELECT id FROM operator WHERE path @> ARRAY[o.id])
+      AND {_STORE.format(column="d.store_id")}
+) subtree
 """
 _FILTER = f"""
 WHERE {scope.owned("o.id")}

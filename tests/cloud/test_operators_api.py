@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from cloud.identity.permissions import FLAGS
-from tests.cloud.api_support import add_device, api_client, problem_of
+from tests.cloud.api_support import add_device, api_client, problem_of, set_state
 from tests.cloud.tenancy_support import (
     PLATFORM,
     make_account,
@@ -94,6 +94,26 @@ def test_the_list_is_the_callers_subtree_depth_first(tree, as_a):
     with api_client(tree.database) as platform:  # the platform's administrator sees it all
         names = [o["name"] for o in platform.get("/api/operators").get_json()]
     assert names == ["Platform", "A", "A1", "A11", "B"]
+
+
+@on_both_walls
+def test_each_operator_counts_the_devices_of_its_subtree_and_those_online(tree, as_a):
+    with psycopg.connect(tree.database, autocommit=True) as conn:
+        add_device(conn, "pack-a", operator_id=tree.a)
+        add_device(conn, "pack-a1", operator_id=tree.a1)
+        add_device(conn, "pack-a11-on", operator_id=tree.a11)
+        add_device(conn, "pack-a11-off", operator_id=tree.a11)
+        add_device(conn, "pack-b-on", operator_id=tree.b)
+        for online in ("pack-a11-on", "pack-b-on"):
+            set_state(conn, online, online=True)
+    listed = {o["name"]: o for o in as_a.get("/api/operators").get_json()}
+    counts = {
+        name: (o["device_count"], o["subtree_device_count"], o["subtree_online_count"])
+        for name, o in listed.items()
+    }
+    assert counts == {"A": (1, 4, 1), "A1": (1, 3, 1), "A11": (2, 2, 1)}
+    one = as_a.get(f"/api/operators/{tree.a1}").get_json()
+    assert (one["subtree_device_count"], one["subtree_online_count"]) == (3, 1)
 
 
 @on_both_walls

@@ -71,5 +71,11 @@ class OperatorSchema(ma.Schema):
     sub_operator_count = ma.fields.Integer(
         metadata={"description": "direct children (0 for an account of a store: it sees none)"}
     )
+    subtree_device_count = ma.fields.Integer(
+        metadata={"description": "devices of this operator and every operator below it"}
+    )
+    subtree_online_count = ma.fields.Integer(
+        metadata={"description": "of those, the ones online as their last status said"}
+    )
     created_at = Timestamp()
     updated_at = Timestamp()
