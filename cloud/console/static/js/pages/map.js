@@ -35,9 +35,24 @@ function fillSelect(select, options) {
   select.value = options.some(([value]) => value === chosen) ? chosen : '';
 }
 
+// On a wide screen the map and list fill what the viewport leaves under the bar (whose
+// height depends on how many menu entries wrap); on a phone the list follows the map.
+function fitToViewport(map) {
+  const page = document.querySelector('.map-page');
+  const wide = window.matchMedia('(min-width: 761px)');
+  const fit = () => {
+    const top = page.getBoundingClientRect().top + window.scrollY;
+    page.style.height = wide.matches ? `${Math.max(360, window.innerHeight - top - 16)}px` : '';
+    map.invalidateSize();
+  };
+  window.addEventListener('resize', fit);
+  fit();
+}
+
 run(async () => {
   const who = await start({ needs: 'device.read' });
   const map = createMap(byId('map'));
+  fitToViewport(map);
   const [stores, fences] = await Promise.all([
     optional(may(who, 'store.read'), () => apiAll('/stores')),
     optional(may(who, 'geofence.read'), () => apiAll('/geofences')),
