@@ -189,7 +189,10 @@ run(async () => {
     const size = fleet.byId.size;
     const changed = new Set();
     for (const batch of pendingRows) for (const id of fleet.apply(batch)) changed.add(id);
-    if (pendingGone.length) fleet.remove(pendingGone);
+    if (pendingGone.length) {
+      fleet.remove(pendingGone);
+      if (selected && !fleet.byId.has(selected)) map.closePopup(); // it left the caller's scope
+    }
     pendingRows = [];
     pendingGone = [];
     if (fleet.byId.size !== size) fillChoices();
