@@ -8,7 +8,9 @@ import pytest
 from tests.console.page_support import DESKTOP, chromium_or_skip, serve_console
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while Playwright's sync API runs, the worker's thread has a
+# running event loop, and every later test of that worker calling asyncio.run() would fail.
+@pytest.fixture(scope="module")
 def browser():
     executable = chromium_or_skip()
     from playwright.sync_api import sync_playwright
