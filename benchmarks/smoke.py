@@ -29,6 +29,7 @@ RUNS: dict[str, list[str]] = {
     "ingest_throughput": ["--quick", "--devices", "200", "--fences", "1000"],
     "command_roundtrip": ["--quick"],
     "api_access": ["--quick", "--devices", "500"],
+    "live_feed": ["--quick", "--devices", "500"],
 }
 LIMIT_S = 300.0  # a benchmark still running after this long counts as failed
 

@@ -17,6 +17,8 @@ Contexts (each owns its SQL and operations at its root, its request/response sch
   caller's subtree" rule) and each endpoint's access rule (guard, throttle).
 - ``platform``: health, ``doctor``, dead letters, and the MQTT broker's accounts, rules
   and files.
+- ``live``: the live feed of the console's map and device page: the columnar snapshot,
+  the change cursor, the hub that reads each batch of commits once, and the event streams.
 
 Around them: ``ingest`` (MQTT uplink -> rows -> the store), ``store`` and ``migrations``
 (connections, migrations, partitions, retention), ``http`` (the API's plumbing:

@@ -23,6 +23,7 @@ from cloud.http.encoding import JSONProvider, Request, refuse_unstorable_text
 from cloud.http.problems import Api, register_problem_handlers
 from cloud.identity import guard
 from cloud.identity.views import accounts, audit, auth, auth_totp, roles, tokens
+from cloud.live.views import live
 from cloud.notify.views import webhooks
 from cloud.platform.views import broker_auth, broker_credentials, dead_letters, health
 from cloud.rules.views import alarm_profiles, alarms, geofence_events, geofences
@@ -57,13 +58,14 @@ def create_app(config: CloudConfig | None = None) -> Flask:
         devices, unknown_devices, history, fleet, commands, leases, geofences, geofence_events,
         alarms, alarm_profiles, webhooks, broker_auth, broker_credentials, dead_letters, health,
         auth, auth_totp, tokens, accounts, roles, operators, stores, transfers, audit,
-        command_keys,
+        command_keys, live,
     )  # fmt: skip
     for blueprint in (module.blp for module in blueprints):
         # /api set here once: each blueprint carries only its own part of the path
         api.register_blueprint(blueprint, url_prefix=API_PREFIX + (blueprint.url_prefix or ""))
     register_problem_handlers(app)
     command_keys.init_app(app, config)
+    live.init_app(app, config)
     # before the guard, which looks up path parameters in the store
     app.before_request(refuse_unstorable_text)
     guard.install(app, api.spec)

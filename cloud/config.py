@@ -104,6 +104,15 @@ class CloudConfig:
     # Reverse proxies in front of the API whose X-Forwarded-For/-Proto/-Host to believe:
     # the client address the sign-in throttle and the audit log see. 0: the peer's address.
     trusted_proxies: int = 0
+    # The API's waitress threads. A live stream (cloud/live/) holds its thread for as long as
+    # it is open, so there are more threads than pooled connections (cloud/http/db.py), and
+    # at most api_max_streams of them serve streams: the rest always answer plain requests.
+    api_threads: int = 32
+    api_max_streams: int = 24
+    # A live stream's heartbeat (and the re-check of its caller's credential), and the
+    # hub's read of the store when no NOTIFY woke it (the safety net).
+    live_heartbeat_s: float = 15.0
+    live_poll_s: float = 5.0
     # Webhook receivers on private networks (hosts, addresses, networks): every other
     # private, loopback or link-local address is refused (cloud/notify/destinations.py).
     webhook_allow: AllowList = field(default_factory=AllowList)
@@ -154,6 +163,9 @@ class CloudConfig:
             webhook_allow=_allow_list(env),
             tile_url=_tile_url(env),
             tile_attribution=env.get("VOLTRENT_TILE_ATTRIBUTION", ""),
+            **_threads(env),
+            live_heartbeat_s=_int(env, "VOLTRENT_LIVE_HEARTBEAT_S", 15, minimum=1),
+            live_poll_s=_int(env, "VOLTRENT_LIVE_POLL_S", 5, minimum=1),
         )
 
 
@@ -177,6 +189,19 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> in
     if value < minimum:
         raise ConfigError(f"{name}: must be at least {minimum}, got {value}")
     return value
+
+
+def _threads(env: Mapping[str, str]) -> dict[str, int]:
+    """VOLTRENT_API_THREADS and VOLTRENT_API_MAX_STREAMS (default: all threads but 8, so
+    that plain requests always have as many threads as the pool has connections)."""
+    threads = _int(env, "VOLTRENT_API_THREADS", 32, minimum=2)
+    streams = _int(env, "VOLTRENT_API_MAX_STREAMS", max(threads - 8, 1), minimum=0)
+    if streams >= threads:
+        raise ConfigError(
+            f"VOLTRENT_API_MAX_STREAMS: must be below VOLTRENT_API_THREADS ({threads}), so that"
+            f" plain requests keep a thread; got {streams}"
+        )
+    return {"api_threads": threads, "api_max_streams": streams}
 
 
 def _command_key(env: Mapping[str, str]) -> bytes | None:

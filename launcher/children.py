@@ -1,9 +1,11 @@
 """The launcher's child processes: ``python -m launcher.cli <arguments>`` with a log file,
-in a process group of their own, and a way to stop them all."""
+in a process group of their own, and a way to stop them all; and ``die_with_parent``, which
+ties any child's life to its starter's."""
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import signal
@@ -13,6 +15,21 @@ import time
 from pathlib import Path
 
 log = logging.getLogger("voltrent.demo")
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+# loaded here, in the parent: loading a library between fork and exec may deadlock
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+
+
+def die_with_parent() -> None:
+    """A ``preexec_fn``: the kernel sends the child SIGTERM when the process that started it
+    ends, even by SIGKILL, so a killed demo or test run leaves no server or worker behind
+    (each stops itself cleanly on SIGTERM). The kernel watches the starting *thread*: start
+    such a child from one that lives as long as the child should (the main thread). Linux
+    only; elsewhere it does nothing."""
+    if _LIBC is None:
+        return
+    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class ChildDied(RuntimeError):
@@ -49,6 +66,7 @@ class ChildProcess:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                preexec_fn=die_with_parent,
             )
 
     def check(self) -> None:

@@ -28,7 +28,14 @@ from launcher.amqtt_broker import choose_broker, mqtt_protocol
 from launcher.children import ChildDied, ChildProcess, stop_all
 from launcher.demo_access import DemoAccess, set_up_access, write_private
 from launcher.demo_broker import DISPATCHER, WATCH_URL_FILE, WATCHER, WORKER, issue_accounts
-from launcher.demo_fleet import SERVICE_AREA, gateway_keys, master_key_file, register_fleet
+from launcher.demo_fleet import (
+    SERVICE_AREA,
+    gateway_keys,
+    master_key_file,
+    register_fleet,
+    service_area,
+)
+from launcher.demo_tenancy import Login
 from launcher.sim import FleetOptions, SimulatedFleet
 
 log = logging.getLogger("voltrent.demo")
@@ -158,6 +165,8 @@ def _run(options: DemoOptions, work_dir: Path, stack: contextlib.ExitStack) -> i
         work_dir=work_dir / "sim",
         report_interval_s=options.report_interval_s,
         upload_interval_s=options.upload_interval_s,
+        # the last pack starts nearly empty: an alarm to resolve within a minute
+        low_soc=(f"sim-{options.devices:04d}",),
     )
     import psycopg
 
@@ -184,13 +193,26 @@ def _run(options: DemoOptions, work_dir: Path, stack: contextlib.ExitStack) -> i
         child.start()
     api_url = f"http://{_url_host(api_host)}:{api_port}/api"
     _wait_for_api(api_url, children)
+    logins = _business(api_url, access, work_dir, fleet_options)
 
     fleet = SimulatedFleet(fleet_options, broker.url, keys, broker.password_files)
     print(
-        _banner(options, work_dir, api_url, broker, database_note, children, access),
+        _banner(options, work_dir, api_url, broker, database_note, children, access, logins),
         flush=True,
     )
     return asyncio.run(_run_fleet(fleet, children, options.duration))
+
+
+def _business(api_url: str, access: DemoAccess, work_dir: Path, fleet: FleetOptions) -> list[Login]:
+    """The rental business (launcher/demo_tenancy.py), made through the API."""
+    from launcher.demo_api import ApiRefused, DemoApi
+    from launcher.demo_tenancy import set_up_business
+
+    api = DemoApi(api_url, access.token_file.read_text().strip())
+    try:
+        return set_up_business(api, work_dir, fleet, service_area())
+    except (ApiRefused, OSError) as err:
+        raise DemoError(f"cannot set up the demo's rental business: {err}") from err
 
 
 def _database(work_dir: Path, stack: contextlib.ExitStack) -> tuple[str, str]:
@@ -382,15 +404,22 @@ def _banner(
     database_note: str,
     children: list[ChildProcess],
     access: DemoAccess,
+    logins: list[Login],
 ) -> str:
     first = "sim-0001"
     logs = ", ".join(str(child.log_path) for child in children)
     auth = '-H "Authorization: Bearer $VOLTRENT_TOKEN"'
+    console = api_url.removesuffix("/api") + "/"
+    accounts = "".join(
+        f"\n              {login.login}   password in {login.password_file}   ({login.who})"
+        for login in logins
+    )
     return f"""
 VoltRent demo: {options.devices} simulated packs, each with its own edge agent
   API         {api_url}
+  Console     {console}
   API docs    {api_url}/docs
-  sign in     {access.login} / {access.password}   (POST {api_url}/auth/sign-in)
+  sign in     {access.login} / {access.password}   (POST {api_url}/auth/sign-in){accounts}
   token       export VOLTRENT_TOKEN=$(cat {access.token_file})
   try         curl -s {api_url}/fleet/summary {auth}
               curl -s {api_url}/devices/{first}/state {auth}

@@ -26,6 +26,9 @@ from firmware_sim.vehicle import DutyCycle
 
 log = logging.getLogger("voltrent.sim")
 
+# below the low_soc alarm's 10 % and far from its 15 % clear level, so the alarm stays
+LOW_SOC_PERCENT = 6.0
+
 
 @dataclass(frozen=True)
 class FleetOptions:
@@ -41,10 +44,20 @@ class FleetOptions:
     chemistry: str = "LFP"
     seed: int = 1
     line_noise: float = 0.0
+    low_soc: tuple[str, ...] = ()  # devices that start nearly empty (a low_soc alarm soon)
 
     def device_ids(self) -> list[str]:
         """sim-0001, sim-0002, ...: the simulated devices' ids, in order."""
         return [f"{self.prefix}-{n:04d}" for n in range(1, self.devices + 1)]
+
+    def parked_at_start(self) -> list[str]:
+        """The devices that stand still when the fleet starts (every second one)."""
+        return [device_id for n, device_id in enumerate(self.device_ids()) if not _rides(n)]
+
+
+def _rides(index: int) -> bool:
+    """Half the fleet is out riding from the start, the rest parked."""
+    return index % 2 == 0
 
 
 def agent_config(
@@ -110,8 +123,8 @@ class SimulatedFleet:
                 chemistry=options.chemistry,
                 can=options.can,
                 line_noise=options.line_noise,
-                # half the fleet is out riding from the start, the rest parked
-                duty=DutyCycle(charge_probability=0.15, start_riding=index % 2 == 0),
+                initial_soc_percent=LOW_SOC_PERCENT if device_id in options.low_soc else None,
+                duty=DutyCycle(charge_probability=0.15, start_riding=_rides(index)),
             )
             device = SimulatedDevice(spec, options.work_dir / device_id)
             self.devices.append(device)

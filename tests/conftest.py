@@ -31,6 +31,7 @@ _MARKED_BY_FIXTURE = {
         "layout_database",
         "layout_empty_database",
     },
+    "browser": {"browser", "demo"},  # tests/console/conftest.py: Chromium, the running demo
 }
 
 

@@ -22,7 +22,9 @@ import pytest
 
 OURS = ("protocols", "edge_agent", "firmware_sim", "cloud", "launcher")
 APART = ("edge_agent", "cloud", "firmware_sim")
-CONTEXTS = ("devices", "commands", "rules", "notify", "tenancy", "identity", "platform")
+CONTEXTS = (
+    "devices", "commands", "rules", "notify", "tenancy", "identity", "platform", "live",
+)  # fmt: skip
 # what cloud.http may import of the cloud: the shared kernel and the store
 HTTP_MAY_IMPORT = (
     "cloud.http",

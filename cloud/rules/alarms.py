@@ -28,7 +28,7 @@ from cloud.text import format_time
 
 DETAIL_OCCURRENCES = 20
 DETAIL_EVENTS = 200
-FILTERS = ("state", "active", "severity", "device_id", "subject", "start", "end")
+FILTERS = ("state", "active", "severity", "device_id", "store_id", "subject", "start", "end")
 
 _ALARM_END = scope.alarm_end("a")
 # alarm_mute.operator holds the login of the account that muted the type.
@@ -44,6 +44,8 @@ WHERE {scope.alarm("a")}
   AND (%(active)s::boolean IS NULL OR a.active = %(active)s)
   AND (%(severity)s::text IS NULL OR a.severity = %(severity)s)
   AND (%(device_id)s::text IS NULL OR a.device_id = %(device_id)s)
+  AND (%(store_id)s::bigint IS NULL
+       OR EXISTS (SELECT 1 FROM device sd WHERE sd.id = a.device_id AND sd.store_id = %(store_id)s))
   AND (%(subject)s::text IS NULL OR a.subject = %(subject)s)
   AND (%(end)s::timestamptz IS NULL OR a.first_at < %(end)s)
   AND (%(start)s::timestamptz IS NULL OR {_ALARM_END} >= %(start)s)

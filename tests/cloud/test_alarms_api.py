@@ -24,7 +24,14 @@ from tests.cloud.api_support import (
     iso,
     problem_of,
 )
-from tests.cloud.tenancy_support import PLATFORM, ROOT_LOGIN, bearer, make_account, token_for
+from tests.cloud.tenancy_support import (
+    PLATFORM,
+    ROOT_LOGIN,
+    bearer,
+    make_account,
+    make_store,
+    token_for,
+)
 from tests.cloud.worker_support import wait_for
 
 pytestmark = [pytest.mark.postgres]
@@ -116,6 +123,13 @@ def test_list_filters(client, database):
     assert listed("device_id=pack-2") == {trip, done}
     assert listed("subject=cell_overvoltage") == {trip}
     assert listed("type=low_soc&device_id=pack-1") == {soc}
+    with psycopg.connect(database, autocommit=True) as conn:
+        store = make_store(conn, PLATFORM, "West")
+        other = make_store(conn, PLATFORM, "East")
+        conn.execute("UPDATE device SET store_id = %s WHERE id = 'pack-2'", (store,))
+    assert listed(f"store_id={store}") == {trip, done}
+    assert listed(f"store_id={store}&state=open") == {trip}
+    assert listed(f"store_id={other}") == set()
 
 
 def test_a_time_range_keeps_the_alarms_whose_life_overlaps_it(client, database):
@@ -164,6 +178,7 @@ def test_a_time_range_keeps_the_alarms_whose_life_overlaps_it(client, database):
         ("from=yesterday", "from"),
         ("from=2026-01-01T00:00:00", "from"),
         ("store=s1", "store"),
+        ("store_id=0", "store_id"),
         ("colour=red", "colour"),
     ],
 )

@@ -76,6 +76,7 @@ ENDPOINTS = {
     "/api/auth/totp/verify": {"post"},
     "/api/devices/transfer": {"post"},
     "/api/devices/{device_id}/command-key": {"get", "post"},
+    "/api/devices/{device_id}/live": {"get"},
     "/api/devices/{device_id}/transfers": {"get"},
     "/api/operators": {"get", "post"},
     "/api/operators/{operator_id}": {"delete", "get", "patch"},
@@ -87,6 +88,8 @@ ENDPOINTS = {
     "/api/tokens": {"get", "post"},
     "/api/tokens/{token_id}": {"delete", "get"},
     "/api/health": {"get"},
+    "/api/live/devices": {"get"},
+    "/api/live/stream": {"get"},
 }
 # Who may call what: every other operation needs a bearer and names its rule.
 PUBLIC_OPERATIONS = {("/api/health", "get"), ("/api/auth/sign-in", "post")}

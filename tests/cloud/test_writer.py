@@ -4,16 +4,14 @@ partitions."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
-from cloud.ingest.rows import parse
-from cloud.ingest.writer import Writer
 from tests.cloud import wire_support as wire
+from tests.cloud.wire_support import write
 from tests.store_layouts import partitioned_only
 
 pytestmark = pytest.mark.postgres
@@ -29,22 +27,6 @@ def _register(url: str, *ids: str) -> None:
     with psycopg.connect(url) as conn:
         for device_id in ids:
             conn.execute("INSERT INTO device (id) VALUES (%s)", (device_id,))
-
-
-async def _write(url: str, messages: list[tuple[str, bytes]], *, received=None):
-    received = received or datetime.now(UTC)
-    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        cur = await conn.execute("SELECT value FROM store_setting WHERE key = 'layout'")
-        (layout,) = await cur.fetchone()
-        writer = Writer(
-            conn, database_url=url, layout=layout, retention_days=30, max_clock_ahead_s=3600
-        )
-        await writer.prepare()
-        return await writer.write([parse(t, p, received) for t, p in messages])
-
-
-def write(url, messages, **kw):
-    return asyncio.run(_write(url, messages, **kw))
 
 
 def rows(url: str, query: str, *params):

@@ -1,10 +1,17 @@
-"""Payload factories for cloud tests: real wire bytes, encoded by the contract codec."""
+"""Payload factories for cloud tests: real wire bytes, encoded by the contract codec; and
+``write``, which stores messages through the worker's writer."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections import Counter
 from datetime import UTC, datetime
 
+import psycopg
+
+from cloud.ingest.rows import parse
+from cloud.ingest.writer import Writer
 from protocols.contract import payloads
 from protocols.contract.codec import encode
 
@@ -59,3 +66,26 @@ def topic(device_id: str, channel: str = "up/telemetry") -> str:
 
 def utc(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+async def _write(
+    url: str, messages: list[tuple[str, bytes]], received: datetime | None
+) -> Counter[str]:
+    received = received or datetime.now(UTC)
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        cur = await conn.execute("SELECT value FROM store_setting WHERE key = 'layout'")
+        row = await cur.fetchone()
+        assert row is not None
+        writer = Writer(
+            conn, database_url=url, layout=row[0], retention_days=30, max_clock_ahead_s=3600
+        )
+        await writer.prepare()
+        return await writer.write([parse(t, p, received) for t, p in messages])
+
+
+def write(
+    url: str, messages: list[tuple[str, bytes]], *, received: datetime | None = None
+) -> Counter[str]:
+    """Store ``messages`` (topic, payload) as the worker does: its writer, one transaction;
+    the writer's counts."""
+    return asyncio.run(_write(url, messages, received))

@@ -2,14 +2,12 @@
 over HTTP on a test database, a real headless Chromium (Debian's ``chromium`` driven by
 Playwright), signing in through the sign-in page, and screenshots people can look at.
 
-Screenshots go to $VOLTRENT_SCREENSHOTS when it is set (the README's pictures are taken
-there), else into the test's temporary folder.
+Screenshots go to $VOLTRENT_SCREENSHOTS when it is set, else into the test's temporary
+folder. The browser itself is tests/console/browser_support.py.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,8 +20,8 @@ from waitress.server import create_server
 from cloud.app import create_app
 from cloud.config import CloudConfig
 from cloud.http.db import database as app_database
+from tests.console.browser_support import screenshot_dir
 
-CHROMIUM = os.environ.get("VOLTRENT_CHROMIUM", "/usr/bin/chromium")
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1366, "height": 860}
 
@@ -47,21 +45,16 @@ def serve_console(database_url: str, **config: object) -> Iterator[Console]:
     finally:
         server.close()
         thread.join(5)
+        hub = app.extensions.get("voltrent.live")  # the live feed's thread, if a stream ran
+        if hub is not None:
+            hub.stop()
         app_database(app).close()
 
 
-def chromium_or_skip() -> str:
-    if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM}: ./run-tests installs Debian's chromium as root")
-    return CHROMIUM
-
-
 def screenshot(page, request: pytest.FixtureRequest, name: str) -> Path:
-    """Save what ``page`` shows as ``<name>.png``; returns its path."""
-    folder = os.environ.get("VOLTRENT_SCREENSHOTS")
-    target = Path(folder) if folder else request.node.path.parent / ".screenshots"
-    if not folder:
-        target = Path(request.getfixturevalue("tmp_path"))
+    """Save what ``page`` shows as ``<name>.png`` into $VOLTRENT_SCREENSHOTS or the test's
+    temporary folder; returns its path."""
+    target = screenshot_dir(Path(request.getfixturevalue("tmp_path")))
     target.mkdir(parents=True, exist_ok=True)
     path = target / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)

@@ -58,6 +58,10 @@ class AlarmListArgs(_RangeArgs):
     active = Boolean(metadata={"description": "whether the condition holds now"})
     severity = ma.fields.String(validate=ma.validate.OneOf(SEVERITIES))
     device_id = ma.fields.String(validate=check_device_id)
+    store_id = ma.fields.Integer(
+        validate=ma.validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "the alarms of the devices now in this store"},
+    )
     subject = ma.fields.String(
         validate=ma.validate.Length(max=200),
         metadata={"description": "a protection name or a fence id; '' for none"},

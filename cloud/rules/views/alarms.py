@@ -47,7 +47,8 @@ class Alarms(MethodView):
         """List alarms, latest occurrence first
 
         The alarms of the caller's devices. Filter by `type` (repeatable), `state`,
-        `active`, `severity`, `device_id`, `subject`, and by a time range: `from`/`to` keep
+        `active`, `severity`, `device_id`, `store_id` (the devices now in that store),
+        `subject`, and by a time range: `from`/`to` keep
         the alarms whose life (first occurrence to now while it is open and active, else to
         its latest occurrence or clearing) overlaps it. The types the caller muted are left
         out unless `include_muted=true`. Pages of `page_size` (default 50, at most 500); the
