@@ -160,7 +160,8 @@ class Hub:
                     psycopg.connect(self.url, row_factory=dict_row) as read,
                 ):
                     listen.execute(f"LISTEN {CHANNEL}")
-                    self._loop(listen, read)
+                    if self._loop(listen, read):
+                        return  # nobody listens any more; the next subscriber starts a thread
             except psycopg.Error as err:
                 log.warning("live feed: store unavailable (%s); retrying", err)
                 self._stop.wait(RECONNECT_S)
@@ -168,7 +169,9 @@ class Hub:
                 log.exception("live feed: read failed; retrying")
                 self._stop.wait(RECONNECT_S)
 
-    def _loop(self, listen: psycopg.Connection[Any], read: psycopg.Connection[Any]) -> None:
+    def _loop(self, listen: psycopg.Connection[Any], read: psycopg.Connection[Any]) -> bool:
+        """Feed the subscribers until stopped (False) or none is left (True): an idle hub
+        holds no connections to the store."""
         last = 0.0
         while not self._stop.is_set():
             woken = self._wait(listen, last + self.poll_s)
@@ -177,15 +180,17 @@ class Hub:
                 for _ in listen.notifies(timeout=0):
                     pass
             if self._stop.is_set():
-                return
+                return False
             last = time.monotonic()
             with self._lock:
                 subscribers = list(self._subscribers)
-            if not subscribers:
-                self.cursor = None  # nobody waits: the next subscriber brings its own cursor
-                continue
+                if not subscribers:
+                    self.cursor = None  # the next subscriber brings its own cursor
+                    self._thread = None  # under the lock: subscribe() starts a new one
+                    return True
             with read.transaction():
                 self._read(read, subscribers)
+        return False
 
     def _wait(self, listen: psycopg.Connection[Any], until: float) -> bool:
         """Wait for a notification, a new subscriber or ``until``: True if woken early."""

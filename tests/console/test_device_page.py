@@ -7,9 +7,7 @@ the real loop (the worker's dispatcher, Mosquitto, a simulated gateway with its 
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -296,7 +294,7 @@ def _cut(page, *, emergency: bool = False) -> None:
 def test_cutting_power_from_the_page_reaches_done_with_the_observed_mosfet(
     page, database, broker, tmp_path, request
 ):
-    with _real_loop(page, database, broker, tmp_path, "page-e2e-1") as console:
+    with _real_loop(page, database, broker, tmp_path, "page-e2e-1"):
         _cut(page)
         life = page.locator("#following .command-life").first
         life.wait_for()
@@ -306,8 +304,7 @@ def test_cutting_power_from_the_page_reaches_done_with_the_observed_mosfet(
         assert life.locator("li.reached").count() == 3  # queued, sent, done
         table = page.locator("#command-table tbody tr").first
         assert words(page, "device.state.done") in table.inner_text()
-        if _has_live_stream(console):  # with the stream, the bar says the page is live
-            assert page.locator("#live-state").inner_text() == words(page, "live.on")
+        assert page.locator("#live-state").inner_text() == words(page, "live.on")
         screenshot(page, request, "device-command-done")
         assert _script_errors(page) == []
 
@@ -330,12 +327,6 @@ def test_a_cut_waits_for_a_riding_vehicle_and_the_page_shows_the_wait(
         }
         screenshot(page, request, "device-command-waiting")
         assert _script_errors(page) == []
-
-
-def _has_live_stream(console) -> bool:
-    """Whether this API serves the device's live stream (another branch builds it)."""
-    with urllib.request.urlopen(f"{console.url}/api/openapi.json") as answer:
-        return "/api/devices/{device_id}/live" in json.load(answer)["paths"]
 
 
 def _reload_until_online(page, online: str, attempts: int = 60) -> None:

@@ -16,26 +16,6 @@ import { showAlarms, showCan, showEvents, showFences, showTransfers } from './de
 
 const deviceId = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop());
 const base = `/devices/${encodeURIComponent(deviceId)}`;
-const LIVE_PROBE = 'voltrent.device_live';
-
-/**
- * Whether this API has the device's live stream. Its OpenAPI document says so without a 404
- * in the console; it is large, so the answer is kept for the browser's session.
- */
-async function hasLiveStream() {
-  const kept = sessionStorage.getItem(LIVE_PROBE);
-  if (kept !== null) return kept === 'yes';
-  let found = false;
-  try {
-    const spec = await api('/openapi.json', { quiet401: true });
-    found = Boolean(spec?.paths?.['/api/devices/{device_id}/live']);
-  } catch {
-    return false; // not kept: asked again on the next page
-  }
-  sessionStorage.setItem(LIVE_PROBE, found ? 'yes' : 'no');
-  return found;
-}
-
 function owners(who) {
   const operators = new Map([[who.operator?.id, who.operator?.name]]);
   const stores = new Map(who.store ? [[who.store.id, who.store.name]] : []);
@@ -118,7 +98,6 @@ async function main() {
   const results = await Promise.allSettled(loads);
   for (const result of results) if (result.status === 'rejected') notify(result.reason?.message || String(result.reason));
 
-  if (!(await hasLiveStream())) return;
   streaming = true;
   follow(`${base}/live`, {
     async state(next) {
