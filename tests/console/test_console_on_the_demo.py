@@ -185,6 +185,9 @@ def test_a_store_account_on_a_phone_cuts_a_packs_power_and_sees_the_answer(brows
     page.locator(".pack").first.wait_for()
     assert sorted(page.locator(".pack .pack-id").all_inner_texts()) == own
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    for overdue in sorted(set(demo.expired_lease) & set(own)):  # its lease ran out: 已逾期
+        card = page.locator(".pack").filter(has=page.locator(".pack-id", has_text=overdue))
+        expect(card).to_contain_text(words(page, "store.lease_expired"))
     browser.screenshot(page, "console-store-phone")
     find = page.get_by_label(words(page, "store.find"))
     find.fill(target)
