@@ -201,7 +201,7 @@ def test_a_store_account_on_a_phone_cuts_a_packs_power_and_sees_the_answer(brows
 
 
 # Pages whose path needs an object: filled with one of the demo's.
-def _path(page_row, demo) -> str | None:
+def page_path(page_row, demo) -> str | None:
     if "<device_id" in page_row.path:
         return f"/devices/{sorted(demo.devices)[0]}"
     if "<int:alarm_id>" in page_row.path:
@@ -220,7 +220,7 @@ def test_every_page_renders_in_both_languages_with_no_key_showing(browser, demo,
     locale = "en-GB" if language == "en" else language
     page = open_as(browser, demo, "admin", "/account", locale=locale)
     for row in built():
-        path = _path(row, demo)
+        path = page_path(row, demo)
         if path is None or row.name == "sign_in":
             continue
         page.goto(f"{demo.base_url.rstrip('/')}{path}")
