@@ -185,6 +185,9 @@ def test_a_store_account_on_a_phone_cuts_a_packs_power_and_sees_the_answer(brows
     page.locator(".pack").first.wait_for()
     assert sorted(page.locator(".pack .pack-id").all_inner_texts()) == own
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    for overdue in sorted(set(demo.expired_lease) & set(own)):  # its lease ran out: 已逾期
+        card = page.locator(".pack").filter(has=page.locator(".pack-id", has_text=overdue))
+        expect(card).to_contain_text(words(page, "store.lease_expired"))
     browser.screenshot(page, "console-store-phone")
     find = page.get_by_label(words(page, "store.find"))
     find.fill(target)
@@ -198,7 +201,7 @@ def test_a_store_account_on_a_phone_cuts_a_packs_power_and_sees_the_answer(brows
 
 
 # Pages whose path needs an object: filled with one of the demo's.
-def _path(page_row, demo) -> str | None:
+def page_path(page_row, demo) -> str | None:
     if "<device_id" in page_row.path:
         return f"/devices/{sorted(demo.devices)[0]}"
     if "<int:alarm_id>" in page_row.path:
@@ -217,7 +220,7 @@ def test_every_page_renders_in_both_languages_with_no_key_showing(browser, demo,
     locale = "en-GB" if language == "en" else language
     page = open_as(browser, demo, "admin", "/account", locale=locale)
     for row in built():
-        path = _path(row, demo)
+        path = page_path(row, demo)
         if path is None or row.name == "sign_in":
             continue
         page.goto(f"{demo.base_url.rstrip('/')}{path}")

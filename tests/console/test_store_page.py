@@ -18,7 +18,8 @@ from tests.cloud.api_support import add_device, set_state
 from tests.cloud.tenancy_support import PASSWORD, make_account, make_operator, make_store
 from tests.cloud.test_commands_dispatch import FakeDevice, start_worker
 from tests.cloud.worker_support import scalar, wait_for
-from tests.console.page_support import PHONE, chromium_or_skip, screenshot, sign_in, words
+from tests.console.browser_support import CHROMIUM
+from tests.console.page_support import PHONE, screenshot, sign_in, words
 
 pytestmark = [pytest.mark.postgres]
 
@@ -136,8 +137,8 @@ def test_a_pack_is_found_by_its_qr_code_in_front_of_the_camera(
         f"--use-file-for-fake-video-capture={video}",
     ]
     # a second browser (the camera is chosen at launch) from the same Playwright
-    with_camera = browser.browser_type.launch(
-        executable_path=chromium_or_skip(), headless=True, args=flags
+    with_camera = browser.playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=flags
     )
     try:
         context, page = phone_page(with_camera)

@@ -52,8 +52,12 @@ class CommandKey(MethodView):
 
     @requires("device.credentials")
     @blp.response(200, CommandKeySchema)
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self, device_id):
-        """Rotate a device's command key (the new key is shown in this answer only)"""
+        """Rotate a device's command key (the new key is shown in this answer only)
+
+        503 when this cloud signs no commands (no VOLTRENT_COMMAND_KEY is configured).
+        """
         try:
             with connection() as conn:
                 return provisioning.rotate(conn, device_id, _signer())

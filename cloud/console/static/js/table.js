@@ -24,7 +24,8 @@ export function dataTable({ columns, rows, caption, href = null, empty = t('tabl
     : [h('tr', {}, h('td', { colspan: columns.length, class: 'hint' }, empty))];
   return h(
     'div',
-    { class: 'table-wrap' },
+    // a table wider than a phone scrolls inside its box, which keyboard users reach with Tab
+    { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': caption },
     h('table', {}, h('caption', { class: 'visually-hidden' }, caption), h('thead', {}, head), h('tbody', {}, body)),
   );
 }

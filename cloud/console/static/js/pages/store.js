@@ -1,4 +1,5 @@
-// /store: the store staff's phone page. The store's packs (SOC, online, power, lease); finding
+// /store: the store staff's phone page. The store's packs (SOC, online, power, lease: two
+// requests however many packs, the list and the live snapshot); finding
 // one by typing its id or scanning its QR code; cutting or restoring its power after a
 // confirmation, then following the command each second until it ends.
 import { api, apiAll } from '../api.js';
@@ -18,12 +19,9 @@ const COMMAND_STATES = {
   cancelled: () => t('store.command.cancelled'),
 };
 
-async function details(device) {
-  const [state, lease] = await Promise.all([
-    api(`/devices/${encodeURIComponent(device.id)}/state`).catch(() => null),
-    api(`/devices/${encodeURIComponent(device.id)}/lease`).catch(() => null),
-  ]);
-  return { ...device, power: state ? state.discharge_mos : null, leased: lease ? lease.leased : null };
+// The live snapshot's columns as an object per device (cloud/live: one request for them all).
+function snapshotRows(snapshot) {
+  return snapshot.rows.map((row) => Object.fromEntries(snapshot.columns.map((name, i) => [name, row[i]])));
 }
 
 function powerBadge(pack) {
@@ -34,10 +32,10 @@ function powerBadge(pack) {
 }
 
 function leaseBadge(pack) {
-  if (pack.leased === null) return null;
-  return pack.leased
-    ? h('span', { class: 'badge info' }, t('store.leased'))
-    : h('span', { class: 'badge' }, t('store.not_leased'));
+  if (pack.lease === 'leased') return h('span', { class: 'badge info' }, t('store.leased'));
+  if (pack.lease === 'expired') return h('span', { class: 'badge bad' }, t('store.lease_expired'));
+  if (pack.lease === 'none') return h('span', { class: 'badge' }, t('store.not_leased'));
+  return null;
 }
 
 // Why the camera cannot be used, in words a person can act on (null: it can be tried).
@@ -136,8 +134,15 @@ run(async () => {
     if (storeId === null) {
       packs = [];
     } else {
-      const devices = await apiAll('/devices', { store_id: storeId }, 200);
-      packs = await Promise.all(devices.map((device) => details({ ...device, state: device.state ?? device })));
+      const [devices, snapshot] = await Promise.all([
+        apiAll('/devices', { store_id: storeId }),
+        api('/live/devices'),
+      ]);
+      const now = new Map(snapshotRows(snapshot).map((row) => [row.id, row]));
+      packs = devices.map((device) => {
+        const row = now.get(device.id) || {};
+        return { ...device, state: row, power: row.discharge_mos ?? null, lease: row.lease ?? null };
+      });
     }
     draw();
   }
