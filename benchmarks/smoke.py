@@ -30,6 +30,7 @@ RUNS: dict[str, list[str]] = {
     "command_roundtrip": ["--quick"],
     "api_access": ["--quick", "--devices", "500"],
     "live_feed": ["--quick", "--devices", "500"],
+    "console_map": ["--quick"],
 }
 LIMIT_S = 300.0  # a benchmark still running after this long counts as failed
 

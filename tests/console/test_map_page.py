@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 from playwright.sync_api import expect
 
@@ -45,7 +46,7 @@ def test_each_account_sees_the_devices_of_its_own_scope(page, console, request):
     assert script_errors(page) == []
 
 
-def test_a_marker_moves_when_its_position_is_committed(page, console):
+def test_a_marker_moves_when_its_position_is_committed(page, console, request):
     fleet = make_fleet(console.database)
     open_map(page, console, fleet.a_login)
     page.locator("#map-rows li[data-id='pk-mid'] button").click()  # centres and opens it
@@ -54,6 +55,10 @@ def test_a_marker_moves_when_its_position_is_committed(page, console):
     expect(popup).to_contain_text("35 %")
     link = popup.get_by_role("link", name=words(page, "map.popup.open"))
     expect(link).to_have_attribute("href", "/devices/pk-mid")
+    page.wait_for_function(  # the popup has faded in
+        "() => getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'"
+    )
+    screenshot(page, request, "map-popup-en")
     before = page.evaluate("window.voltrentMap.drawnAt('pk-mid')")
     assert before is not None  # zoomed in: drawn on its own, not in a cluster
     popup_at = page.locator(".leaflet-popup").bounding_box()
@@ -72,6 +77,17 @@ def test_a_marker_moves_when_its_position_is_committed(page, console):
     assert script_errors(page) == []
     link.click()  # the device page (another page of the console) is where it leads
     page.wait_for_url(re.compile(r"/devices/pk-mid$"))
+
+
+def test_a_device_transferred_away_leaves_the_map(page, console):
+    fleet = make_fleet(console.database)
+    open_map(page, console, fleet.a1_login)
+    expect(page.locator("#map-count")).to_have_text("2 of 2 devices")
+    with psycopg.connect(console.database, autocommit=True) as conn:  # as a transfer does
+        conn.execute("UPDATE device SET operator_id = %s WHERE id = 'sub-2'", (fleet.a,))
+    expect(page.locator("#map-count")).to_have_text("1 of 1 devices", timeout=WAIT_MS)
+    assert listed(page) == ["sub-1"]
+    assert script_errors(page) == []
 
 
 def test_search_and_filters_narrow_the_list(page, console):
@@ -131,6 +147,9 @@ def test_the_map_in_both_languages_on_a_phone(browser, console, request, locale)
         screenshot(page, request, f"map-phone-{locale}")
         page.locator("#map-rows li button").first.click()
         expect(page.locator(".leaflet-popup .device-popup")).to_be_visible()
+        page.wait_for_function(  # the popup fades in and the map pans to fit it
+            "() => getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'"
+        )
         screenshot(page, request, f"map-phone-popup-{locale}")
         assert errors == []
     finally:

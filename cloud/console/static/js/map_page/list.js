@@ -3,13 +3,14 @@
 // Tab reaches the rows; the arrow keys, Page Up/Down, Home and End move between them; Enter
 // selects one.
 import { h } from '../dom.js';
-import { formatNumber, t } from '../i18n.js';
+import { language, t } from '../i18n.js';
 import { band } from './devices.js';
 
 const ROW_PX = 44; // fixed, so a row's place is its index times this (console.css agrees)
 const SPARE = 6; // rows drawn beyond each edge of the view
 
 const STEPS = { ArrowDown: 1, ArrowUp: -1 };
+const percent = new Intl.NumberFormat(language, { maximumFractionDigits: 0 });
 
 export class DeviceList {
   /** `scroller` scrolls, `list` (a <ul>) holds the rows; `onSelect(id)` on Enter or click. */
@@ -20,6 +21,7 @@ export class DeviceList {
     this.onSelect = onSelect;
     this.ids = [];
     this.selected = null;
+    this.rows = new Map(); // id -> { item, look }: a row whose look is unchanged is kept
     scroller.addEventListener('scroll', () => this.render(), { passive: true });
     list.addEventListener('keydown', (event) => this.key(event));
   }
@@ -54,6 +56,10 @@ export class DeviceList {
     const focused = document.activeElement?.closest?.('#map-rows [data-id]')?.dataset.id;
     const rows = [];
     for (let index = first; index < last; index += 1) rows.push(this.row(index));
+    const unchanged =
+      rows.length === this.list.children.length && rows.every((row, i) => row === this.list.children[i]);
+    if (unchanged) return; // nothing in view changed: no DOM write at all
+    for (const id of this.rows.keys()) if (!rows.some((row) => row.dataset.id === id)) this.rows.delete(id);
     this.list.replaceChildren(...rows);
     if (focused) this.list.querySelector(`[data-id="${CSS.escape(focused)}"] button`)?.focus({ preventScroll: true });
   }
@@ -61,7 +67,13 @@ export class DeviceList {
   row(index) {
     const device = this.fleet.byId.get(this.ids[index]);
     const state = device.online ? t('map.online') : t('map.offline');
-    const soc = formatNumber(device.soc_percent, 0, '%');
+    const soc = device.soc_percent === null ? '—' : `${percent.format(device.soc_percent)} %`;
+    const alarm = device.alarm_severity ? ` · ${t('map.alarm.open')}` : '';
+    const meta = `${soc} · ${state}${alarm}`;
+    const current = device.id === this.selected;
+    const look = `${band(device)}|${meta}|${current}|${index}|${this.ids.length}`;
+    const kept = this.rows.get(device.id);
+    if (kept?.look === look) return kept.item;
     const item = h(
       'li',
       { dataset: { id: device.id }, 'aria-setsize': this.ids.length, 'aria-posinset': index + 1 },
@@ -70,15 +82,16 @@ export class DeviceList {
         {
           type: 'button',
           class: 'device-row',
-          'aria-current': device.id === this.selected ? 'true' : null,
+          'aria-current': current ? 'true' : null,
           onclick: () => this.onSelect(device.id),
         },
         h('span', { class: `dot ${band(device)}`, 'aria-hidden': 'true' }),
         h('span', { class: 'row-id' }, device.id),
-        h('span', { class: 'row-meta' }, `${soc} · ${state}${device.alarm_severity ? ` · ${t('map.alarm.open')}` : ''}`),
+        h('span', { class: 'row-meta' }, meta),
       ),
     );
     item.style.top = `${index * ROW_PX}px`;
+    this.rows.set(device.id, { item, look });
     return item;
   }
 

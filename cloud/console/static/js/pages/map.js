@@ -35,9 +35,24 @@ function fillSelect(select, options) {
   select.value = options.some(([value]) => value === chosen) ? chosen : '';
 }
 
+// On a wide screen the map and list fill what the viewport leaves under the bar (whose
+// height depends on how many menu entries wrap); on a phone the list follows the map.
+function fitToViewport(map) {
+  const page = document.querySelector('.map-page');
+  const wide = window.matchMedia('(min-width: 761px)');
+  const fit = () => {
+    const top = page.getBoundingClientRect().top + window.scrollY;
+    page.style.height = wide.matches ? `${Math.max(360, window.innerHeight - top - 16)}px` : '';
+    map.invalidateSize();
+  };
+  window.addEventListener('resize', fit);
+  fit();
+}
+
 run(async () => {
   const who = await start({ needs: 'device.read' });
   const map = createMap(byId('map'));
+  fitToViewport(map);
   const [stores, fences] = await Promise.all([
     optional(may(who, 'store.read'), () => apiAll('/stores')),
     optional(may(who, 'geofence.read'), () => apiAll('/geofences')),
@@ -64,9 +79,11 @@ run(async () => {
   let shown = [];
 
   // A small read-only hook for benchmarks/console_map.py (and curious people): when the
-  // map was first drawn with every device, the last redraw, and when watched devices moved.
+  // map was first drawn with every device (performance.now()), the last redraw (Date.now()),
+  // and when watched devices were drawn at a new place (Date.now()).
   const hook = {
     firstDraw: null,
+    snapshotAt: null, // when the first snapshot had arrived (performance.now())
     lastDraw: null,
     devices: 0,
     moves: [],
@@ -101,20 +118,34 @@ run(async () => {
     popup.openOn(map);
   }
 
-  const layer = new DeviceLayer(map, fleet, (id) => select(id, false));
+  const layer = new DeviceLayer(map, fleet, (id) => select(id, false), (generation) => drawn(generation));
   const list = new DeviceList(byId('map-list'), byId('map-rows'), fleet, (id) => select(id, true));
   popup.on('remove', () => {
     selected = null;
   });
 
-  function noteMoves(now) {
+  // Watched devices' new positions wait for the redraw that shows them (by generation).
+  let pendingMoves = [];
+  let snapshotGeneration = null;
+  function noteMoves(generation) {
     for (const [id, last] of hook.watched) {
       const device = fleet.byId.get(id);
       if (!device || !hasPosition(device)) continue;
       if (last && last[0] === device.lat && last[1] === device.lon) continue;
       hook.watched.set(id, [device.lat, device.lon]);
-      if (last) hook.moves.push({ id, lat: device.lat, lon: device.lon, at: now });
+      if (last) pendingMoves.push({ id, lat: device.lat, lon: device.lon, generation });
     }
+  }
+  function drawn(generation) {
+    const now = Date.now();
+    hook.lastDraw = now;
+    if (hook.firstDraw === null && snapshotGeneration !== null && generation >= snapshotGeneration) {
+      hook.firstDraw = performance.now();
+    }
+    if (!pendingMoves.length) return;
+    const shown = pendingMoves.filter((move) => move.generation <= generation);
+    pendingMoves = pendingMoves.filter((move) => move.generation > generation);
+    for (const move of shown) hook.moves.push({ id: move.id, lat: move.lat, lon: move.lon, at: now });
   }
 
   let lastCluster = 0;
@@ -128,12 +159,11 @@ run(async () => {
       shown: formatNumber(shown.length),
       total: formatNumber(fleet.byId.size),
     });
-    layer.reindex(shown);
-    layer.draw();
+    const generation = layer.reindex(shown);
     lastCluster = performance.now();
-    hook.lastDraw = Date.now();
     hook.devices = fleet.byId.size;
-    if (hook.watched.size) noteMoves(hook.lastDraw);
+    if (hook.watched.size) noteMoves(generation);
+    return generation;
   }
 
   function reclusterSoon() {
@@ -159,7 +189,10 @@ run(async () => {
     const size = fleet.byId.size;
     const changed = new Set();
     for (const batch of pendingRows) for (const id of fleet.apply(batch)) changed.add(id);
-    if (pendingGone.length) fleet.remove(pendingGone);
+    if (pendingGone.length) {
+      fleet.remove(pendingGone);
+      if (selected && !fleet.byId.has(selected)) map.closePopup(); // it left the caller's scope
+    }
     pendingRows = [];
     pendingGone = [];
     if (fleet.byId.size !== size) fillChoices();
@@ -183,13 +216,14 @@ run(async () => {
     stop?.();
     const snapshot = await api('/live/devices');
     const first = hook.firstDraw === null;
+    if (first) hook.snapshotAt = performance.now();
     pendingRows = [];
     pendingGone = [];
     fleet.load(snapshot);
     fillChoices();
     if (first) fitAll();
-    refilter();
-    if (first) hook.firstDraw = performance.now();
+    const generation = refilter();
+    if (first) snapshotGeneration = generation;
     stop = follow(`/live/stream?cursor=${encodeURIComponent(snapshot.cursor)}`, {
       devices: (data) => {
         pendingRows.push(data);
