@@ -97,6 +97,8 @@ def test_a_sub_operators_account_sees_only_its_own_devices(browser, demo):
 def test_cut_discharge_from_the_device_page_and_see_done_with_the_observed_mosfet(browser, demo):
     device_id = parked(demo)[0]
     page = open_as(browser, demo, "admin", f"/devices/{device_id}")
+    page.locator("#cells li").first.wait_for()  # the BMS is in
+    browser.screenshot(page, "console-device", full_page=False)
     cut = page.get_by_role("button", name=words(page, "device.cmd.discharge_off"))
     cut.click()
     dialog = page.get_by_role("dialog")
@@ -105,7 +107,7 @@ def test_cut_discharge_from_the_device_page_and_see_done_with_the_observed_mosfe
     life = page.locator("#following .command-life").first
     page.locator('#following .command-life[data-state="done"]').wait_for(timeout=WAIT_MS)
     assert life.locator('dd[data-key="discharge_mos"]').inner_text() == words(page, "device.off")
-    browser.screenshot(page, "console-device", full_page=False)
+    browser.screenshot(page, "console-device-command", full_page=False)
     with demo.store() as conn:
         command = conn.execute(
             "SELECT state, observed->>'discharge_mos' FROM command WHERE device_id = %s"
