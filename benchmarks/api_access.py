@@ -21,37 +21,27 @@ Also ``/api/health`` (public: no token, no scope) as the floor of a request.
 
 from __future__ import annotations
 
-import os
 import statistics
 import time
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import psycopg
 from _common import base_parser, print_header, print_table
+from _store import SERVER, fresh_database
 
 from cloud.app import create_app
 from cloud.config import CloudConfig
 from cloud.http.db import database
 from cloud.identity.principal import issue
-from cloud.store.migrate import migrate
 
-SERVER = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 NAME = "voltrent_bench_access"
 DEVICES = 20_000
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def _url(name: str) -> str:
-    return urlsplit(SERVER)._replace(path=f"/{name}").geturl()
-
-
 def build(devices: int) -> tuple[str, dict[str, str], str]:
-    with psycopg.connect(SERVER, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{NAME}"')
-    url = _url(NAME)
-    migrate(url, layout="partitioned")
+    url = fresh_database(NAME)
     with psycopg.connect(url, autocommit=True) as conn:
         tops = [
             conn.execute(

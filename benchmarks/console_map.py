@@ -31,16 +31,14 @@ import sys
 import threading
 import time
 import urllib.request
-from urllib.parse import urlsplit
 
 import psycopg
 from _common import base_parser, print_header, print_table
+from _store import SERVER, fresh_database
 
 from cloud.identity.passwords import hash_password
-from cloud.store.migrate import migrate
 from launcher.broker import free_port
 
-SERVER = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 CHROMIUM = os.environ.get("VOLTRENT_CHROMIUM", "/usr/bin/chromium")
 NAME = f"voltrent_bench_map_{os.getpid()}"  # two runs at once do not meet
 DEVICES = 10_000
@@ -60,17 +58,9 @@ new PerformanceObserver((list) => {
 """
 
 
-def _url(name: str) -> str:
-    return urlsplit(SERVER)._replace(path=f"/{name}").geturl()
-
-
 def build(devices: int) -> str:
     """A migrated database with ``devices`` devices placed and online, and an account."""
-    with psycopg.connect(SERVER, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{NAME}"')
-    url = _url(NAME)
-    migrate(url, layout="partitioned")
+    url = fresh_database(NAME)
     with psycopg.connect(url, autocommit=True) as conn:
         operator = conn.execute(
             "INSERT INTO operator (parent_id, name, flags) SELECT 1, 'Bench fleet', flags"

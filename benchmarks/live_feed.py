@@ -33,17 +33,15 @@ import sys
 import threading
 import time
 import urllib.request
-from urllib.parse import urlsplit
 
 import psutil
 import psycopg
 from _common import base_parser, print_header, print_table
+from _store import SERVER, fresh_database
 
 from cloud.identity.principal import issue
-from cloud.store.migrate import migrate
 from launcher.broker import free_port
 
-SERVER = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 NAME = "voltrent_bench_live"
 DEVICES = 10_000
 BATCH_S = 0.1  # the load's commits: one transaction every 100 ms
@@ -59,16 +57,8 @@ WHERE s.device_id = v.id
 """
 
 
-def _url(name: str) -> str:
-    return urlsplit(SERVER)._replace(path=f"/{name}").geturl()
-
-
 def build(devices: int) -> tuple[str, str]:
-    with psycopg.connect(SERVER, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{NAME}"')
-    url = _url(NAME)
-    migrate(url, layout="partitioned")
+    url = fresh_database(NAME)
     with psycopg.connect(url, autocommit=True) as conn:
         owners = [
             conn.execute(
