@@ -79,3 +79,12 @@ def test_placeholders_agree_between_languages():
         if set(PLACEHOLDER.findall(english[key])) != set(PLACEHOLDER.findall(chinese.get(key, "")))
     }
     assert differ == {}
+
+
+def test_every_permission_has_its_words_in_both_languages():
+    """The role editor and the account page say what a permission lets one do."""
+    from cloud.identity.permissions import PERMISSIONS
+
+    wanted = {"permission." + name.replace(".", "_") for name in PERMISSIONS}
+    script = (CONSOLE / "static" / "js" / "permission_words.js").read_text(encoding="utf-8")
+    assert keys_in(script) == wanted

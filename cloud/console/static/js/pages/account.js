@@ -2,6 +2,7 @@
 // its password.
 import { qrcode } from '/console/vendor/qrcode-generator/qrcode.mjs';
 import { api } from '../api.js';
+import { permissionWords } from '../permission_words.js';
 import { byId, clearErrors, fill, h, showErrors } from '../dom.js';
 import { t } from '../i18n.js';
 import { notify, run, start } from '../shell.js';
@@ -12,7 +13,7 @@ function facts(who) {
     [t('account.name'), who.account.name],
     [t('account.operator'), who.operator?.name],
     [t('account.store'), who.store ? who.store.name : t('account.no_store')],
-    [t('account.permissions'), who.permissions.join(', ')],
+    [t('account.permissions'), who.permissions.map(permissionWords).join('; ')],
   ];
   return rows.flatMap(([term, value]) => [h('dt', {}, term), h('dd', {}, value ?? '—')]);
 }

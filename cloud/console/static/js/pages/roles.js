@@ -1,5 +1,6 @@
 // /admin/roles: the roles of the caller's operator and those below; making and editing one
 // from the permission catalogue (only what the caller holds itself may be granted), deleting.
+import { permissionWords } from '../permission_words.js';
 import { api, apiAll } from '../api.js';
 import { checklist, confirmed, field, formDialog, input, pagedTable, rowButton, select, ticked } from '../admin.js';
 import { byId, h } from '../dom.js';
@@ -15,7 +16,7 @@ run(async () => {
   // what this caller may grant: the permissions it holds itself
   const grantable = catalogue.permissions
     .filter((p) => who.permissions.includes(p.name))
-    .map((p) => [p.name, p.name, `— ${p.description}`]);
+    .map((p) => [p.name, p.name, `— ${permissionWords(p.name)}`]);
 
   function roleForm(role) {
     const body = [field('role-name', t('roles.name'), input('name', { value: role?.name ?? '', required: true }))];
