@@ -19,6 +19,8 @@ Contexts (each owns its SQL and operations at its root, its request/response sch
   and files.
 - ``live``: the live feed of the console's map and device page: the columnar snapshot,
   the change cursor, the hub that reads each batch of commits once, and the event streams.
+- ``console``: the operators' web pages at ``/`` (frames, scripts, catalogs, vendored
+  libraries); they hold no authority: every datum comes from ``/api``.
 
 Around them: ``ingest`` (MQTT uplink -> rows -> the store), ``store`` and ``migrations``
 (connections, migrations, partitions, retention), ``http`` (the API's plumbing:
