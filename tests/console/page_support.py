@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from waitress import wasyncore
 from waitress.server import create_server
 
 from cloud.app import create_app
@@ -43,8 +44,11 @@ def serve_console(database_url: str, **config: object) -> Iterator[Console]:
     try:
         yield Console(f"http://127.0.0.1:{port}", database_url)
     finally:
-        server.close()
+        # closed from inside its own loop (the trigger runs this there): closing the sockets
+        # from here could pull one out from under a select() in progress
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # type: ignore[union-attr]
         thread.join(5)
+        server.task_dispatcher.shutdown()
         hub = app.extensions.get("voltrent.live")  # the live feed's thread, if a stream ran
         if hub is not None:
             hub.stop()
