@@ -89,7 +89,11 @@ run(async () => {
     moves: [],
     watched: new Map(),
     watch(ids) {
-      for (const id of ids) this.watched.set(id, null);
+      // from where each is now: a move that lands before the next redraw still counts
+      for (const id of ids) {
+        const device = fleet.byId.get(id);
+        this.watched.set(id, device && hasPosition(device) ? [device.lat, device.lon] : null);
+      }
     },
     drawnAt: (id) => layer.drawnAt(id),
   };
