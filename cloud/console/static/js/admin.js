@@ -141,9 +141,12 @@ export function showOnce(title, label, secret) {
  */
 export function pagedTable(target, { path, query = () => ({}), columns, caption, pageSize = 50 }) {
   let current = 1;
+  let newest = 0; // only the newest reload draws: a late older answer never replaces it
   async function reload(page = current) {
     current = page;
+    const mine = ++newest;
     const answer = await apiPage(path, { ...query(), page, page_size: pageSize });
+    if (mine !== newest) return answer;
     if (answer.pages && page > answer.pages && page > 1) return reload(answer.pages);
     fill(target, dataTable({ columns, rows: answer.items, caption }), pager(answer, (p) => reload(p)));
     return answer;

@@ -177,20 +177,28 @@ run(async () => {
     { label: t('alarms.col.first'), cell: (a) => formatTime(a.first_at) },
   ];
 
+  // Filters change faster than the API answers: only the newest load may draw, so an older
+  // answer arriving late never replaces a newer list.
+  let newest = 0;
   async function load() {
+    const mine = ++newest;
     clearErrors(form);
     keepInAddress(wanted);
     let answer;
     try {
       [answer] = await Promise.all([
         apiPage('/alarms', { ...query(wanted), page: wanted.page, page_size: PAGE_SIZE }),
-        counts(wanted).then((found) => fill(byId('counts'), found.map(countItem))),
+        counts(wanted).then((found) => {
+          if (mine === newest) fill(byId('counts'), found.map(countItem));
+        }),
       ]);
     } catch (error) {
+      if (mine !== newest) return;
       if (error.status !== 422) throw error;
       showErrors(form, error, 'f-');
       return;
     }
+    if (mine !== newest) return;
     shown = answer.items;
     for (const id of [...selected]) if (!shown.some((a) => a.id === id && a.state === 'open')) selected.delete(id);
     sayHowMany();
