@@ -153,11 +153,15 @@ def test_draw_a_fence_and_assign_a_device(browser, demo):
     name = f"验收围栏 {uuid.uuid4().hex[:6]}"
     device_id = demo.devices_of("company")[0]
     page = open_as(browser, demo, "company", "/geofences")
+    page.locator("#fences tbody tr").first.wait_for()  # the page has loaded the company's fence
     page.get_by_role("button", name=words(page, "geofences.draw_polygon")).click()
     box = page.locator("#fence-map").bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     for dx, dy in ((-100, -70), (100, -70), (110, 80), (-90, 90)):
         page.mouse.click(x + dx, y + dy)
+    expect(page.locator("#draw-state")).to_have_text(
+        words(page, "geofences.drawing_polygon").replace("{n}", "4")
+    )
     page.get_by_role("button", name=words(page, "geofences.draw_finish")).click()
     page.get_by_label(words(page, "geofences.name")).fill(name)
     page.get_by_role("button", name=words(page, "geofences.save")).click()
