@@ -18,10 +18,16 @@ def database_url(name: str) -> str:
     return urlsplit(SERVER)._replace(path=f"/{name}").geturl()
 
 
-def fresh_database(name: str, layout: str = "partitioned") -> str:
-    """Drop ``name`` if it exists, create it, migrate it (``layout``); its URL."""
+def drop_database(name: str) -> None:
+    """Drop ``name`` (a benchmark's own database) if it exists, ending its sessions."""
     with psycopg.connect(SERVER, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def fresh_database(name: str, layout: str = "partitioned") -> str:
+    """Drop ``name`` if it exists, create it, migrate it (``layout``); its URL."""
+    drop_database(name)
+    with psycopg.connect(SERVER, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = database_url(name)
     migrate(url, layout=layout)

@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 
 import psycopg
 from _common import base_parser, print_header, print_table
-from _store import SERVER, fresh_database
+from _store import drop_database, fresh_database
 
 from cloud.app import create_app
 from cloud.config import CloudConfig
@@ -148,8 +148,7 @@ def main() -> None:
     print(f"   {args.devices:,} devices, 100 operators; {repeat} requests each; median / p95 ms")
     print_table(["request", *(label for label, _, _ in callers)], rows)
     if not args.keep:
-        with psycopg.connect(SERVER, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
+        drop_database(NAME)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ import urllib.request
 
 import psycopg
 from _common import base_parser, print_header, print_table
-from _store import SERVER, fresh_database
+from _store import drop_database, fresh_database
 
 from cloud.identity.passwords import hash_password
 from launcher.broker import free_port
@@ -262,8 +262,7 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             process.kill()
         if not args.keep:
-            with psycopg.connect(SERVER, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
+            drop_database(NAME)
     tasks, lat = got["tasks"], got["latencies"]
     print(
         f"   {got['devices']:,} devices on the map; the writer committed"

@@ -37,7 +37,7 @@ import urllib.request
 import psutil
 import psycopg
 from _common import base_parser, print_header, print_table
-from _store import SERVER, fresh_database
+from _store import drop_database, fresh_database
 
 from cloud.identity.principal import issue
 from launcher.broker import free_port
@@ -273,8 +273,7 @@ def main() -> None:
     finally:
         api.stop()
     if not args.keep:
-        with psycopg.connect(SERVER, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
+        drop_database(NAME)
 
 
 if __name__ == "__main__":
