@@ -141,9 +141,14 @@ def _consume_and_hang(url: str, client_id: str, group: str, topic_filter: str, c
             conn.send("ready")
             got = await collect(consumer, 10, ack=False)
             consumer.ack(got[:4])
-            # the PUBACKs are in the kernel's hands once paho's outgoing queue is empty
-            while consumer._client.want_write():
-                await asyncio.sleep(0.01)
+            # The broker reads one connection's packets in order: once it has acknowledged a
+            # publish sent after the PUBACKs, it has taken the PUBACKs too. Waiting only for
+            # paho's queue to empty was not enough: the kill could reset the socket while the
+            # last PUBACK still sat unread in the broker's receive buffer (CI saw m3 again).
+            barrier = consumer._client.publish(topic_filter.split("/")[0] + "/barrier", b"", qos=1)
+            async with asyncio.timeout(WAIT_S):
+                while not barrier.is_published():
+                    await asyncio.sleep(0.01)
             conn.send([d.payload for d in got])
             await asyncio.Event().wait()
 
