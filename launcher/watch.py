@@ -40,7 +40,15 @@ def describe(topic: str, payload: bytes) -> dict[str, Any]:
     return out
 
 
-async def watch(url: str, device: str | None, count: int | None, out: TextIO) -> int:
+async def watch(
+    url: str,
+    device: str | None,
+    count: int | None,
+    out: TextIO,
+    subscribed: asyncio.Event | None = None,
+) -> int:
+    """Print each message on the uplink (one device's, or every one) until ``count``;
+    ``subscribed`` is set once the broker has granted the subscription."""
     parts = urlsplit(url)
     topic = f"vr/v1/{device}/up/#" if device else UPLINK_FILTER
     seen = 0
@@ -52,6 +60,8 @@ async def watch(url: str, device: str | None, count: int | None, out: TextIO) ->
     )
     async with client:
         await client.subscribe(topic, qos=1)
+        if subscribed is not None:
+            subscribed.set()
         async for message in client.messages:
             line = describe(str(message.topic), bytes(message.payload or b""))
             print(json.dumps(line, separators=(",", ":")), file=out, flush=True)

@@ -22,8 +22,9 @@ def test_watch_decodes_compressed_telemetry_and_reports_garbage(broker):
     out = io.StringIO()
 
     async def scenario() -> None:
-        watcher = asyncio.create_task(watch(broker.url, "watch-0001", 2, out))
-        await asyncio.sleep(0.5)  # let it subscribe
+        subscribed = asyncio.Event()
+        watcher = asyncio.create_task(watch(broker.url, "watch-0001", 2, out, subscribed))
+        await asyncio.wait_for(subscribed.wait(), 10)
         async with aiomqtt.Client(host, int(port)) as client:
             await client.publish(topic, good, qos=1)
             await client.publish(topic, b"\x00garbage", qos=1)
