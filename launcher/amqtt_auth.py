@@ -13,6 +13,12 @@ amqtt 0.12 also sends retained messages without asking the topic plugins: at eve
 connection, those matching any filter anyone subscribed to (another device's status, its
 retained lease terms). ``CheckedBroker`` sends a retained message only where a delivery
 would go.
+
+amqtt 0.12 walks its subscription table with awaits inside the loop, at every connection
+and every delivery. Another client's subscribe or disconnect meanwhile raised "dictionary
+changed size during iteration", which killed the connecting client's session: it never got
+a SUBACK. A disconnect during a delivery could also make it skip a subscriber. So
+``CheckedBroker``'s table hands out copies to walk (``SubscriptionTable``).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from amqtt.broker import Broker
 from amqtt.contexts import Action
@@ -81,9 +88,31 @@ class TopicRules(BaseTopicPlugin):
         return allowed(kind_of(username), username, what, topic)
 
 
+class SubscriptionTable(dict[str, Any]):
+    """amqtt's table of topic filter -> [(session, qos)], whose walks go over a copy: the
+    keys, and for ``items()`` each filter's list too, so a walk that awaits sees the table
+    as it was when it began. Lookups and changes go to the table itself."""
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(list(super().keys()))
+
+    def keys(self):  # type: ignore[no-untyped-def,override]
+        return list(super().keys())
+
+    def values(self):  # type: ignore[no-untyped-def,override]
+        return [list(v) for v in super().values()]
+
+    def items(self):  # type: ignore[no-untyped-def,override]
+        return [(k, list(v)) for k, v in super().items()]
+
+
 class CheckedBroker(Broker):
     """amqtt's broker, sending a retained message to a client only if the topic plugins
-    let it receive that topic."""
+    let it receive that topic, and walking a copy of its subscription table."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._subscriptions = SubscriptionTable()
 
     async def _publish_retained_messages_for_subscription(self, subscription, session):  # type: ignore[no-untyped-def]
         topic_filter, qos = subscription

@@ -3,6 +3,8 @@ a password file, the same accounts and topic rules as Mosquitto with the generat
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -118,6 +120,35 @@ def test_restart_keeps_the_port(amqtt_broker, clients):
     subscriber.subscribe("t")
     subscriber.publish("t", b"again")
     assert [m.payload for m in subscriber.received(1)] == [b"again"]
+
+
+def test_clients_that_connect_while_others_subscribe_are_all_served(amqtt_broker, clients):
+    """amqtt 0.12 walks the broker's subscriptions as a client connects, awaiting as it goes:
+    a subscription made meanwhile killed that client's session ("dictionary changed size
+    during iteration" in the log, and no SUBACK ever). CheckedBroker's table hands out
+    copies to walk."""
+    holder = clients("holder")
+    holder.publish("r/1", b"kept", retain=True)
+    holder.subscribe("r/#")  # the walk awaits at this filter: it has a retained message
+    churn = clients("churn")
+    stop = threading.Event()
+
+    def subscribe_all_the_time() -> None:
+        n = 0
+        while not stop.is_set():
+            churn.client.subscribe(f"churn/{n}", qos=0)
+            n += 1
+            time.sleep(0.002)
+
+    thread = threading.Thread(target=subscribe_all_the_time, daemon=True)
+    thread.start()
+    try:
+        granted = [clients(f"late-{i}").subscribe(f"late/{i}") for i in range(30)]
+    finally:
+        stop.set()
+        thread.join()
+    assert granted == [[1]] * 30
+    assert "Unhandled exception" not in amqtt_broker.log_path.read_text()
 
 
 @pytest.mark.parametrize("how", ["stop", "kill"])
