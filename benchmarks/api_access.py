@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 
 import psycopg
 from _common import base_parser, print_header, print_table
-from _store import drop_database, fresh_database
+from _store import add_administrator, add_operator, drop_database, fresh_database
 
 from cloud.app import create_app
 from cloud.config import CloudConfig
@@ -43,23 +43,8 @@ NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 def build(devices: int) -> tuple[str, dict[str, str], str]:
     url = fresh_database(NAME)
     with psycopg.connect(url, autocommit=True) as conn:
-        tops = [
-            conn.execute(
-                "INSERT INTO operator (parent_id, name, flags) SELECT 1, %s, flags FROM operator"
-                " WHERE id = 1 RETURNING id",
-                (f"operator {i}",),
-            ).fetchone()[0]
-            for i in range(10)
-        ]
-        subs = [
-            conn.execute(
-                "INSERT INTO operator (parent_id, name, flags) SELECT %s, %s, flags"
-                " FROM operator WHERE id = %s RETURNING id",
-                (top, f"sub {top}.{j}", top),
-            ).fetchone()[0]
-            for top in tops
-            for j in range(9)
-        ]
+        tops = [add_operator(conn, f"operator {i}") for i in range(10)]
+        subs = [add_operator(conn, f"sub {top}.{j}", top) for top in tops for j in range(9)]
         owners = tops + subs
         conn.execute(
             "INSERT INTO device (id, operator_id, name)"
@@ -88,15 +73,7 @@ def build(devices: int) -> tuple[str, dict[str, str], str]:
         conn.execute("ANALYZE")
         secrets = {}
         for label, operator_id in (("platform", 1), ("sub-operator", target_operator)):
-            account = conn.execute(
-                "INSERT INTO account (operator_id, login) VALUES (%s, %s) RETURNING id",
-                (operator_id, f"bench-{operator_id}@bench.test"),
-            ).fetchone()[0]
-            conn.execute(
-                "INSERT INTO account_role (account_id, role_id) SELECT %s, id FROM role"
-                " WHERE operator_id = %s AND name = 'administrator'",
-                (account, operator_id),
-            )
+            account = add_administrator(conn, operator_id, f"bench-{operator_id}@bench.test")
             secrets[label] = issue(conn, account, "token", name="bench")[1]
     return url, secrets, target
 

@@ -34,7 +34,7 @@ import urllib.request
 
 import psycopg
 from _common import base_parser, print_header, print_table
-from _store import drop_database, fresh_database
+from _store import add_administrator, add_operator, drop_database, fresh_database
 
 from cloud.identity.passwords import hash_password
 from launcher.broker import free_port
@@ -64,10 +64,7 @@ def build(devices: int) -> str:
     """A migrated database with ``devices`` devices placed and online, and an account."""
     url = fresh_database(NAME)
     with psycopg.connect(url, autocommit=True) as conn:
-        operator = conn.execute(
-            "INSERT INTO operator (parent_id, name, flags) SELECT 1, 'Bench fleet', flags"
-            " FROM operator WHERE id = 1 RETURNING id"
-        ).fetchone()[0]
+        operator = add_operator(conn, "Bench fleet")
         conn.execute(
             "INSERT INTO device (id, operator_id, model, name)"
             " SELECT format('pack-%%s', lpad(i::text, 5, '0')), %s, 'M60', ''"
@@ -83,16 +80,7 @@ def build(devices: int) -> str:
                    charge_mos = true
             """
         )
-        account = conn.execute(
-            "INSERT INTO account (operator_id, login, name, password_hash, password_changed_at)"
-            " VALUES (%s, %s, %s, %s, now()) RETURNING id",
-            (operator, LOGIN, LOGIN, hash_password(PASSWORD)),
-        ).fetchone()[0]
-        conn.execute(
-            "INSERT INTO account_role (account_id, role_id) SELECT %s, id FROM role"
-            " WHERE operator_id = %s AND name = 'administrator'",
-            (account, operator),
-        )
+        add_administrator(conn, operator, LOGIN, hash_password(PASSWORD))
         conn.execute("ANALYZE")
     return url
 

@@ -37,7 +37,7 @@ import urllib.request
 import psutil
 import psycopg
 from _common import base_parser, print_header, print_table
-from _store import drop_database, fresh_database
+from _store import add_administrator, add_operator, drop_database, fresh_database
 
 from cloud.identity.principal import issue
 from launcher.broker import free_port
@@ -60,14 +60,7 @@ WHERE s.device_id = v.id
 def build(devices: int) -> tuple[str, str]:
     url = fresh_database(NAME)
     with psycopg.connect(url, autocommit=True) as conn:
-        owners = [
-            conn.execute(
-                "INSERT INTO operator (parent_id, name, flags) SELECT 1, %s, flags FROM operator"
-                " WHERE id = 1 RETURNING id",
-                (f"operator {i}",),
-            ).fetchone()[0]
-            for i in range(10)
-        ]
+        owners = [add_operator(conn, f"operator {i}") for i in range(10)]
         conn.execute(
             "INSERT INTO device (id, operator_id, kind, model)"
             " SELECT format('ev-%%s', lpad(i::text, 5, '0')), (%s::bigint[])[1 + i %% 10],"
@@ -79,14 +72,7 @@ def build(devices: int) -> tuple[str, str]:
             " soc_percent = 80, online = true, last_seen_at = now()"
         )
         conn.execute("ANALYZE")
-        account = conn.execute(
-            "INSERT INTO account (operator_id, login) VALUES (1, 'bench@bench.test') RETURNING id"
-        ).fetchone()[0]
-        conn.execute(
-            "INSERT INTO account_role (account_id, role_id) SELECT %s, id FROM role"
-            " WHERE operator_id = 1 AND name = 'administrator'",
-            (account,),
-        )
+        account = add_administrator(conn, 1, "bench@bench.test")
         secret = issue(conn, account, "token", name="bench")[1]
     return url, secret
 
